@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: sot.netbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A response cache that survives between tasks. PRIVATE to the collection.
+
+Every Ansible task is a new process, so the cache lives outside it: a SQLite file under the user's
+cache directory by default (safe for many processes on one machine: WAL, short transactions), or
+Redis for AWX clusters where jobs land on different nodes.
+
+Keys: NetBox URL + sha256 of the token + the request. Tokens are never stored.
+Invalidation: every endpoint has a generation number that is part of its keys; a write through the
+client increments the generation of the endpoints it touched, so every process's older entries for
+that endpoint become unreachable at once. An entry written by a reader that raced a writer lands
+under the old generation and is never read. Entries expire by TTL per kind (static lookups and
+dynamic data).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+
+try:
+    import redis as _redis  # optional backend
+    HAS_REDIS = True
+except ImportError:  # pragma: no cover - depends on the environment
+    _redis = None
+    HAS_REDIS = False
+
+from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
+
+DEFAULT_TTLS = {"static": 3600, "dynamic": 600}
+_SCHEMA_VERSION = "1"
+
+
+def default_cache_path():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "sot.netbox", "http-cache.sqlite")
+
+
+def token_fingerprint(token):
+    """A one-way fingerprint that separates users' cache entries without storing the token."""
+    return hashlib.sha256(("sot.netbox:" + (token or "")).encode()).hexdigest()[:24]
+
+
+class MemoryBackend:
+    """For tests, and for `cache: false` runs that still coalesce reads within one process."""
+
+    def __init__(self, clock=time.time):
+        self._clock = clock
+        self._data = {}
+        self._gens = {}
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            item = self._data.get(key)
+            if item is None or item[1] <= self._clock():
+                return None
+            return item[0]
+
+    def set(self, key, value, ttl):
+        with self._lock:
+            self._data[key] = (value, self._clock() + ttl)
+
+    def generation(self, name):
+        with self._lock:
+            return self._gens.get(name, 0)
+
+    def bump(self, name):
+        with self._lock:
+            self._gens[name] = self._gens.get(name, 0) + 1
+
+
+class SqliteBackend:
+    """One file shared by every process of this user on this machine."""
+
+    def __init__(self, path, clock=time.time):
+        self.path = path
+        self._clock = clock
+        self._local = threading.local()
+
+    def _conn(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            directory = os.path.dirname(self.path)
+            try:
+                os.makedirs(directory, mode=0o700, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB, expires REAL)")
+                conn.execute("CREATE TABLE IF NOT EXISTS generations (name TEXT PRIMARY KEY, gen INTEGER)")
+                os.chmod(self.path, 0o600)
+            except (OSError, sqlite3.Error) as exc:
+                raise SotNetboxError(f"cache_path: cannot open the cache file {self.path!r}: {exc}") from exc
+            self._local.conn = conn
+        return conn
+
+    def get(self, key):
+        row = self._conn().execute("SELECT value, expires FROM entries WHERE key = ?", (key,)).fetchone()
+        if row is None or row[1] <= self._clock():
+            return None
+        return row[0]
+
+    def set(self, key, value, ttl):
+        now = self._clock()
+        conn = self._conn()
+        conn.execute("INSERT OR REPLACE INTO entries (key, value, expires) VALUES (?, ?, ?)", (key, value, now + ttl))
+        # Keep the file small: expired rows go on writes, a cheap indexed-free sweep on a small table.
+        if int(now) % 16 == 0:
+            conn.execute("DELETE FROM entries WHERE expires <= ?", (now,))
+
+    def generation(self, name):
+        row = self._conn().execute("SELECT gen FROM generations WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else 0
+
+    def bump(self, name):
+        self._conn().execute(
+            "INSERT INTO generations (name, gen) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET gen = gen + 1", (name,))
+
+
+class RedisBackend:
+    """Shared by every node of an AWX cluster. Generations are Redis counters (INCR is atomic)."""
+
+    def __init__(self, url, client=None):
+        if client is None:
+            if not HAS_REDIS:
+                raise SotNetboxError("cache_redis_url: the Python package 'redis' is required for a Redis cache")
+            client = _redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._r = client
+
+    def get(self, key):
+        return self._r.get(key)
+
+    def set(self, key, value, ttl):
+        self._r.set(key, value, ex=max(1, int(ttl)))
+
+    def generation(self, name):
+        value = self._r.get(name)
+        return int(value) if value is not None else 0
+
+    def bump(self, name):
+        self._r.incr(name)
+
+
+class ResponseCache:
+    """Namespaced, generation-invalidated, TTL cache of JSON responses."""
+
+    def __init__(self, backend, base_url, token, ttls=None):
+        self.backend = backend
+        self.ttls = {**DEFAULT_TTLS, **(ttls or {})}
+        site = hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:16]
+        self._ns = f"sotnb:{_SCHEMA_VERSION}:{site}:{token_fingerprint(token)}"
+        # Generations are per NetBox, not per token: a write by any user invalidates everyone's reads.
+        self._gen_prefix = f"sotnb:gen:{site}:"
+
+    def _gen_name(self, endpoint):
+        return self._gen_prefix + endpoint
+
+    def key(self, endpoint, request_key):
+        gen = self.backend.generation(self._gen_name(endpoint))
+        digest = hashlib.sha256(request_key.encode()).hexdigest()
+        return f"{self._ns}:{endpoint}:g{gen}:{digest}"
+
+    def get(self, key):
+        raw = self.backend.get(key)
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None  # a torn or foreign entry is a miss, never an error
+
+    def set(self, key, value, kind):
+        ttl = self.ttls.get(kind, DEFAULT_TTLS["dynamic"])
+        if ttl <= 0:
+            return
+        self.backend.set(key, json.dumps(value, separators=(",", ":")).encode(), ttl)
+
+    def invalidate(self, endpoint):
+        self.backend.bump(self._gen_name(endpoint))

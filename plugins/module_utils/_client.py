@@ -1,0 +1,414 @@
+# -*- coding: utf-8 -*-
+# Copyright: sot.netbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The transport client: one pooled session, retries, pagination, bulk writes, cache, metrics.
+
+PRIVATE to the collection. No Ansible imports: modules reach it through `_module.py`, the
+inventory plugin through `_plugin.py`, and tests build it directly with a fake session.
+The constructor does no I/O.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import re
+import threading
+import time
+from urllib.parse import urlencode
+
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    HAS_REQUESTS = True
+except ImportError:  # pragma: no cover - the runner reports missing_required_lib
+    requests = None
+    HTTPAdapter = object
+    HAS_REQUESTS = False
+
+from ansible_collections.sot.netbox.plugins.module_utils._errors import (
+    ConnectionFailed, InputError, NotFound, SotNetboxError, Timeout, error_for_status)
+from ansible_collections.sot.netbox.plugins.module_utils._metrics import Metrics
+from ansible_collections.sot.netbox.plugins.module_utils._retry import RetryPolicy
+
+USER_AGENT = "sot.netbox-ansible/0.1"
+DEFAULT_PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE; a larger limit is silently capped by the server
+DEFAULT_BATCH_SIZE = 200
+_TOKEN_V1 = re.compile(r"^[0-9a-fA-F]{40}$")
+# A create through one of these sub-resources writes to another endpoint: invalidate that one too.
+_WRITES_THROUGH = {
+    "available-prefixes": "ipam/prefixes",
+    "available-ips": "ipam/ip-addresses",
+    "available-vlans": "ipam/vlans",
+    "available-asns": "ipam/asns",
+}
+
+
+def authorization_header(token):
+    """NetBox v2 tokens (`nbt_<key>.<secret>`, NetBox >= 4.5) are Bearer; v1 (40 hex) are `Token`."""
+    if not token:
+        raise InputError("token", "(empty)", "a NetBox API token is required (option token or env NETBOX_TOKEN)")
+    token = token.strip()
+    if token.startswith("nbt_"):
+        return "Bearer " + token
+    if _TOKEN_V1.match(token):
+        return "Token " + token
+    # Never echo the token: name only its shape.
+    raise InputError("token", f"<{len(token)} characters>",
+                     "not a NetBox token: expected 40 hex characters (v1) or nbt_<key>.<secret> (v2)")
+
+
+def endpoint_of(path):
+    """The collection endpoint a path reads or writes: 'dcim/devices/5/' -> 'dcim/devices'."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    if parts and parts[0] == "api":
+        parts = parts[1:]
+    return "/".join(parts[:2])
+
+
+def endpoints_written(path):
+    touched = {endpoint_of(path)}
+    tail = path.strip("/").split("/")[-1]
+    if tail in _WRITES_THROUGH:
+        touched.add(_WRITES_THROUGH[tail])
+    return touched
+
+
+def request_key(method, path, params):
+    items = sorted((str(k), str(v)) for k, v in (params or {}).items())
+    return f"{method} {path.strip('/')}?{urlencode(items)}"
+
+
+def _batches(items, size):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+class NetboxClient:
+    """A NetBox REST client. Thread-safe; concurrency is bounded by `max_workers` in-flight requests."""
+
+    def __init__(self, url, token, validate_certs=True, ca_path=None, timeout=30, headers=None, max_workers=4,
+                 page_size=DEFAULT_PAGE_SIZE, retry=None, cache=None, metrics=None, session=None,
+                 sleep=time.sleep, rng=None):
+        if not url:
+            raise InputError("url", url, "the NetBox URL is required (option url or env NETBOX_URL/NETBOX_API)")
+        if not re.match(r"^https?://", url):
+            raise InputError("url", url, "must start with http:// or https://")
+        if int(max_workers) < 1:
+            raise InputError("max_workers", max_workers, "must be at least 1")
+        base = url.rstrip("/")
+        self.base_url = base[:-4] if base.endswith("/api") else base
+        self._auth = authorization_header(token)
+        self.verify = ca_path if ca_path else bool(validate_certs)
+        self.timeout = timeout
+        self.headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+        self.max_workers = int(max_workers)
+        self.page_size = int(page_size)
+        self.retry = retry or RetryPolicy()
+        self.cache = cache
+        self.metrics = metrics or Metrics()
+        self._session = session
+        self._session_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.max_workers)
+        self._sleep = sleep
+        self._rng = rng
+        self._inflight = {}
+        self._inflight_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ transport
+
+    @property
+    def session(self):
+        with self._session_lock:
+            if self._session is None:
+                if not HAS_REQUESTS:
+                    raise SotNetboxError("the Python library 'requests' is required")
+                session = requests.Session()
+                adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(self.max_workers, 4), max_retries=0)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                self._session = session
+            return self._session
+
+    def url_for(self, path):
+        if path.startswith("http://") or path.startswith("https://"):
+            return path
+        return f"{self.base_url}/api/{path.strip('/')}/"
+
+    def request(self, method, path, params=None, body=None):
+        """One HTTP call with the retry policy; returns the decoded JSON body (None when empty)."""
+        url = self.url_for(path)
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": self._auth, "Accept": "application/json", "User-Agent": USER_AGENT,
+                   **self.headers}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        attempt = 0
+        while True:
+            response, failure = self._send_once(method, url, params, data, headers)
+            if failure is not None:
+                kind, connected, exc = failure
+                if attempt < self.retry.retries and self.retry.retry_connection_error(method, connected):
+                    self._wait(attempt, None)
+                    attempt += 1
+                    continue
+                raise self._connection_error(kind, method, url, exc) from exc
+            status = response.status_code
+            if attempt < self.retry.retries and self.retry.retry_status(method, status):
+                self._wait(attempt, response.headers.get("Retry-After"))
+                attempt += 1
+                continue
+            error = error_for_status(status, method, url, response.text)
+            if error is not None:
+                raise error
+            return response.json() if response.content else None
+
+    def _send_once(self, method, url, params, data, headers):
+        """Returns (response, None) or (None, (kind, connected, exception))."""
+        started = time.monotonic()
+        with self._slots:
+            try:
+                response = self.session.request(method, url, params=params, data=data, headers=headers,
+                                                timeout=self.timeout, verify=self.verify)
+            except requests.exceptions.SSLError as exc:
+                raise ConnectionFailed(
+                    f"TLS verification failed for {url}: {exc.__class__.__name__}. Use a trusted certificate, "
+                    "set ca_path to its CA bundle, or (not recommended) validate_certs: false",
+                    method=method, url=url) from exc
+            except requests.exceptions.ConnectTimeout as exc:
+                return None, ("connect-timeout", False, exc)
+            except requests.exceptions.ReadTimeout as exc:
+                return None, ("timeout", True, exc)
+            except requests.exceptions.ConnectionError as exc:
+                return None, ("connection", _was_connected(exc), exc)
+        self.metrics.request(method, len(data or b""), len(response.content or b""), time.monotonic() - started)
+        return response, None
+
+    def _wait(self, attempt, retry_after):
+        self.metrics.incr("retries")
+        kwargs = {"rng": self._rng} if self._rng else {}
+        self._sleep(self.retry.delay(attempt, retry_after, **kwargs))
+
+    def _connection_error(self, kind, method, url, exc):
+        tries = self.retry.retries + 1
+        if kind in ("timeout", "connect-timeout"):
+            return Timeout(f"NetBox did not answer {method} {url} within {self.timeout}s ({tries} attempts)",
+                           method=method, url=url)
+        reason = str(exc.__context__ or exc).split(":")[-1].strip() or exc.__class__.__name__
+        return ConnectionFailed(f"cannot reach NetBox at {self.base_url} ({method} {url}): {reason}",
+                                method=method, url=url)
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, path, params=None, cache=None):
+        """GET one resource. 404 -> None. `cache` is a TTL kind ('static'/'dynamic') or None."""
+        try:
+            return self._cached_get(path, params, cache, lambda: self.request("GET", path, params))
+        except NotFound:
+            return None
+
+    def status(self):
+        return self.request("GET", "status")
+
+    def iter_all(self, path, params=None, fields=None, brief=False, omit=None, cursor=False, page_size=None):
+        """Every object of a list endpoint. Callers never see `next`.
+
+        Offset mode (default) reads the first page, then the rest concurrently (bounded), yielding in
+        order with at most `max_workers` pages held. Cursor mode (`start=`, NetBox >= 4.6) pages by id
+        sequentially; it avoids the COUNT and OFFSET costs on very large tables.
+        """
+        params = _list_params(params, fields, brief, omit)
+        size = int(page_size or self.page_size)
+        if cursor:
+            yield from self._iter_cursor(path, params, size)
+            return
+        first = self.request("GET", path, {**params, "limit": size, "offset": 0})
+        seen = set()
+        yield from _unique(first["results"], seen)
+        if not first.get("next"):
+            return
+        count = int(first.get("count") or 0)
+        # The server may cap `limit` below what we asked (MAX_PAGE_SIZE): page by what it returned.
+        step = len(first["results"]) or size
+        offsets = list(range(step, count, step))
+        last = None
+        for page in self._map_ordered(lambda off: self.request("GET", path, {**params, "limit": step, "offset": off}),
+                                      offsets):
+            last = page
+            yield from _unique(page["results"], seen)
+        # Objects created while we paged: follow `next` from the last page (rare, sequential).
+        while last is not None and last.get("next"):
+            last = self.request("GET", last["next"])
+            yield from _unique(last["results"], seen)
+
+    def _iter_cursor(self, path, params, size):
+        start = 0
+        while True:
+            page = self.request("GET", path, {**params, "start": start, "limit": size})
+            results = page["results"]
+            yield from results
+            if not page.get("next") or not results:
+                return
+            start = max(r["id"] for r in results) + 1
+
+    def list(self, path, params=None, cache=None, **options):
+        """All objects as a list; with `cache`, the whole list is one cache entry."""
+        key_params = {**(params or {}), **{f"_{k}": v for k, v in sorted(options.items())}}
+        return self._cached_get(path, key_params, cache, lambda: list(self.iter_all(path, params, **options)))
+
+    def fetch_concurrently(self, calls):
+        """Run several zero-argument callables at once (e.g. devices, VMs and assignments).
+
+        Returns their results in a dict with the same keys. HTTP concurrency stays bounded by
+        `max_workers` because every request takes a slot.
+        """
+        if len(calls) <= 1:
+            return {k: fn() for k, fn in calls.items()}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(calls)) as pool:
+            futures = {k: pool.submit(fn) for k, fn in calls.items()}
+            return {k: f.result() for k, f in futures.items()}
+
+    def _map_ordered(self, fn, items):
+        """fn over items with bounded concurrency, yielding results in input order, holding few at once."""
+        if not items:
+            return
+        with concurrent.futures.ThreadPoolExecutor(max_workers=self.max_workers) as pool:
+            window = []
+            iterator = iter(items)
+            for item in iterator:
+                window.append(pool.submit(fn, item))
+                if len(window) >= self.max_workers:
+                    break
+            while window:
+                future = window.pop(0)
+                result = future.result()
+                nxt = next(iterator, None)
+                if nxt is not None:
+                    window.append(pool.submit(fn, nxt))
+                yield result
+
+    def _cached_get(self, path, params, kind, fetch):
+        """Cache lookup, then one shared in-flight fetch for identical concurrent requests."""
+        rkey = request_key("GET", path, params)
+        cache_key = None
+        if kind and self.cache is not None:
+            cache_key = self.cache.key(endpoint_of(path), rkey)
+            hit = self.cache.get(cache_key)
+            if hit is not None:
+                self.metrics.incr("cache_hits")
+                return hit
+            self.metrics.incr("cache_misses")
+        with self._inflight_lock:
+            future = self._inflight.get(rkey)
+            owner = future is None
+            if owner:
+                future = concurrent.futures.Future()
+                self._inflight[rkey] = future
+        if not owner:
+            self.metrics.incr("coalesced")
+            return future.result()
+        try:
+            value = fetch()
+            if cache_key is not None:
+                self.cache.set(cache_key, value, kind)
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            with self._inflight_lock:
+                self._inflight.pop(rkey, None)
+
+    # ------------------------------------------------------------------ writing
+
+    def create(self, path, objects, batch_size=DEFAULT_BATCH_SIZE):
+        """Bulk POST in batches. On failure the error's result['created'] lists what was created."""
+        return self._bulk("POST", path, list(objects), batch_size, "created")
+
+    def update(self, path, objects, batch_size=DEFAULT_BATCH_SIZE):
+        """Bulk PATCH (each object carries its `id`)."""
+        return self._bulk("PATCH", path, list(objects), batch_size, "updated")
+
+    def delete(self, path, ids, batch_size=DEFAULT_BATCH_SIZE):
+        """Bulk DELETE by id; ids already gone count as deleted (404 on DELETE means absent)."""
+        ids = list(ids)
+        done = []
+        try:
+            for batch in _batches(ids, batch_size):
+                try:
+                    self.request("DELETE", path, body=[{"id": i} for i in batch])
+                except NotFound:
+                    for obj_id in batch:  # somebody deleted some already: finish one by one
+                        try:
+                            self.request("DELETE", f"{path.strip('/')}/{obj_id}")
+                        except NotFound:
+                            pass
+                done.extend(batch)
+        except SotNetboxError as exc:
+            exc.result.setdefault("deleted", done)
+            raise
+        finally:
+            self._invalidate(path, bool(done) or bool(ids))
+        return done
+
+    def create_one(self, path, body):
+        """POST one object (or to an `available-*` endpoint, where NetBox serializes allocation)."""
+        try:
+            return self.request("POST", path, body=body)
+        finally:
+            self._invalidate(path, True)
+
+    def update_one(self, path, obj_id, body):
+        try:
+            return self.request("PATCH", f"{path.strip('/')}/{obj_id}", body=body)
+        finally:
+            self._invalidate(path, True)
+
+    def _bulk(self, method, path, objects, batch_size, label):
+        done = []
+        try:
+            for batch in _batches(objects, batch_size):
+                result = self.request(method, path, body=batch)
+                done.extend(result if isinstance(result, list) else [result])
+        except SotNetboxError as exc:
+            exc.result.setdefault(label, done)
+            raise
+        finally:
+            self._invalidate(path, bool(objects))
+        return done
+
+    def _invalidate(self, path, wrote):
+        if wrote and self.cache is not None:
+            for endpoint in endpoints_written(path):
+                self.cache.invalidate(endpoint)
+
+
+def _list_params(params, fields, brief, omit):
+    out = dict(params or {})
+    if fields:
+        out["fields"] = ",".join(fields) if not isinstance(fields, str) else fields
+    if brief:
+        out["brief"] = "true"
+    if omit:
+        out["omit"] = ",".join(omit) if not isinstance(omit, str) else omit
+    return out
+
+
+def _unique(results, seen):
+    """Offset paging can repeat a row when objects are created meanwhile: yield each id once."""
+    for obj in results:
+        oid = obj.get("id") if isinstance(obj, dict) else None
+        if oid is None:
+            yield obj
+            continue
+        if oid in seen:
+            continue
+        seen.add(oid)
+        yield obj
+
+
+def _was_connected(exc):
+    """False when the connection was never established (refused, DNS): the request was not sent."""
+    text = repr(exc)
+    return not any(marker in text for marker in ("NewConnectionError", "Connection refused", "NameResolutionError",
+                                                 "Failed to resolve"))

@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright: sot.netbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's one exception hierarchy, and the one place HTTP outcomes become exceptions.
+
+PRIVATE to the collection: may change at any time. No Ansible imports: the transport client, the
+domain layer and the inventory plugin all raise these; only the runners turn them into fail_json.
+"""
+from __future__ import annotations
+
+import json
+
+
+class SotNetboxError(Exception):
+    """Base of every error this collection raises on purpose.
+
+    ``result`` carries partial results (what was done before the failure), so a failed task still
+    tells the user exactly which objects were written or rolled back.
+    """
+
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.message = message
+        self.result = dict(result or {})
+
+
+class InputError(SotNetboxError):
+    """Bad user input, detected before anything is written. Names the field and the value."""
+
+    def __init__(self, field, value, problem, result=None):
+        self.field = field
+        self.value = value
+        super().__init__(f"{field}: {problem} (got {value!r})", result)
+
+
+class ValidationErrors(SotNetboxError):
+    """Several input problems reported at once (a plan's validation reports every error)."""
+
+    def __init__(self, errors, result=None):
+        self.errors = list(errors)
+        lines = "\n".join(f"- {e}" for e in self.errors)
+        super().__init__(f"{len(self.errors)} validation error(s):\n{lines}", result)
+
+
+class LookupFailed(SotNetboxError):
+    """A name given by the user does not exist in NetBox (or is ambiguous)."""
+
+    def __init__(self, kind, value, known=None, result=None):
+        self.kind = kind
+        self.value = value
+        hint = ""
+        if known:
+            sample = ", ".join(sorted(str(k) for k in known)[:10])
+            hint = f"; known: {sample}" + (" ..." if len(known) > 10 else "")
+        super().__init__(f"{kind} {value!r} not found in NetBox{hint}", result)
+
+
+class ApiError(SotNetboxError):
+    """An HTTP-level failure. Never carries the token: messages are built from method, URL and body."""
+
+    def __init__(self, message, status=None, method=None, url=None, body=None, result=None):
+        self.status = status
+        self.method = method
+        self.url = url
+        self.body = body
+        super().__init__(message, result)
+
+
+class ConnectionFailed(ApiError):
+    """NetBox could not be reached (refused, DNS, TLS, reset) after the allowed retries."""
+
+
+class Timeout(ConnectionFailed):
+    """NetBox did not answer within `timeout` seconds, after the allowed retries."""
+
+
+class AuthenticationFailed(ApiError):
+    """401, or 403 with an invalid token: the token is wrong, expired or disabled."""
+
+
+class PermissionDenied(ApiError):
+    """403: the token is valid but may not do this (for example a read-only token writing)."""
+
+
+class NotFound(ApiError):
+    """404 on an endpoint or object that must exist."""
+
+
+class RequestValidationFailed(ApiError):
+    """400: NetBox rejected the request body or a filter; ``fields`` holds NetBox's per-field messages."""
+
+    def __init__(self, message, fields=None, **kw):
+        self.fields = fields or {}
+        super().__init__(message, **kw)
+
+
+class Conflict(ApiError):
+    """409: a uniqueness or state conflict (for example two allocations racing)."""
+
+
+class Unavailable(ApiError):
+    """429/5xx that did not clear within the retries, or a 500 from NetBox."""
+
+
+def _parse_body(text):
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return text.strip()[:500] if text else None
+
+
+def _describe(body):
+    """NetBox's error bodies: {"detail": ...}, {"field": ["msg"]}, or a list of those for bulk calls."""
+    if isinstance(body, dict):
+        if set(body) == {"detail"}:
+            return str(body["detail"])
+        return "; ".join(f"{k}: {_join(v)}" for k, v in body.items())
+    if isinstance(body, list):
+        parts = [f"item {i}: {_describe(b)}" for i, b in enumerate(body) if b]
+        return "; ".join(parts)
+    return str(body) if body else ""
+
+
+def _join(value):
+    if isinstance(value, list):
+        return " ".join(_join(v) for v in value)
+    if isinstance(value, dict):
+        return "{" + _describe(value) + "}"
+    return str(value)
+
+
+def error_for_status(status, method, url, text):
+    """Map one HTTP response to the exception to raise, or None when it is a success.
+
+    The only place HTTP status codes are interpreted. 404 semantics for GET (absent) and DELETE
+    (already gone) are decided by the client's callers through ``NotFound``.
+    """
+    if status < 400:
+        return None
+    body = _parse_body(text)
+    detail = _describe(body)
+    where = f"{method} {url}"
+    kw = dict(status=status, method=method, url=url, body=body)
+    if status == 401:
+        return AuthenticationFailed(f"NetBox rejected the token (HTTP 401) on {where}: {detail}", **kw)
+    if status == 403:
+        if "invalid" in detail.lower() and "token" in detail.lower():
+            return AuthenticationFailed(f"NetBox rejected the token (HTTP 403) on {where}: {detail}", **kw)
+        return PermissionDenied(f"permission denied (HTTP 403) on {where}: {detail}", **kw)
+    if status == 404:
+        return NotFound(f"not found (HTTP 404): {where}", **kw)
+    if status == 400:
+        fields = body if isinstance(body, (dict, list)) else {}
+        return RequestValidationFailed(f"NetBox rejected the request (HTTP 400) on {where}: {detail}",
+                                       fields=fields, **kw)
+    if status == 409:
+        return Conflict(f"conflict (HTTP 409) on {where}: {detail}", **kw)
+    if status in (429, 502, 503, 504):
+        return Unavailable(f"NetBox unavailable (HTTP {status}) on {where}: {detail}", **kw)
+    if status >= 500:
+        return Unavailable(f"NetBox server error (HTTP {status}) on {where}: {detail}", **kw)
+    return ApiError(f"unexpected HTTP {status} on {where}: {detail}", **kw)

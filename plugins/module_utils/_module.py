@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: sot.netbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Ansible-module adapter: shared argument spec, client construction, and the one place our
+exceptions become fail_json. PRIVATE to the collection."""
+from __future__ import annotations
+
+import copy
+import traceback
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.sot.netbox.plugins.module_utils._client import HAS_REQUESTS
+from ansible_collections.sot.netbox.plugins.module_utils._connection import CONNECTION_OPTION_NAMES, build_client
+from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
+
+CONNECTION_ARG_SPEC = dict(
+    url=dict(type="str", fallback=(env_fallback, ["NETBOX_URL", "NETBOX_API"])),
+    token=dict(type="str", no_log=True, fallback=(env_fallback, ["NETBOX_TOKEN"])),
+    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["NETBOX_VALIDATE_CERTS"])),
+    ca_path=dict(type="path", fallback=(env_fallback, ["NETBOX_CA_PATH"])),
+    timeout=dict(type="float", default=30),
+    headers=dict(type="dict", default={}),
+    max_workers=dict(type="int", default=4),
+    cache=dict(type="bool", default=True, fallback=(env_fallback, ["SOT_NETBOX_CACHE"])),
+    cache_path=dict(type="path", fallback=(env_fallback, ["SOT_NETBOX_CACHE_PATH"])),
+    cache_redis_url=dict(type="str", no_log=True, fallback=(env_fallback, ["SOT_NETBOX_CACHE_REDIS_URL"])),
+    cache_ttl_static=dict(type="int", default=3600),
+    cache_ttl_dynamic=dict(type="int", default=600),
+)
+
+
+def argument_spec(**module_options):
+    spec = copy.deepcopy(CONNECTION_ARG_SPEC)
+    spec.update(module_options)
+    return spec
+
+
+def client_for(module):
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"))
+    return build_client({k: module.params.get(k) for k in CONNECTION_OPTION_NAMES})
+
+
+def run_module(module, runner):
+    """Build the client, call `runner(module, client) -> result`, exit; our errors become fail_json.
+
+    Metrics are returned on success and failure alike, so a failed run still shows its cost.
+    """
+    client = None
+    try:
+        client = client_for(module)
+        result = runner(module, client)
+    except SotNetboxError as exc:
+        extra = dict(exc.result)
+        if client is not None:
+            extra["metrics"] = client.metrics.to_dict()
+        extra.setdefault("changed", bool(extra.pop("changed", False)))
+        module.fail_json(msg=exc.message, **extra)
+    except Exception as exc:  # pylint: disable=broad-except
+        # An unexpected error is still reported, never as a bare traceback with secrets in locals.
+        module.fail_json(msg=f"unexpected error: {exc.__class__.__name__}: {exc}", exception=traceback.format_exc())
+    result.setdefault("changed", False)
+    result["metrics"] = client.metrics.to_dict()
+    module.exit_json(**result)
