@@ -77,8 +77,8 @@ CHANGELOG_RETENTION = 0
 
 BOOTSTRAP_USERS = f"""
 from users.models import User, Token
-admin, _ = User.objects.get_or_create(username="admin", defaults=dict(is_superuser=True, is_staff=True))
-admin.set_password("admin"); admin.is_superuser = True; admin.is_staff = True; admin.save()
+admin, _ = User.objects.get_or_create(username="admin", defaults=dict(is_superuser=True))
+admin.set_password("admin"); admin.is_superuser = True; admin.save()
 def ensure(version, token, write, key=None):
     q = Token.objects.filter(user=admin, version=version)
     q = q.filter(plaintext=token) if version == 1 else q.filter(key=key)
@@ -297,11 +297,14 @@ def seeded_dump(dataset: str) -> pathlib.Path:
 
 def ensure_database(dataset: str) -> None:
     db = DATASETS[dataset][0]
-    if db_exists(db):
+    marker = RUN / f"{dataset}.seeded"
+    if db_exists(db) and marker.exists() and marker.read_text() == seeded_dump(dataset).name:
         return
+    marker.unlink(missing_ok=True)
     if seeded_dump(dataset).exists():
         log(f"restoring seeded {dataset} database from {seeded_dump(dataset)}")
         restore_db(db, seeded_dump(dataset))
+        marker.write_text(seeded_dump(dataset).name)
         return
     if migrated_dump().exists():
         log("restoring the migrated empty database from cache")
@@ -310,6 +313,7 @@ def ensure_database(dataset: str) -> None:
             netbox_manage(dataset, "migrate", "--no-input", stdout=fh, stderr=fh)
     else:
         log("running `netbox migrate` from empty (about 6 minutes, once per machine)")
+        drop_db(db)
         psql(f"CREATE DATABASE {db}")
         with open(RUN_LOG("migrate.log"), "a") as fh:
             netbox_manage(dataset, "migrate", "--no-input", stdout=fh, stderr=fh)
@@ -317,15 +321,19 @@ def ensure_database(dataset: str) -> None:
     netbox_manage(dataset, "shell", "-c", BOOTSTRAP_USERS, stdout=subprocess.DEVNULL)
     seed(dataset)
     dump_db(db, seeded_dump(dataset))
+    marker.write_text(seeded_dump(dataset).name)
 
 
 def seed(dataset: str) -> None:
     log(f"seeding the {dataset} data set")
     t0 = time.time()
-    script = (HERE / "testbed_data.py").read_text()
+    code = f"exec(open({str(HERE / 'testbed_data.py')!r}).read()); seed({dataset!r})"
     with open(RUN_LOG(f"seed-{dataset}.log"), "w") as fh:
-        run([venv() / "bin/netbox", "shell", "-c", script + f"\nseed({dataset!r})\n"],
-            env=netbox_env(dataset), stdout=fh, stderr=subprocess.STDOUT)
+        done = run([venv() / "bin/netbox", "shell", "-c", code], env=netbox_env(dataset), stdout=fh,
+                   stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        tail = RUN_LOG(f"seed-{dataset}.log").read_text().splitlines()[-15:]
+        sys.exit("[testbed] seeding failed:\n" + "\n".join(tail))
     log(f"seeded {dataset} in {time.time() - t0:.1f}s")
 
 

@@ -106,7 +106,7 @@ def ipam_catalogue(c):
                            description=f"free segment {net}",
                            custom_field_data={"dhcp_enabled": False, "cluster_name": None}).save()
             # A pool to carve new segments from.
-            pool = f"10.{octet + 1}.{base}.0/20"
+            pool = f"10.{octet + 1}.{0 if base == 0 else 128}.0/20"
             if not Prefix.objects.filter(prefix=pool, vrf=vrfs[vrf]).exists():
                 Prefix(prefix=pool, vrf=vrfs[vrf], scope=sg, role=roles["pool"], status="container",
                        description=f"segment pool {vrf}/{sg_name}").save()
