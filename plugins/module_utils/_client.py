@@ -193,7 +193,7 @@ class NetboxClient:
         if kind in ("timeout", "connect-timeout"):
             return Timeout(f"NetBox did not answer {method} {url} within {self.timeout}s ({tries} attempts)",
                            method=method, url=url)
-        reason = str(exc.__context__ or exc).split(":")[-1].strip() or exc.__class__.__name__
+        reason = str(exc.__context__ or exc).rsplit(":", maxsplit=1)[-1].strip() or exc.__class__.__name__
         return ConnectionFailed(f"cannot reach NetBox at {self.base_url} ({method} {url}): {reason}",
                                 method=method, url=url)
 

@@ -48,14 +48,14 @@ def test_bad_tokens_are_clear_and_never_echoed(token):
 
 
 def test_v2_token_sent_as_bearer():
-    client, session, _ = make({("GET", "/api/status/"): [FakeResponse(200, {"netbox-version": "4.7.3"})]}, token=V2)
+    client, session, _sleeps = make({("GET", "/api/status/"): [FakeResponse(200, {"netbox-version": "4.7.3"})]}, token=V2)
     client.status()
     assert session.calls[0]["headers"]["Authorization"] == "Bearer " + V2
 
 
 def test_user_headers_cannot_replace_authorization():
-    client, session, _ = make({("GET", "/api/status/"): [FakeResponse(200, {})]},
-                              headers={"Authorization": "Token evil", "X-Proxy": "1"})
+    client, session, _sleeps = make({("GET", "/api/status/"): [FakeResponse(200, {})]},
+                                    headers={"Authorization": "Token evil", "X-Proxy": "1"})
     client.status()
     assert session.calls[0]["headers"]["Authorization"] == "Token " + TOKEN
     assert session.calls[0]["headers"]["X-Proxy"] == "1"
@@ -91,7 +91,7 @@ def test_bad_url_is_input_error(url):
     (418, {"detail": "teapot"}, errors.ApiError),
 ])
 def test_error_mapping(status, body, cls):
-    client, _, _ = make({("POST", "/api/dcim/sites/"): [FakeResponse(status, body)]})
+    client, _session, _sleeps = make({("POST", "/api/dcim/sites/"): [FakeResponse(status, body)]})
     with pytest.raises(cls) as info:
         client.create_one("dcim/sites", {"name": "x"})
     assert info.value.status == status
@@ -100,7 +100,7 @@ def test_error_mapping(status, body, cls):
 
 def test_validation_error_names_netbox_fields():
     body = [{}, {"slug": ["site with this slug already exists."]}]
-    client, _, _ = make({("POST", "/api/dcim/sites/"): [FakeResponse(400, body)]})
+    client, _session, _sleeps = make({("POST", "/api/dcim/sites/"): [FakeResponse(400, body)]})
     with pytest.raises(errors.RequestValidationFailed) as info:
         client.create("dcim/sites", [{"name": "a"}, {"name": "b"}])
     assert "item 1: slug: site with this slug already exists." in info.value.message
@@ -108,7 +108,7 @@ def test_validation_error_names_netbox_fields():
 
 
 def test_get_404_is_none():
-    client, _, _ = make({})
+    client, _session, _sleeps = make({})
     assert client.get("dcim/devices/99") is None
 
 
@@ -140,7 +140,7 @@ def test_non_transient_statuses_are_not_retried(status):
 
 @pytest.mark.parametrize("status, retried", [(429, True), (503, True), (502, False), (504, False)])
 def test_post_retried_only_when_server_did_not_act(status, retried):
-    client, session, _ = make({("POST", "/api/dcim/sites/"): [FakeResponse(status), FakeResponse(201, {"id": 1})]})
+    client, session, _sleeps = make({("POST", "/api/dcim/sites/"): [FakeResponse(status), FakeResponse(201, {"id": 1})]})
     if retried:
         assert client.create_one("dcim/sites", {"name": "a"}) == {"id": 1}
     else:
@@ -151,13 +151,13 @@ def test_post_retried_only_when_server_did_not_act(status, retried):
 
 def test_connection_reset_retried_for_get():
     reset = requests.exceptions.ConnectionError("('Connection aborted.', ConnectionResetError(104))")
-    client, session, _ = make({("GET", "/api/status/"): [reset, FakeResponse(200, {"ok": 1})]})
+    client, session, _sleeps = make({("GET", "/api/status/"): [reset, FakeResponse(200, {"ok": 1})]})
     assert client.status() == {"ok": 1}
 
 
 def test_connection_reset_not_retried_for_post():
     reset = requests.exceptions.ConnectionError("('Connection aborted.', ConnectionResetError(104))")
-    client, session, _ = make({("POST", "/api/dcim/sites/"): [reset, FakeResponse(201, {"id": 1})]})
+    client, session, _sleeps = make({("POST", "/api/dcim/sites/"): [reset, FakeResponse(201, {"id": 1})]})
     with pytest.raises(errors.ConnectionFailed):
         client.create_one("dcim/sites", {"name": "a"})
     assert len(session.calls) == 1
@@ -173,15 +173,15 @@ def test_refused_connection_retried_even_for_post_then_clear_error():
 
 
 def test_timeout_is_typed():
-    client, _, _ = make({("GET", "/api/status/"): [requests.exceptions.ReadTimeout("slow")]},
-                        retry=RetryPolicy(retries=1), timeout=3)
+    client, _session, _sleeps = make({("GET", "/api/status/"): [requests.exceptions.ReadTimeout("slow")]},
+                                     retry=RetryPolicy(retries=1), timeout=3)
     with pytest.raises(errors.Timeout) as info:
         client.status()
     assert "within 3s (2 attempts)" in info.value.message
 
 
 def test_tls_failure_is_clear_and_not_retried():
-    client, session, _ = make({("GET", "/api/status/"): [requests.exceptions.SSLError("bad cert")]})
+    client, session, _sleeps = make({("GET", "/api/status/"): [requests.exceptions.SSLError("bad cert")]})
     with pytest.raises(errors.ConnectionFailed) as info:
         client.status()
     assert "TLS verification failed" in info.value.message and "ca_path" in info.value.message
@@ -206,10 +206,10 @@ def test_backoff_is_capped_and_jittered():
 
 
 def test_tls_options_passed_to_session():
-    client, session, _ = make({("GET", "/api/status/"): [FakeResponse(200, {})]}, ca_path="/etc/ca.pem")
+    client, session, _sleeps = make({("GET", "/api/status/"): [FakeResponse(200, {})]}, ca_path="/etc/ca.pem")
     client.status()
     assert session.calls[0]["verify"] == "/etc/ca.pem"
-    client2, session2, _ = make({("GET", "/api/status/"): [FakeResponse(200, {})]})
+    client2, session2, _sleeps2 = make({("GET", "/api/status/"): [FakeResponse(200, {})]})
     client2.status()
     assert session2.calls[0]["verify"] is True
 
@@ -223,34 +223,34 @@ def objects(n):
 @pytest.mark.parametrize("n, page, requests_made", [(0, 1000, 1), (999, 1000, 1), (1000, 1000, 1), (2500, 1000, 3),
                                                     (25, 10, 3)])
 def test_pagination_yields_everything_in_order(n, page, requests_made):
-    client, session, _ = make({("GET", "/api/dcim/devices/"): paged(objects(n))}, page_size=page)
+    client, session, _sleeps = make({("GET", "/api/dcim/devices/"): paged(objects(n))}, page_size=page)
     got = list(client.iter_all("dcim/devices"))
     assert [o["id"] for o in got] == list(range(1, n + 1))
     assert len(session.calls) == requests_made
 
 
 def test_pagination_respects_a_smaller_server_cap():
-    client, session, _ = make({("GET", "/api/dcim/devices/"): paged(objects(250), max_page=100)}, page_size=1000)
+    client, session, _sleeps = make({("GET", "/api/dcim/devices/"): paged(objects(250), max_page=100)}, page_size=1000)
     assert len(list(client.iter_all("dcim/devices"))) == 250
     assert [c["params"]["offset"] for c in session.calls] == ["0", "100", "200"]
 
 
 def test_pagination_concurrency_is_bounded():
-    client, session, _ = make({("GET", "/api/dcim/devices/"): paged(objects(5000))}, page_size=100, max_workers=3)
+    client, session, _sleeps = make({("GET", "/api/dcim/devices/"): paged(objects(5000))}, page_size=100, max_workers=3)
     session.delay_event = threading.Event()
     assert len(list(client.iter_all("dcim/devices"))) == 5000
     assert session.max_in_flight == 3
 
 
 def test_pagination_fields_brief_omit():
-    client, session, _ = make({("GET", "/api/dcim/devices/"): paged(objects(3))})
+    client, session, _sleeps = make({("GET", "/api/dcim/devices/"): paged(objects(3))})
     list(client.iter_all("dcim/devices", {"site": "ams1"}, fields=["id", "name"], omit=["config_context"]))
     assert session.calls[0]["params"] == {"site": "ams1", "fields": "id,name", "omit": "config_context",
                                           "limit": "1000", "offset": "0"}
 
 
 def test_cursor_pagination():
-    client, session, _ = make({("GET", "/api/dcim/devices/"): paged(objects(25))}, page_size=10)
+    client, session, _sleeps = make({("GET", "/api/dcim/devices/"): paged(objects(25))}, page_size=10)
     got = list(client.iter_all("dcim/devices", cursor=True))
     assert [o["id"] for o in got] == list(range(1, 26))
     assert [c["params"]["start"] for c in session.calls] == ["0", "11", "21"]
@@ -258,10 +258,10 @@ def test_cursor_pagination():
 
 def test_concurrent_fetch_of_several_lists_shares_the_bound():
     routes = {("GET", f"/api/{e}/"): paged(objects(800)) for e in ("dcim/devices", "virtualization/virtual-machines")}
-    client, session, _ = make(routes, page_size=100, max_workers=2)
+    client, session, _sleeps = make(routes, page_size=100, max_workers=2)
     session.delay_event = threading.Event()
-    out = client.fetch_concurrently({e: (lambda e=e: client.list(e)) for e in ("dcim/devices",
-                                                                              "virtualization/virtual-machines")})
+    kinds = ("dcim/devices", "virtualization/virtual-machines")
+    out = client.fetch_concurrently({e: (lambda e=e: client.list(e)) for e in kinds})
     assert len(out["dcim/devices"]) == 800 and len(out["virtualization/virtual-machines"]) == 800
     assert session.max_in_flight <= 2
 
@@ -275,8 +275,8 @@ def test_bulk_create_batches_and_reports_partial_progress():
         calls.append(len(body))
         if len(calls) == 3:
             return FakeResponse(400, [{"name": ["bad"]}])
-        return FakeResponse(201, [{"id": i} for i, _ in enumerate(body)])
-    client, _, _ = make({("POST", "/api/dcim/devices/"): route})
+        return FakeResponse(201, [{"id": i} for i in range(len(body))])
+    client, _session, _sleeps = make({("POST", "/api/dcim/devices/"): route})
     with pytest.raises(errors.RequestValidationFailed) as info:
         client.create("dcim/devices", [{"name": str(i)} for i in range(5)], batch_size=2)
     assert calls == [2, 2, 1]
@@ -284,7 +284,7 @@ def test_bulk_create_batches_and_reports_partial_progress():
 
 
 def test_bulk_delete_404_means_already_absent():
-    client, session, _ = make({
+    client, _session, _sleeps = make({
         ("DELETE", "/api/dcim/cables/"): [FakeResponse(404, {"detail": "Not found."})],
         ("DELETE", "/api/dcim/cables/1/"): [FakeResponse(204)],
         ("DELETE", "/api/dcim/cables/2/"): [FakeResponse(404, {"detail": "Not found."})],
@@ -319,7 +319,7 @@ def cached_client(routes, clock=None, backend=None):
 
 def test_cache_hit_then_ttl_expiry():
     clock = Clock()
-    client, session, _ = cached_client({("GET", "/api/ipam/vrfs/"): paged(objects(3))}, clock=clock)
+    client, session, _sleeps = cached_client({("GET", "/api/ipam/vrfs/"): paged(objects(3))}, clock=clock)
     assert client.list("ipam/vrfs", cache="static") == client.list("ipam/vrfs", cache="static")
     assert len(session.calls) == 1
     clock.now += 101
@@ -331,7 +331,7 @@ def test_cache_hit_then_ttl_expiry():
 
 def test_dynamic_ttl_is_shorter():
     clock = Clock()
-    client, session, _ = cached_client({("GET", "/api/ipam/prefixes/"): paged(objects(3))}, clock=clock)
+    client, session, _sleeps = cached_client({("GET", "/api/ipam/prefixes/"): paged(objects(3))}, clock=clock)
     client.list("ipam/prefixes", cache="dynamic")
     clock.now += 11
     client.list("ipam/prefixes", cache="dynamic")
@@ -339,9 +339,9 @@ def test_dynamic_ttl_is_shorter():
 
 
 def test_write_invalidates_the_endpoint_it_touched_only():
-    client, session, _ = cached_client({("GET", "/api/ipam/vrfs/"): paged(objects(3)),
-                                        ("GET", "/api/ipam/prefixes/"): paged(objects(3)),
-                                        ("POST", "/api/ipam/prefixes/"): [FakeResponse(201, [{"id": 9}])]})
+    client, session, _sleeps = cached_client({("GET", "/api/ipam/vrfs/"): paged(objects(3)),
+                                              ("GET", "/api/ipam/prefixes/"): paged(objects(3)),
+                                              ("POST", "/api/ipam/prefixes/"): [FakeResponse(201, [{"id": 9}])]})
     client.list("ipam/vrfs", cache="static")
     client.list("ipam/prefixes", cache="dynamic")
     client.create("ipam/prefixes", [{"prefix": "10.0.0.0/24"}])
@@ -353,8 +353,8 @@ def test_write_invalidates_the_endpoint_it_touched_only():
 
 def test_cache_is_shared_between_clients_but_not_between_tokens():
     backend = MemoryBackend(clock=Clock())
-    first, s1, _ = cached_client({("GET", "/api/ipam/vrfs/"): paged(objects(3))}, backend=backend)
-    second, s2, _ = cached_client({("GET", "/api/ipam/vrfs/"): paged(objects(3))}, backend=backend)
+    first, _s1, _sleeps1 = cached_client({("GET", "/api/ipam/vrfs/"): paged(objects(3))}, backend=backend)
+    second, s2, _sleeps2 = cached_client({("GET", "/api/ipam/vrfs/"): paged(objects(3))}, backend=backend)
     first.list("ipam/vrfs", cache="static")
     second.list("ipam/vrfs", cache="static")
     assert len(s2.calls) == 0
@@ -364,17 +364,17 @@ def test_cache_is_shared_between_clients_but_not_between_tokens():
 
 def test_cache_never_stores_the_token():
     backend = MemoryBackend(clock=Clock())
-    client, _, _ = cached_client({("GET", "/api/ipam/vrfs/"): paged(objects(3))}, backend=backend)
+    client, _session, _sleeps = cached_client({("GET", "/api/ipam/vrfs/"): paged(objects(3))}, backend=backend)
     client.list("ipam/vrfs", cache="static")
     dump = repr(backend._data) + repr(backend._gens)
     assert TOKEN not in dump
 
 
 def test_concurrent_identical_gets_share_one_request():
-    client, session, _ = make({("GET", "/api/ipam/vrfs/"): paged(objects(3))})
+    client, session, _sleeps = make({("GET", "/api/ipam/vrfs/"): paged(objects(3))})
     session.delay_event = threading.Event()
     results = []
-    threads = [threading.Thread(target=lambda: results.append(client.list("ipam/vrfs"))) for _ in range(5)]
+    threads = [threading.Thread(target=lambda: results.append(client.list("ipam/vrfs"))) for _i in range(5)]
     for t in threads:
         t.start()
     for t in threads:
@@ -387,8 +387,8 @@ def test_concurrent_identical_gets_share_one_request():
 # ---------------------------------------------------------------- metrics
 
 def test_metrics_count_requests_bytes_and_seconds():
-    client, _, _ = make({("GET", "/api/status/"): [FakeResponse(200, {"a": 1})],
-                         ("POST", "/api/dcim/sites/"): [FakeResponse(201, {"id": 1})]})
+    client, _session, _sleeps = make({("GET", "/api/status/"): [FakeResponse(200, {"a": 1})],
+                                     ("POST", "/api/dcim/sites/"): [FakeResponse(201, {"id": 1})]})
     client.status()
     client.create_one("dcim/sites", {"name": "a"})
     m = client.metrics.to_dict()
