@@ -199,7 +199,7 @@ def seed_large(n_devices=10_000, n_vms=5_000, n_assignments=5_000):
     ips = [IPAddress(address=f"{net[i + 1]}/16", status="active", assigned_object_type=iface_ot,
                      assigned_object_id=mgmt[d.pk].pk) for i, d in enumerate(devices)]
     IPAddress.objects.bulk_create(ips, batch_size=5000)
-    by_iface = {ip.assigned_object_id: ip for ip in IPAddress.objects.filter(address__net_contained="10.128.0.0/16")}
+    by_iface = {ip.assigned_object_id: ip for ip in IPAddress.objects.filter(address__net_host_contained="10.128.0.0/16")}
     for d in devices:
         d.primary_ip4 = by_iface[mgmt[d.pk].pk]
     Device.objects.bulk_update(devices, ["primary_ip4"], batch_size=2000)
