@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+import pytest
+
+from ansible_collections.sot.netbox.plugins.module_utils._cache import (
+    MemoryBackend, RedisBackend, ResponseCache, SqliteBackend, default_cache_path, token_fingerprint)
+from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
+
+TOKEN = "0123456789abcdef0123456789abcdef01234567"
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+class FakeRedis:
+    def __init__(self):
+        self.data = {}
+        self.ttl = {}
+
+    def get(self, key):
+        return self.data.get(key)
+
+    def set(self, key, value, ex=None):
+        self.data[key] = value
+        self.ttl[key] = ex
+
+    def incr(self, key):
+        self.data[key] = int(self.data.get(key, 0)) + 1
+        return self.data[key]
+
+
+def backends(tmp_path, clock):
+    return {
+        "memory": MemoryBackend(clock=clock),
+        "sqlite": SqliteBackend(str(tmp_path / "sub" / "cache.sqlite"), clock=clock),
+    }
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_backend_roundtrip_ttl_and_generations(tmp_path, kind):
+    clock = Clock()
+    backend = backends(tmp_path, clock)[kind]
+    assert backend.get("k") is None
+    backend.set("k", b"v", 10)
+    assert backend.get("k") == b"v"
+    clock.now += 10
+    assert backend.get("k") is None
+    assert backend.generation("g") == 0
+    backend.bump("g")
+    backend.bump("g")
+    assert backend.generation("g") == 2
+
+
+def test_sqlite_file_is_private(tmp_path):
+    backend = SqliteBackend(str(tmp_path / "d" / "c.sqlite"))
+    backend.set("k", b"v", 10)
+    assert stat.S_IMODE(os.stat(tmp_path / "d" / "c.sqlite").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "d").st_mode) == 0o700
+
+
+def test_sqlite_unusable_path_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    backend = SqliteBackend(str(blocker / "cache.sqlite"))
+    with pytest.raises(SotNetboxError) as info:
+        backend.get("k")
+    assert "cache_path" in str(info.value)
+
+
+def test_sqlite_shared_by_threads(tmp_path):
+    backend = SqliteBackend(str(tmp_path / "c.sqlite"))
+
+    def work(n):
+        for i in range(50):
+            backend.set(f"k{n}-{i}", b"x", 60)
+            backend.bump("gen")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert backend.generation("gen") == 200
+    assert backend.get("k3-49") == b"x"
+
+
+def test_redis_backend_uses_expiry_and_atomic_counters():
+    fake = FakeRedis()
+    backend = RedisBackend("redis://unused", client=fake)
+    backend.set("k", b"v", 0.4)
+    assert fake.ttl["k"] == 1  # never 0: Redis rejects a zero expiry
+    backend.bump("g")
+    assert backend.generation("g") == 1 and backend.generation("other") == 0
+
+
+def test_response_cache_invalidation_moves_keys():
+    cache = ResponseCache(MemoryBackend(clock=Clock()), "http://nb", TOKEN)
+    before = cache.key("ipam/vrfs", "GET ipam/vrfs?")
+    cache.set(before, [{"id": 1}], "static")
+    assert cache.get(before) == [{"id": 1}]
+    cache.invalidate("ipam/vrfs")
+    after = cache.key("ipam/vrfs", "GET ipam/vrfs?")
+    assert after != before and cache.get(after) is None
+
+
+def test_invalidation_reaches_other_tokens_of_the_same_netbox():
+    backend = MemoryBackend(clock=Clock())
+    mine = ResponseCache(backend, "http://nb", TOKEN)
+    theirs = ResponseCache(backend, "http://nb/", "f" * 40)
+    key = theirs.key("ipam/vrfs", "r")
+    mine.invalidate("ipam/vrfs")
+    assert theirs.key("ipam/vrfs", "r") != key
+
+
+@pytest.mark.parametrize("kind, ttl", [("static", 0), ("dynamic", 0)])
+def test_zero_ttl_disables_storing(kind, ttl):
+    backend = MemoryBackend(clock=Clock())
+    cache = ResponseCache(backend, "http://nb", TOKEN, {kind: ttl})
+    cache.set("k", [1], kind)
+    assert backend.get("k") is None
+
+
+def test_torn_entry_is_a_miss():
+    backend = MemoryBackend(clock=Clock())
+    cache = ResponseCache(backend, "http://nb", TOKEN)
+    backend.set("k", b"{not json", 10)
+    assert cache.get("k") is None
+
+
+def test_fingerprint_and_default_path(monkeypatch, tmp_path):
+    assert TOKEN not in token_fingerprint(TOKEN) and len(token_fingerprint(TOKEN)) == 24
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_cache_path() == str(tmp_path / "sot.netbox" / "http-cache.sqlite")
