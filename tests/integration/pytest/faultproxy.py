@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A fault-injecting HTTP proxy on loopback, in front of the real NetBox, controlled by the tests.
+
+Faults are rules matched in order against (method, path); each fires a bounded number of times:
+- ``status``: answer with an HTTP status (and headers such as Retry-After) instead of forwarding
+- ``reset``: abort the connection with a TCP RST, without an answer
+- ``delay``: wait before forwarding (past the client's timeout, it is a timeout)
+- ``down``: every request is reset until ``up()`` — NetBox unreachable, then back
+Every request is counted, so tests can assert how many reached NetBox.
+"""
+from __future__ import annotations
+
+import http.server
+import re
+import socket
+import struct
+import threading
+import time
+
+import requests
+
+_HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
+
+
+class Rule:
+    def __init__(self, action, method=None, path=None, times=1, status=503, headers=None, seconds=0.0, skip=0):
+        self.action = action
+        self.method = method
+        self.path = re.compile(path) if path else None
+        self.times = times
+        self.status = status
+        self.headers = headers or {}
+        self.seconds = seconds
+        self.skip = skip  # let this many matching requests through first (e.g. "fail the 3rd POST")
+
+    def matches(self, method, path):
+        return (self.method in (None, method)) and (self.path is None or bool(self.path.search(path)))
+
+
+class FaultProxy:
+    def __init__(self, upstream):
+        self.upstream = upstream.rstrip("/")
+        self.rules = []
+        self.lock = threading.Lock()
+        self.log = []  # (method, path, outcome)
+        self.is_down = False
+        self._session = requests.Session()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def handle(self):
+                try:
+                    super().handle()
+                except (OSError, ValueError):
+                    pass  # a connection we reset on purpose
+
+            def _handle(self):
+                proxy.handle(self)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = _handle
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -------------------------------------------------------------- control
+
+    def add(self, action, **kw):
+        with self.lock:
+            self.rules.append(Rule(action, **kw))
+        return self
+
+    def down(self):
+        self.is_down = True
+
+    def up(self):
+        self.is_down = False
+
+    def count(self, method=None, path=None, outcome=None):
+        pattern = re.compile(path) if path else None
+        with self.lock:
+            return sum(1 for m, p, o in self.log if (method in (None, m)) and (pattern is None or pattern.search(p))
+                       and (outcome in (None, o)))
+
+    # -------------------------------------------------------------- serving
+
+    def _take_rule(self, method, path):
+        with self.lock:
+            for rule in self.rules:
+                if rule.times > 0 and rule.matches(method, path):
+                    if rule.skip > 0:
+                        rule.skip -= 1
+                        return None
+                    rule.times -= 1
+                    return rule
+        return None
+
+    def _record(self, method, path, outcome):
+        with self.lock:
+            self.log.append((method, path, outcome))
+
+    def handle(self, req):
+        method, path = req.command, req.path
+        length = int(req.headers.get("Content-Length") or 0)
+        body = req.rfile.read(length) if length else None
+        if self.is_down:
+            self._record(method, path, "down")
+            return _reset(req)
+        rule = self._take_rule(method, path)
+        if rule is not None and rule.action == "reset":
+            self._record(method, path, "reset")
+            return _reset(req)
+        if rule is not None and rule.action == "status":
+            self._record(method, path, f"status-{rule.status}")
+            payload = b'{"detail": "injected fault"}'
+            req.send_response(rule.status)
+            for k, v in rule.headers.items():
+                req.send_header(k, v)
+            req.send_header("Content-Type", "application/json")
+            req.send_header("Content-Length", str(len(payload)))
+            req.end_headers()
+            req.wfile.write(payload)
+            return None
+        if rule is not None and rule.action == "delay":
+            time.sleep(rule.seconds)
+        headers = {k: v for k, v in req.headers.items() if k.lower() not in _HOP_HEADERS}
+        try:
+            upstream = self._session.request(method, self.upstream + path, data=body, headers=headers, timeout=120)
+        except requests.RequestException:
+            self._record(method, path, "upstream-error")
+            return _reset(req)
+        self._record(method, path, "forwarded" if rule is None else rule.action)
+        content = upstream.content
+        try:
+            req.send_response(upstream.status_code)
+            for k, v in upstream.headers.items():
+                if k.lower() not in _HOP_HEADERS:
+                    req.send_header(k, v)
+            req.send_header("Content-Length", str(len(content)))
+            req.end_headers()
+            req.wfile.write(content)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout) while we were delaying
+        return None
+
+
+def _reset(req):
+    """Abort with RST: SO_LINGER on, zero timeout, then close."""
+    req.close_connection = True
+    try:
+        req.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        req.connection.close()
+    except OSError:
+        pass

@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The client under injected faults, against the real NetBox behind a loopback fault proxy."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+
+import pytest
+
+from ansible_collections.sot.netbox.plugins.module_utils import _errors as errors
+from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
+from ansible_collections.sot.netbox.plugins.module_utils._retry import RetryPolicy
+
+from faultproxy import FaultProxy  # pylint: disable=import-error
+
+URL = os.environ["NETBOX_URL"]
+TOKEN = os.environ["NETBOX_TOKEN"]
+FAST = RetryPolicy(retries=4, backoff=0.05, max_backoff=0.2, max_retry_after=1.0)
+
+
+@pytest.fixture
+def proxy():
+    with FaultProxy(URL) as p:
+        yield p
+
+
+def client_via(proxy, **options):
+    client = build_client({"url": proxy.url, "token": TOKEN, "cache": False, **options})
+    client.retry = FAST
+    return client
+
+
+def test_burst_of_429_with_retry_after_then_success(proxy):
+    proxy.add("status", path="/api/dcim/sites/", status=429, headers={"Retry-After": "1"}, times=3)
+    client = client_via(proxy)
+    started = time.monotonic()
+    assert client.list("dcim/sites", fields=["id"])
+    assert time.monotonic() - started >= 1.0  # Retry-After honoured (capped by max_retry_after)
+    assert client.metrics.to_dict()["retries"] == 3 and proxy.count(outcome="status-429") == 3
+
+
+def test_burst_of_503_during_concurrent_paging(proxy):
+    proxy.add("status", path="offset=", status=503, times=FAST.retries)
+    client = client_via(proxy, max_workers=4)
+    ids = [i["id"] for i in client.iter_all("dcim/interfaces", fields=["id"], page_size=25)]
+    direct = build_client({"url": URL, "token": TOKEN, "cache": False})
+    assert sorted(ids) == sorted(i["id"] for i in direct.iter_all("dcim/interfaces", fields=["id"]))
+
+
+def test_connection_resets_on_reads_are_survived(proxy):
+    proxy.add("reset", method="GET", times=3)
+    assert client_via(proxy).status()["netbox-version"]
+
+
+def test_a_reset_on_a_create_is_not_blindly_retried(proxy):
+    proxy.add("reset", method="POST", times=1)
+    name = "sot-fault-" + uuid.uuid4().hex[:8]
+    client = client_via(proxy)
+    with pytest.raises(errors.ConnectionFailed):
+        client.create("tenancy/tenants", [{"name": name, "slug": name}])
+    assert proxy.count(method="POST") == 1  # no duplicate create behind the user's back
+
+
+def test_slow_responses_past_the_timeout_are_a_clear_error(proxy):
+    proxy.add("delay", path="/api/status/", seconds=2.5, times=10)
+    client = client_via(proxy, timeout=1)
+    client.retry = RetryPolicy(retries=1, backoff=0.01)
+    with pytest.raises(errors.Timeout) as info:
+        client.status()
+    assert "within 1.0s" in info.value.message
+
+
+def test_netbox_down_then_back_within_the_retries(proxy):
+    proxy.down()
+    threading.Timer(0.5, proxy.up).start()
+    client = client_via(proxy)
+    client.retry = RetryPolicy(retries=8, backoff=0.1, max_backoff=0.3)
+    assert client.status()["netbox-version"]
+    assert proxy.count(outcome="down") >= 1
+
+
+def test_netbox_down_for_good_is_a_clear_error(proxy):
+    proxy.down()
+    client = client_via(proxy)
+    with pytest.raises(errors.ConnectionFailed) as info:
+        client.status()
+    assert "cannot reach NetBox" in info.value.message and TOKEN not in info.value.message
+    assert proxy.count(outcome="down") == FAST.retries + 1
+
+
+def test_a_500_in_the_middle_of_a_bulk_create_reports_what_was_created(proxy):
+    # The second batch fails: the error says exactly which objects exist, so a runner can roll back.
+    proxy.add("status", method="POST", path="/api/tenancy/tenants/", status=500, skip=1, times=1)
+    prefix = "sot-fault-" + uuid.uuid4().hex[:6]
+    client = client_via(proxy)
+    objects = [{"name": f"{prefix}-{i}", "slug": f"{prefix}-{i}"} for i in range(4)]
+    with pytest.raises(errors.Unavailable) as info:
+        client.create("tenancy/tenants", objects, batch_size=2)
+    created = info.value.result["created"]
+    assert [c["name"] for c in created] == [f"{prefix}-0", f"{prefix}-1"]
+    client.delete("tenancy/tenants", [c["id"] for c in created])
+    direct = build_client({"url": URL, "token": TOKEN, "cache": False})
+    assert not direct.list("tenancy/tenants", {"name__isw": prefix}, fields=["id"])
