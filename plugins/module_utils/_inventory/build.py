@@ -1,0 +1,357 @@
+# -*- coding: utf-8 -*-
+# Copyright: sot.netbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Hosts, host vars and groups from fetched NetBox data. PRIVATE to the collection; pure, no I/O.
+
+Group names and host var names follow netbox.netbox.nb_inventory, so switching the `plugin:` line keeps
+every group a playbook targets: `<group_by key>_<slug>` (or the bare slug with group_names_raw),
+plural prefixes with `plurals: true`, boolean groupings named after the key (`is_virtual`), and
+region/site group -> site -> location nesting with each host in its deepest site/location group.
+"""
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import re
+
+try:
+    from zoneinfo import ZoneInfo
+except ImportError:  # pragma: no cover - Python < 3.9
+    ZoneInfo = None
+
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import SITE_NESTING
+
+# Host var name per grouping (nb_inventory renames these four; the plural ones follow `plurals`).
+_LIST_VARS = {"tag": "tags", "region": "regions", "site_group": "site_groups", "location": "locations"}
+_PLURAL_WRAPPED = ("site", "tenant", "rack", "role", "platform", "device_type", "manufacturer")
+
+
+def _slug(obj, key="slug"):
+    return obj.get(key) if isinstance(obj, dict) else None
+
+
+def _ip(obj):
+    if not isinstance(obj, dict) or not obj.get("address"):
+        return None
+    try:
+        return str(ipaddress.ip_interface(obj["address"]).ip)
+    except ValueError:
+        return None
+
+
+def compact(obj):
+    """Drop the URL noise of nested objects: smaller cache entry, same data for compose."""
+    if isinstance(obj, dict):
+        return {k: compact(v) for k, v in obj.items() if k not in ("url", "display_url")}
+    if isinstance(obj, list):
+        return [compact(v) for v in obj]
+    return obj
+
+
+class Context:
+    """Lookup maps built once from the fetched tables (id -> value)."""
+
+    def __init__(self, tables):
+        tables = tables or {}
+        self.sites = {r["id"]: r for r in tables.get("sites", ())}
+        self.regions = {r["id"]: r for r in tables.get("regions", ())}
+        self.site_groups = {r["id"]: r for r in tables.get("site_groups", ())}
+        self.locations = {r["id"]: r for r in tables.get("locations", ())}
+        self.racks = {r["id"]: r for r in tables.get("racks", ())}
+        self.clusters = {r["id"]: r for r in tables.get("clusters", ())}
+
+    @staticmethod
+    def chain(start_id, table):
+        """Slugs from an object up through its parents (nb_inventory's region/location lists)."""
+        out, seen, oid = [], set(), start_id
+        while oid is not None and oid in table and oid not in seen:
+            seen.add(oid)
+            out.append(table[oid]["slug"])
+            oid = _slug(table[oid].get("parent"), "id")
+        return out
+
+    def site_attr(self, host, column):
+        site = self.sites.get(_slug(host.get("site"), "id"))
+        return site.get(column) if site else None
+
+
+def utc_offset_name(time_zone, now=None):
+    """nb_inventory's utc_offset group value: 'plus_1', 'minus_5' (rounded hours, at `now`)."""
+    if not time_zone or ZoneInfo is None:
+        return None
+    try:
+        zone = ZoneInfo(time_zone)
+    except (KeyError, ValueError, OSError):
+        return None
+    moment = (now or datetime.datetime.now(datetime.timezone.utc)).astimezone(zone)
+    hours = round(moment.utcoffset().total_seconds() / 3600)
+    return str(hours).replace("-", "minus_") if hours < 0 else f"plus_{hours}"
+
+
+def group_values(key, host, ctx, now=None):
+    """The value(s) a host contributes to grouping `key` (a list; empty when none)."""
+    if key == "tag":
+        return [t["slug"] for t in host.get("tags") or [] if isinstance(t, dict) and t.get("slug")]
+    if key == "services":
+        return [s["name"] for s in host.get("services") or [] if s.get("name")]
+    if key == "is_virtual":
+        return [True] if host.get("is_virtual") else []
+    value = {
+        "site": lambda: _slug(host.get("site")),
+        "tenant": lambda: _slug(host.get("tenant")),
+        "rack": lambda: _slug(host.get("rack"), "name"),
+        "role": lambda: _slug(host.get("role")),
+        "platform": lambda: _slug(host.get("platform")),
+        "device_type": lambda: _slug(host.get("device_type")),
+        "manufacturer": lambda: _slug((host.get("device_type") or {}).get("manufacturer")),
+        "status": lambda: _slug(host.get("status"), "value"),
+        "cluster": lambda: _slug(host.get("cluster"), "name"),
+        "cluster_type": lambda: _slug(ctx.clusters.get(_slug(host.get("cluster"), "id"), {}).get("type")),
+        "cluster_group": lambda: _slug(ctx.clusters.get(_slug(host.get("cluster"), "id"), {}).get("group")),
+        "rack_role": lambda: _slug(ctx.racks.get(_slug(host.get("rack"), "id"), {}).get("role")),
+        "time_zone": lambda: (ctx.site_attr(host, "time_zone") or "").replace("/", "_", 2) or None,
+        "utc_offset": lambda: utc_offset_name(ctx.site_attr(host, "time_zone"), now),
+        "facility": lambda: ctx.site_attr(host, "facility") or None,
+    }[key]()
+    return [value] if value not in (None, "") else []
+
+
+def group_name(prefix, value, raw):
+    """nb_inventory's generate_group_name: booleans name the group after the key; else prefix_value."""
+    if value is True:
+        return prefix
+    if prefix == "services":
+        prefix = "service"
+    return str(value) if raw else f"{prefix}_{value}"
+
+
+def hostname(host, settings):
+    """The inventory hostname, or None when the host has none (unnamed devices are skipped)."""
+    vc = host.get("virtual_chassis")
+    if settings.virtual_chassis_name and isinstance(vc, dict) and vc.get("master"):
+        return vc.get("name") or None
+    if settings.hostname_field:
+        return (host.get("custom_fields") or {}).get(settings.hostname_field) or None
+    return host.get("name") or None
+
+
+def is_vc_member(host):
+    """A virtual-chassis member that is not the master: nb_inventory represents the chassis by its master."""
+    master = _slug((host.get("virtual_chassis") or {}).get("master"), "id")
+    return master is not None and master != host.get("id")
+
+
+def ansible_host(host, settings):
+    first, second = ("primary_ip4", "primary_ip6") if settings.default_ip_version == "ipv4" else ("primary_ip6", "primary_ip4")
+    chosen = host.get(first) or host.get(second)
+    if settings.oob_ip_as_primary_ip and host.get("oob_ip"):
+        chosen = host["oob_ip"]
+    if settings.ansible_host_dns_name and isinstance(chosen, dict) and chosen.get("dns_name"):
+        return chosen["dns_name"], chosen
+    return _ip(chosen), chosen
+
+
+def _var_name(key, settings):
+    if key in _LIST_VARS:
+        return _LIST_VARS[key]
+    return settings.group_prefix(key)
+
+
+def host_vars(host, ctx, settings, now=None):
+    """Host vars with nb_inventory's names and shapes (plural vars are one-element lists with plurals)."""
+    hv = {}
+    address, chosen = ansible_host(host, settings)
+    if address:
+        hv["ansible_host"] = address
+    for name in ("primary_ip4", "primary_ip6", "oob_ip"):
+        if _ip(host.get(name)):
+            hv[name] = _ip(host.get(name))
+    if (settings.dns_name or settings.interfaces or settings.ansible_host_dns_name) and isinstance(chosen, dict) \
+            and chosen.get("dns_name"):
+        hv["dns_name"] = chosen["dns_name"]
+    for name in ("vcpus", "memory", "disk", "serial", "asset_tag", "status"):
+        if host.get(name) is not None:
+            hv[name] = host[name]
+    hv["is_virtual"] = bool(host.get("is_virtual"))
+    if isinstance(host.get("cluster"), dict):
+        hv["cluster"] = host["cluster"].get("name")
+    if host.get("device"):
+        hv["cluster_device"] = host["device"]
+    for key in _PLURAL_WRAPPED:
+        values = group_values(key, host, ctx)
+        if values:
+            hv[_var_name(key, settings)] = values if settings.plurals else values[0]
+    hv["tags"] = group_values("tag", host, ctx)
+    lookups = set(settings.group_by)
+    if "region" in lookups:
+        hv["regions"] = ctx.chain(_slug(ctx.sites.get(_slug(host.get("site"), "id"), {}).get("region"), "id"), ctx.regions)
+    if "site_group" in lookups:
+        hv["site_groups"] = ctx.chain(_slug(ctx.sites.get(_slug(host.get("site"), "id"), {}).get("group"), "id"),
+                                      ctx.site_groups)
+    if "location" in lookups:
+        hv["locations"] = ctx.chain(_slug(host.get("location"), "id"), ctx.locations)
+    for key in ("rack_role", "cluster_type", "cluster_group", "time_zone", "utc_offset", "facility"):
+        if key in lookups:
+            values = group_values(key, host, ctx, now)
+            if values:
+                hv[key] = values[0]
+    custom = {k: v for k, v in (host.get("custom_fields") or {}).items() if v is not None}
+    _put(hv, "custom_fields", custom, settings.flatten_custom_fields)
+    if host.get("local_context_data") is not None:
+        data = host["local_context_data"]
+        _put(hv, "local_context_data", data if settings.flatten_local_context_data or not settings.plurals else [data],
+             settings.flatten_local_context_data)
+    if settings.config_context and "config_context" in host:
+        data = host["config_context"] or {}
+        _put(hv, "config_context", data if settings.flatten_config_context or not settings.plurals else [data],
+             settings.flatten_config_context)
+    if settings.services or "services" in lookups:
+        hv["services"] = host.get("services") or []
+    if settings.interfaces:
+        hv["interfaces"] = host.get("interfaces") or []
+    for field in settings.extra_fields:
+        if field in host:
+            hv[field] = host[field]
+    return _renamed(hv, settings.rename_variables)
+
+
+def _put(hv, name, value, flatten):
+    if flatten and isinstance(value, dict):
+        hv.update(value)
+    else:
+        hv[name] = value
+
+
+def _renamed(hv, renames):
+    if not renames:
+        return hv
+    compiled = [(re.compile(p), r) for p, r in renames]
+    out = {}
+    for key, value in hv.items():
+        for pattern, repl in compiled:
+            if pattern.match(key):
+                key = pattern.sub(repl, key)
+                break
+        out[key] = value
+    return out
+
+
+def attach_extras(hosts, extras):
+    """Interfaces (with their IPs) and services onto the host records they belong to."""
+    by_kind = {"device": {}, "vm": {}}
+    for host in hosts:
+        by_kind["vm" if host.get("is_virtual") else "device"][host["id"]] = host
+    ips = {"dcim.interface": {}, "virtualization.vminterface": {}}
+    for ip in list(extras.get("device_ips", ())) + list(extras.get("vm_ips", ())):
+        ips.setdefault(ip.get("assigned_object_type"), {}).setdefault(ip.get("assigned_object_id"), []).append(ip)
+    for kind, name, owner, ip_type in (("device", "device_interfaces", "device", "dcim.interface"),
+                                       ("vm", "vm_interfaces", "virtual_machine", "virtualization.vminterface")):
+        for iface in extras.get(name, ()):
+            host = by_kind[kind].get(_slug(iface.get(owner), "id"))
+            if host is None:
+                continue
+            iface = dict(iface)
+            iface["ip_addresses"] = ips[ip_type].get(iface["id"], [])
+            iface["tags"] = [t["slug"] for t in iface.get("tags") or []]
+            host.setdefault("interfaces", []).append(iface)
+    for kind, name in (("device", "device_services"), ("vm", "vm_services")):
+        for service in extras.get(name, ()):
+            host = by_kind[kind].get(service.get("parent_object_id"))
+            if host is not None:
+                host.setdefault("services", []).append(service)
+
+
+class _Groups:
+    """Ordered groups with host and child lists (no duplicates)."""
+
+    def __init__(self):
+        self.groups = {}
+
+    def add(self, name):
+        return self.groups.setdefault(name, {"hosts": [], "children": []})
+
+    def host(self, name, host):
+        hosts = self.add(name)["hosts"]
+        if not hosts or hosts[-1] != host:
+            hosts.append(host)
+
+    def child(self, parent, child):
+        children = self.add(parent)["children"]
+        self.add(child)
+        if child not in children:
+            children.append(child)
+
+
+def build(data, settings, now=None):
+    """{'hosts': {name: {'vars': host vars, 'raw': host record}}, 'groups': {...}, 'warnings': [...]}."""
+    ctx = Context(data.get("tables"))
+    hosts = [dict(h, is_virtual=False) for h in data.get("devices", ())]
+    hosts += [dict(h, is_virtual=True) for h in data.get("vms", ())]
+    attach_extras(hosts, data.get("extras") or {})
+    groups = _Groups()
+    raw = settings.group_names_raw
+    nesting = any(k in settings.group_by for k in SITE_NESTING)
+    site_groups, location_groups = {}, {}
+    if nesting:
+        site_prefix = settings.group_prefix("site")
+        sites = {s_id: s["slug"] for s_id, s in ctx.sites.items()}
+        for host in hosts:
+            site = host.get("site")
+            if isinstance(site, dict) and site.get("id") is not None:
+                sites.setdefault(site["id"], site.get("slug"))
+        for s_id, slug in sorted(sites.items()):
+            site_groups[s_id] = group_name(site_prefix, slug, raw)
+            groups.add(site_groups[s_id])
+        if "location" in settings.group_by:
+            location_groups = _nested(groups, "location", ctx.locations, raw)
+            for l_id, loc in ctx.locations.items():
+                site_id = _slug(loc.get("site"), "id")
+                if loc.get("parent") is None and site_id in site_groups:
+                    groups.child(site_groups[site_id], location_groups[l_id])
+        for key, table, column in (("region", ctx.regions, "region"), ("site_group", ctx.site_groups, "group")):
+            if key in settings.group_by:
+                names = _nested(groups, key, table, raw)
+                for s_id, site in ctx.sites.items():
+                    parent = _slug(site.get(column), "id")
+                    if parent in names and s_id in site_groups:
+                        groups.child(names[parent], site_groups[s_id])
+    out, warnings, unnamed, duplicates = {}, [], 0, []
+    flat_keys = [k for k in settings.group_by if k not in SITE_NESTING]
+    for host in hosts:
+        if is_vc_member(host):
+            continue
+        name = hostname(host, settings)
+        if name is None:
+            unnamed += 1
+            continue
+        name = str(name)
+        if name in out:
+            duplicates.append(name)
+            continue
+        out[name] = {"vars": host_vars(host, ctx, settings, now), "raw": host}
+        for key in flat_keys:
+            for value in group_values(key, host, ctx, now):
+                groups.host(group_name(settings.group_prefix(key), value, raw), name)
+        loc_id, site_id = _slug(host.get("location"), "id"), _slug(host.get("site"), "id")
+        if loc_id in location_groups:
+            groups.host(location_groups[loc_id], name)
+        elif site_id in site_groups:
+            groups.host(site_groups[site_id], name)
+    if unnamed:
+        warnings.append(f"{unnamed} device(s)/VM(s) without a name were skipped (set hostname_field, or name them)")
+    if duplicates:
+        sample = ", ".join(sorted(set(duplicates))[:10])
+        warnings.append(f"{len(duplicates)} host(s) share a name with an earlier device or VM and were skipped: {sample}")
+    return {"hosts": out, "groups": groups.groups, "warnings": warnings}
+
+
+def _nested(groups, key, table, raw):
+    """One group per object of a hierarchical table, each a child of its parent's group."""
+    names = {oid: group_name(key, row["slug"], raw) for oid, row in table.items()}
+    for oid, name in names.items():
+        groups.add(name)
+    for oid, row in table.items():
+        parent = _slug(row.get("parent"), "id")
+        if parent in names:
+            groups.child(names[parent], names[oid])
+    return names

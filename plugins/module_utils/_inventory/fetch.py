@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: sot.netbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Executing a FetchPlan with the shared client. PRIVATE to the collection; no Ansible imports.
+
+Devices, VMs and the lookup tables are read at the same time (`fetch_concurrently`), each list's
+pages concurrently (`iter_all`), on one pooled session bounded by `max_workers`. Optional data
+(tables, interfaces, services) that the token may not read is a warning; hosts are required.
+"""
+from __future__ import annotations
+
+from ansible_collections.sot.netbox.plugins.module_utils._errors import PermissionDenied
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import compact
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import EXTRA_PARAMS, EXTRAS, id_batches
+
+
+def query_params(pairs):
+    """(name, value) pairs -> the params dict requests sends (a repeated name becomes a list: NetBox ORs them)."""
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            out[key] = (out[key] if isinstance(out[key], list) else [out[key]]) + [value]
+        else:
+            out[key] = value
+    return out
+
+
+def fetch(client, plan, cursor=False, page_size=None):
+    """All data one run needs: {'devices', 'vms', 'tables', 'extras', 'warnings'} (compact records)."""
+    warnings = []
+
+    def rows(endpoint, params, fields):
+        return [compact(r) for r in client.iter_all(endpoint, params, fields=list(fields), cursor=cursor,
+                                                     page_size=page_size)]
+
+    def optional(label, endpoint, params, fields):
+        def call():
+            try:
+                return rows(endpoint, params, fields)
+            except PermissionDenied as exc:
+                warnings.append(f"{label} skipped: the token may not read {endpoint} ({exc.message})")
+                return []
+        return call
+
+    calls = {}
+    for query in plan.hosts:
+        calls["host:" + query.kind] = (lambda q=query: rows(q.endpoint, query_params(q.params), q.fields))
+    for name, (endpoint, fields) in plan.tables.items():
+        calls["table:" + name] = optional(f"lookup table {name}", endpoint, {}, fields)
+    if not plan.filtered:  # every host is selected: whole tables, in the same concurrent batch
+        for name in plan.extras:
+            endpoint, _param, fields = EXTRAS[name]
+            calls["extra:" + name] = optional(name.replace("_", " "), endpoint, EXTRA_PARAMS.get(name, {}), fields)
+    results = client.fetch_concurrently(calls)
+    data = {
+        "devices": results.get("host:device", []),
+        "vms": results.get("host:vm", []),
+        "tables": {k.split(":", 1)[1]: v for k, v in results.items() if k.startswith("table:")},
+        "extras": {k.split(":", 1)[1]: v for k, v in results.items() if k.startswith("extra:")},
+    }
+    if plan.filtered and plan.extras:
+        data["extras"] = _extras_for_hosts(client, plan.extras, data, optional)
+    data["warnings"] = warnings
+    return data
+
+
+def _extras_for_hosts(client, extras, data, optional):
+    """Optional data for the selected hosts only: id-filtered requests, batched to a URL budget, concurrently."""
+    ids = {"device": [h["id"] for h in data["devices"]], "vm": [h["id"] for h in data["vms"]]}
+    calls, parts = {}, {}
+    for name in extras:
+        endpoint, param, fields = EXTRAS[name]
+        kind = "vm" if name.startswith("vm_") else "device"
+        for i, batch in enumerate(id_batches(ids[kind], param)):
+            params = dict(EXTRA_PARAMS.get(name, {}))
+            params[param] = batch
+            key = f"{name}:{i}"
+            calls[key] = optional(name.replace("_", " "), endpoint, params, fields)
+            parts.setdefault(name, []).append(key)
+    results = client.fetch_concurrently(calls) if calls else {}
+    return {name: [row for key in keys for row in results[key]] for name, keys in parts.items()}

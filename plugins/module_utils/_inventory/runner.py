@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright: sot.netbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The inventory plugin's runner: options -> (cache or NetBox) -> built inventory -> Ansible's inventory.
+
+PRIVATE to the collection; no Ansible imports. `load` is the only code that reads the plugin's options
+(through the `get_option` callable); `populate` is the only code that writes to Ansible's inventory.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import build
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import fetch
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import plan_fetch
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import client_options, settings_from
+
+CACHE_FORMAT = 1
+
+
+def constructed_templates(get_option):
+    """The Jinja2 expressions of compose, groups and keyed_groups (to fetch the fields they name)."""
+    out = list((get_option("compose") or {}).values()) + list((get_option("groups") or {}).values())
+    out += [k.get("key", "") for k in get_option("keyed_groups") or [] if isinstance(k, dict)]
+    return [str(t) for t in out]
+
+
+def cache_fingerprint(settings, plan, connection):
+    """Everything that determines the fetched data; a cached entry with another fingerprint is stale."""
+    token = str(connection.get("token") or "")
+    parts = [settings.fingerprint(), repr(plan), str(connection.get("url", "")).rstrip("/"),
+             hashlib.sha256(token.encode()).hexdigest()]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client_factory=build_client):
+    """{'inventory': built, 'warnings': [...], 'source': 'NetBox' | 'cache'}; fetches only on a cache miss."""
+    settings = settings_from(get_option)
+    connection = client_options(get_option)
+    plan = plan_fetch(settings, constructed_templates(get_option))
+    fingerprint = cache_fingerprint(settings, plan, connection)
+    caching = bool(get_option("cache"))
+    data, source = None, "NetBox"
+    if caching and use_cache:
+        try:
+            entry = cache[cache_key]
+        except KeyError:
+            entry = None
+        if isinstance(entry, dict) and entry.get("format") == CACHE_FORMAT and entry.get("fingerprint") == fingerprint:
+            data, source = entry["data"], "cache"
+    if data is None:
+        client = client_factory(connection)
+        try:
+            data = fetch(client, plan, cursor=settings.cursor_paging, page_size=settings.page_size)
+        finally:
+            if metrics_path:
+                write_metrics(metrics_path, client.metrics.to_dict())
+        if caching:
+            cache[cache_key] = {"format": CACHE_FORMAT, "fingerprint": fingerprint,
+                                "data": {k: v for k, v in data.items() if k != "warnings"}}
+    elif metrics_path:
+        write_metrics(metrics_path, {"requests": 0, "source": "cache"})
+    built = build(data, settings)
+    return {"inventory": built, "warnings": list(data.get("warnings", [])) + built["warnings"], "source": source}
+
+
+def write_metrics(path, metrics):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(metrics, handle, indent=1, sort_keys=True)
+
+
+def populate(plugin, built):
+    """Hosts, vars and groups into Ansible's inventory, then compose/groups/keyed_groups (Constructable)."""
+    inventory = plugin.inventory
+    compose, groups, keyed = (plugin.get_option(n) for n in ("compose", "groups", "keyed_groups"))
+    strict = plugin.get_option("strict")
+    for name, host in built["hosts"].items():
+        inventory.add_host(name)
+        for key, value in host["vars"].items():
+            inventory.set_variable(name, key, value)
+    names = {group: inventory.add_group(group) for group in built["groups"]}
+    for group, members in built["groups"].items():
+        for child in members["children"]:
+            inventory.add_child(names[group], names[child])
+        for host in members["hosts"]:
+            inventory.add_child(names[group], host)
+    if not (compose or groups or keyed):
+        return
+    for name, host in built["hosts"].items():
+        if compose:
+            plugin._set_composite_vars(compose, host["raw"], name, strict=strict)
+        if groups:
+            plugin._add_host_to_composed_groups(groups, host["raw"], name, strict=strict)
+        if keyed:
+            plugin._add_host_to_keyed_groups(keyed, host["raw"], name, strict=strict)

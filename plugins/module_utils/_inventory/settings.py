@@ -1,0 +1,197 @@
+# -*- coding: utf-8 -*-
+# Copyright: sot.netbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Inventory settings: the plugin's option values as one validated value object. PRIVATE to the collection.
+
+No Ansible imports. The plugin hands `settings_from(get_option)` a callable that returns an option's
+(already templated) value; `client_options(get_option)` is the plugin-side adapter to the one
+`build_client` the modules use too.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+
+from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError, ValidationErrors
+
+# canonical group_by key -> (name with plurals: true, name with plurals: false). Every spelling is accepted
+# in group_by; the group name prefix follows `plurals`, exactly as netbox.netbox.nb_inventory names groups.
+GROUPINGS = {
+    "site": ("sites", "site"),
+    "tenant": ("tenants", "tenant"),
+    "rack": ("racks", "rack"),
+    "tag": ("tags", "tag"),
+    "role": ("device_roles", "role"),
+    "platform": ("platforms", "platform"),
+    "device_type": ("device_types", "device_type"),
+    "manufacturer": ("manufacturers", "manufacturer"),
+    "region": ("region", "region"),
+    "site_group": ("site_group", "site_group"),
+    "location": ("location", "location"),
+    "rack_role": ("rack_role", "rack_role"),
+    "cluster": ("cluster", "cluster"),
+    "cluster_type": ("cluster_type", "cluster_type"),
+    "cluster_group": ("cluster_group", "cluster_group"),
+    "is_virtual": ("is_virtual", "is_virtual"),
+    "services": ("services", "services"),
+    "status": ("status", "status"),
+    "time_zone": ("time_zone", "time_zone"),
+    "utc_offset": ("utc_offset", "utc_offset"),
+    "facility": ("facility", "facility"),
+}
+GROUP_BY_ALIASES = {name: key for key, names in GROUPINGS.items() for name in names}
+GROUP_BY_ALIASES["device_role"] = "role"
+# The groupings whose groups are nested: region/site_group -> site -> location -> hosts.
+SITE_NESTING = ("site", "location", "region", "site_group")
+
+IP_VERSIONS = ("ipv4", "ipv6")
+CONNECTION_OPTIONS = ("url", "token", "validate_certs", "ca_path", "timeout", "headers", "max_workers")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    group_by: tuple = ()
+    group_names_raw: bool = False
+    plurals: bool = True
+    query_filters: tuple = ()
+    device_query_filters: tuple = ()
+    vm_query_filters: tuple = ()
+    devices: bool = True
+    virtual_machines: bool = True
+    default_ip_version: str = "ipv4"
+    ansible_host_dns_name: bool = False
+    oob_ip_as_primary_ip: bool = False
+    dns_name: bool = False
+    config_context: bool = False
+    flatten_config_context: bool = False
+    flatten_custom_fields: bool = False
+    flatten_local_context_data: bool = False
+    interfaces: bool = False
+    services: bool = False
+    extra_fields: tuple = ()
+    hostname_field: str = ""
+    virtual_chassis_name: bool = False
+    rename_variables: tuple = ()
+    cursor_paging: bool = False
+    page_size: int = 1000
+
+    def group_prefix(self, key):
+        return GROUPINGS[key][0 if self.plurals else 1]
+
+    def fingerprint(self):
+        """What determines the fetched data and the built inventory: part of the cache entry."""
+        return hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _filters(name, value):
+    """nb_inventory's filter shape: a list of one-key dicts ({role: leaf}); a value may itself be a list."""
+    out = []
+    for i, item in enumerate(value or []):
+        if not isinstance(item, dict) or len(item) != 1:
+            raise InputError(f"{name}[{i}]", item, "each filter must be a mapping with exactly one key, e.g. {role: leaf}")
+        key, val = next(iter(item.items()))
+        if not isinstance(key, str) or not re.match(r"^[A-Za-z0-9_]+$", key):
+            raise InputError(f"{name}[{i}]", item, "the filter name must be a NetBox filter parameter (letters, digits, _)")
+        for one in (val if isinstance(val, list) else [val]):
+            if isinstance(one, (dict, list)) or one is None:
+                raise InputError(f"{name}[{i}]", item, "a filter value must be a string, number or boolean")
+            out.append((key, str(one).lower() if isinstance(one, bool) else str(one)))
+    return tuple(out)
+
+
+def settings_from(get_option):
+    """Build and validate Settings from an option getter; every problem is reported at once."""
+    errors = []
+
+    def opt(name, default=None):
+        value = get_option(name)
+        return default if value is None else value
+
+    group_by = []
+    for name in opt("group_by", []):
+        key = GROUP_BY_ALIASES.get(name)
+        if key is None:
+            errors.append(InputError("group_by", name, "unknown grouping; choose from " + ", ".join(sorted(GROUP_BY_ALIASES))))
+        elif key not in group_by:
+            group_by.append(key)
+    filters = {}
+    for name in ("query_filters", "device_query_filters", "vm_query_filters"):
+        try:
+            filters[name] = _filters(name, opt(name, []))
+        except InputError as exc:
+            errors.append(exc)
+            filters[name] = ()
+    version = opt("default_ip_version", "ipv4")
+    if version not in IP_VERSIONS:
+        errors.append(InputError("default_ip_version", version, "must be ipv4 or ipv6"))
+    renames = []
+    for i, item in enumerate(opt("rename_variables", [])):
+        try:
+            renames.append((re.compile(item["pattern"]).pattern, str(item["repl"])))
+        except (KeyError, TypeError, re.error) as exc:
+            errors.append(InputError(f"rename_variables[{i}]", item, f"needs a valid regular expression 'pattern' and a 'repl' ({exc})"))
+    extra = []
+    for field in opt("extra_fields", []):
+        if not isinstance(field, str) or not re.match(r"^[a-z0-9_]+$", field):
+            errors.append(InputError("extra_fields", field, "must be a NetBox field name (lower case letters, digits, _)"))
+        else:
+            extra.append(field)
+    page_size = int(opt("page_size", 1000))
+    if not 1 <= page_size <= 1000:
+        errors.append(InputError("page_size", page_size, "must be between 1 and 1000 (NetBox's MAX_PAGE_SIZE caps it)"))
+    if not opt("devices", True) and not opt("virtual_machines", True):
+        errors.append(InputError("devices", False, "devices and virtual_machines are both false: nothing to fetch"))
+    if errors:
+        raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
+    return Settings(
+        group_by=tuple(group_by),
+        group_names_raw=bool(opt("group_names_raw", False)),
+        plurals=bool(opt("plurals", True)),
+        query_filters=filters["query_filters"],
+        device_query_filters=filters["device_query_filters"],
+        vm_query_filters=filters["vm_query_filters"],
+        devices=bool(opt("devices", True)),
+        virtual_machines=bool(opt("virtual_machines", True)),
+        default_ip_version=version,
+        ansible_host_dns_name=bool(opt("ansible_host_dns_name", False)),
+        oob_ip_as_primary_ip=bool(opt("oob_ip_as_primary_ip", False)),
+        dns_name=bool(opt("dns_name", False)),
+        config_context=bool(opt("config_context", False)),
+        flatten_config_context=bool(opt("flatten_config_context", False)),
+        flatten_custom_fields=bool(opt("flatten_custom_fields", False)),
+        flatten_local_context_data=bool(opt("flatten_local_context_data", False)),
+        interfaces=bool(opt("interfaces", False)),
+        services=bool(opt("services", False)),
+        extra_fields=tuple(extra),
+        hostname_field=opt("hostname_field", "") or "",
+        virtual_chassis_name=bool(opt("virtual_chassis_name", False)),
+        rename_variables=tuple(renames),
+        cursor_paging=bool(opt("cursor_paging", False)),
+        page_size=page_size,
+    )
+
+
+def client_options(get_option):
+    """The plugin-side adapter: option values -> the dict `_connection.build_client` takes.
+
+    The inventory caches its whole result through Ansible's inventory cache (one entry), so the
+    client's own persistent response cache stays off (an in-process memory cache only).
+    """
+    options = {name: get_option(name) for name in CONNECTION_OPTIONS}
+    token = options.get("token")
+    if isinstance(token, dict):  # nb_inventory's {type: Bearer, value: ...}: the client picks the scheme itself
+        token = token.get("value")
+    options["token"] = token
+    headers = options.get("headers") or {}
+    if isinstance(headers, str):  # NETBOX_HEADERS holds JSON, as for nb_inventory
+        try:
+            headers = json.loads(headers)
+        except ValueError as exc:
+            raise InputError("headers", "<from NETBOX_HEADERS>", f"must be a JSON object ({exc})") from exc
+    if not isinstance(headers, dict):
+        raise InputError("headers", type(headers).__name__, "must be a mapping of header names to values")
+    options["headers"] = headers
+    options["cache"] = False
+    return {k: v for k, v in options.items() if v is not None}
