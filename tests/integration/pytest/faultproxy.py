@@ -39,7 +39,8 @@ class Rule:
 
 
 class FaultProxy:
-    def __init__(self, upstream):
+    def __init__(self, upstream, tls=None):
+        """`tls`: an ssl.SSLContext to serve HTTPS with (certificate tests)."""
         self.upstream = upstream.rstrip("/")
         self.rules = []
         self.lock = threading.Lock()
@@ -67,7 +68,10 @@ class FaultProxy:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
