@@ -51,7 +51,13 @@ ensure_collection_path() {
 }
 
 # Start (or reuse) the local NetBox and export NETBOX_URL / NETBOX_TOKEN and the test-bed tokens.
+# SOT_TESTBED_FRESH=1 (CI) restores the freshly seeded database once per run, so leftovers of
+# earlier runs on the same machine cannot leak into the tests.
 start_testbed() {
   local dataset="${1:-sample}"
   eval "$(python3 "$REPO/tools/testbed.py" start --dataset "$dataset")"
+  if [ "${SOT_TESTBED_FRESH:-}" = 1 ] && [ -z "${_SOT_FRESHENED:-}" ]; then
+    python3 "$REPO/tools/testbed.py" reset --dataset "$dataset"
+    export _SOT_FRESHENED=1
+  fi
 }
