@@ -1,0 +1,360 @@
+# -*- coding: utf-8 -*-
+# Copyright: sot.netbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Allocating and releasing segments safely under concurrency. PRIVATE to the collection.
+
+Two ways to allocate, both idempotent by the allocation's identity (key within VRF and site group):
+
+(a) reserve an existing free segment. A PATCH has no compare-and-swap, so the claim is a write that
+    NetBox's database constrains: a marker tag whose slug is `sot-claim-p<prefix id>` (one per
+    segment) and whose name is `sot-claim <vrf>/<site group>/<key>` (one per identity). Tag name and
+    slug are UNIQUE columns: of any number of concurrent POSTs for one segment exactly one row is
+    inserted. Only the claimant whose marker was inserted PATCHes the segment. The outcome of a
+    failed or lost POST (400, 500 IntegrityError, timeout) is decided by reading the marker back and
+    comparing the random nonce in its description. The marker lives as long as the reservation; a
+    release frees the segment first and deletes the marker last.
+(b) carve a new child prefix and the next VID with NetBox's `available-vlans` and
+    `available-prefixes` endpoints, which NetBox serializes (PostgreSQL advisory locks). The carved
+    VLAN is named by the identity; VLAN names are unique per group, so a second concurrent carve for
+    the same identity fails before it takes a prefix.
+
+See docs/netbox_segment.md for the exact guarantee.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+
+from ansible_collections.sot.netbox.plugins.module_utils._errors import (
+    ApiError, Conflict, InputError, NotFound, RequestValidationFailed, SotNetboxError)
+from ansible_collections.sot.netbox.plugins.module_utils._segment import domain
+from ansible_collections.sot.netbox.plugins.module_utils._segment.domain import Change, Segment
+from ansible_collections.sot.netbox.plugins.module_utils._segment.store import (
+    PREFIX_FIELDS, error_fields, scope_params, vlan_group_name)
+
+CANDIDATE_PAGE = 50
+AWAIT_DELAYS = (0.25, 0.5, 1.0, 2.0)   # waiting for a concurrent allocation of the same identity
+
+
+class Allocator:
+    def __init__(self, client, store, names, claim_timeout=900, sleep=time.sleep, clock=time.time,
+                 nonce=lambda: secrets.token_hex(8)):
+        self.client = client
+        self.store = store
+        self.names = names
+        self.claim_timeout = claim_timeout
+        self.sleep = sleep
+        self.clock = clock
+        self.nonce = nonce
+        self.warnings = []
+
+    # ------------------------------------------------------------ allocated
+
+    def allocate(self, spec, ids, check_mode):
+        if spec.carve:
+            return self.carve(spec, ids, check_mode)
+        return self.reserve(spec, ids, check_mode)
+
+    def _existing(self, spec, found):
+        """The identity's current segment (lowest id when a past race left several)."""
+        if not found:
+            return None
+        found = sorted(found, key=lambda s: s.ids["prefix"])
+        if len(found) > 1:
+            self.warnings.append(f"{spec.label}: key {spec.key!r} holds {len(found)} segments "
+                                 f"({', '.join(s.prefix for s in found)}); returning {found[0].prefix}")
+        return found[0]
+
+    def _free_filter(self, spec, ids):
+        params = {**scope_params(ids), "status": self.names.free_status, f"cf_{self.names.cluster_field}__empty": "true",
+                  "ordering": "id", "limit": CANDIDATE_PAGE}
+        if self.names.key_field != self.names.cluster_field:
+            params[f"cf_{self.names.key_field}__empty"] = "true"
+        if ids.get("role"):
+            params["role_id"] = ids["role"]
+        return params
+
+    def reserve(self, spec, ids, check_mode):
+        """Mode (a): claim one free segment matching the filters; see the module docstring."""
+        got = self.client.fetch_concurrently({
+            "existing": lambda: self.store.by_identity(spec.key, ids),
+            "free": lambda: self.client.request("GET", "ipam/prefixes", {**self._free_filter(spec, ids),
+                                                                          "fields": ",".join(PREFIX_FIELDS)}),
+        })
+        existing = self._existing(spec, got["existing"])
+        if existing is not None:
+            return Change("none", spec, existing, existing)
+        candidates = domain.claim_order(got["free"]["results"], spec.key)
+        if not candidates:
+            raise SotNetboxError(f"{spec.label}: no free segment matches (VRF {spec.segment.vrf}, site group "
+                                 f"{spec.segment.site_group}, status {self.names.free_status}"
+                                 + (f", role {spec.segment.role}" if spec.segment.role else "")
+                                 + f", empty {self.names.cluster_field})")
+        if check_mode:
+            before = Segment.from_netbox(candidates[0])
+            return self._reserve_change(spec, before)
+        for row in candidates:
+            outcome, marker = self._claim(row, spec)
+            if outcome == "taken":
+                continue
+            if outcome == "adopt":
+                return self._adopt(spec, marker)
+            fresh = self.client.get(f"ipam/prefixes/{row['id']}")
+            if fresh is None or not self._is_free(Segment.from_netbox(fresh)):
+                # Written by something outside this protocol after we listed it: give the marker back.
+                self.client.delete("extras/tags", [marker["id"]])
+                continue
+            return self._patch_reserved(spec, Segment.from_netbox(fresh), marker)
+        raise SotNetboxError(f"{spec.label}: all {len(candidates)} matching free segments were claimed by "
+                             "concurrent allocations while this one ran; run it again")
+
+    def _is_free(self, seg):
+        return seg.status == self.names.free_status and not domain.is_allocated(seg, self.names)
+
+    def _desired_on_reserve(self, spec):
+        seg = spec.segment
+        return Segment(status=self.names.reserved_status, tenant=seg.tenant, description=seg.description,
+                       custom_fields=dict(seg.custom_fields))
+
+    def _reserve_change(self, spec, before):
+        desired = self._desired_on_reserve(spec)
+        after = domain.apply_changes(before, desired)
+        return Change("reserve", spec, before, after, domain.diff_segment(before, desired))
+
+    def _patch_reserved(self, spec, current, marker):
+        change = self._reserve_change(spec, current)
+        body = domain.body_for(self._desired_on_reserve(spec), {"tenant": self._tenant_id(spec)})
+        tag_ids = [t["id"] for t in current.tags if t["id"] != marker["id"]] + [marker["id"]]
+        body["tags"] = tag_ids
+        row = self.client.update_one("ipam/prefixes", current.ids["prefix"], body)
+        change.after = Segment.from_netbox(row)
+        return change
+
+    def _tenant_id(self, spec):
+        return self.store.lookups.id_of("tenant", spec.segment.tenant) if spec.segment.tenant else None
+
+    def _claim(self, row, spec):
+        """('won', marker) | ('taken', None) | ('adopt', marker of this identity on another segment)."""
+        seg = spec.segment
+        slug = domain.claim_slug(row["id"])
+        name = domain.claim_name(seg.vrf, seg.site_group, spec.key)
+        for attempt in (0, 1):
+            nonce = self.nonce()
+            body = {"name": name, "slug": slug, "color": "9e9e9e",
+                    "description": domain.claim_description(nonce, spec.key, row["prefix"])}
+            try:
+                return "won", self.client.create_one("extras/tags", body)
+            except (RequestValidationFailed, ApiError) as exc:
+                failure = exc
+            found = self.client.fetch_concurrently({
+                "slug": lambda: self.client.list("extras/tags", {"slug": slug}),
+                "name": lambda: self.client.list("extras/tags", {"name": name}),
+            })
+            by_slug = found["slug"][0] if found["slug"] else None
+            by_name = found["name"][0] if found["name"] else None
+            if by_slug and domain.nonce_of(by_slug.get("description")) == nonce:
+                return "won", by_slug            # our POST was applied; its answer was lost
+            if by_name:
+                return "adopt", by_name          # this identity already claims a segment
+            if by_slug is None:
+                raise failure                    # not a claim conflict: report NetBox's answer
+            if attempt == 0 and domain.is_stale(by_slug.get("created"), self.clock(), self.claim_timeout):
+                # Abandoned mid-claim (the segment is still free): delete that marker by id, claim again.
+                # Deleting by id is safe: a competitor's newer marker has another id and survives.
+                self.client.delete("extras/tags", [by_slug["id"]])
+                continue
+            return "taken", None
+        return "taken", None
+
+    def _adopt(self, spec, marker):
+        """Finish the claim of the same identity (a concurrent or interrupted run): same values, same segment."""
+        prefix_id = domain.prefix_id_of_claim(marker.get("slug"))
+        row = self.client.get(f"ipam/prefixes/{prefix_id}") if prefix_id else None
+        if row is None:
+            raise SotNetboxError(f"{spec.label}: claim marker {marker.get('name')!r} names segment #{prefix_id}, "
+                                 "which no longer exists; delete the tag and run again")
+        current = Segment.from_netbox(row)
+        key_value = current.custom_fields.get(self.names.key_field)
+        if key_value == spec.key:
+            return Change("none", spec, current, current)
+        if not self._is_free(current):
+            raise SotNetboxError(f"{spec.label}: claim marker {marker.get('name')!r} names {current.prefix}, "
+                                 f"which is held by {key_value!r}; release it or delete the marker tag")
+        return self._patch_reserved(spec, current, marker)
+
+    # ------------------------------------------------------------ carve
+
+    def _pools(self, spec, ids):
+        ident = f"{ids['vrf']}:{ids['site_group']}:{spec.pool or 'auto'}"
+        pools = self.store.ids_cache.get("pools", ident)
+        if pools is None:
+            if spec.pool:
+                params = {"prefix": spec.pool, "vrf_id": ids["vrf"]}
+            else:
+                params = {**scope_params(ids), "role_id": self.store.pool_role_id(), "status": self.names.pool_status,
+                          "ordering": "prefix"}
+            pools = [{"id": r["id"], "prefix": r["prefix"]}
+                     for r in self.client.list("ipam/prefixes", params, fields=("id", "prefix"))]
+            if pools:
+                self.store.ids_cache.set("pools", ident, pools)
+        if not pools:
+            what = f"pool {spec.pool}" if spec.pool else (f"pool prefix (role {self.names.pool_role}, status "
+                                                          f"{self.names.pool_status})")
+            raise SotNetboxError(f"{spec.label}: no {what} in VRF {spec.segment.vrf} "
+                                 f"and site group {spec.segment.site_group}")
+        fitting = [p for p in pools if _fits(p["prefix"], spec.prefix_length)]
+        if not fitting:
+            raise InputError(f"segments[{spec.index}].prefix_length", spec.prefix_length,
+                             f"does not fit in the pool(s) {', '.join(p['prefix'] for p in pools)}")
+        return fitting
+
+    def _vlan_group(self, spec, ids, check_mode):
+        key = (ids["vrf"], ids["site_group"])
+        return self.store.vlan_groups({key: vlan_group_name(spec)}, create=True, check_mode=check_mode)[key]
+
+    def carve(self, spec, ids, check_mode):
+        """Mode (b): the next VID from the VLAN group, then the next /length from a pool, both by NetBox."""
+        existing = self._existing(spec, self.store.by_identity(spec.key, ids))
+        if existing is not None:
+            return Change("none", spec, existing, existing)
+        pools = self._pools(spec, ids)
+        group = self._vlan_group(spec, ids, check_mode) if spec.allocate_vlan else None
+        desired = spec.segment
+        body = domain.body_for(Segment(vrf=desired.vrf, site_group=desired.site_group, tenant=desired.tenant,
+                                       role=desired.role, status=desired.status or "active",
+                                       description=desired.description, custom_fields=dict(desired.custom_fields)),
+                               ids)
+        if check_mode:
+            return self._carve_preview(spec, pools, group, body)
+        vlan = self._carve_vlan(spec, ids, group) if group else None
+        if isinstance(vlan, Change):
+            return vlan
+        if vlan:
+            body["vlan"] = vlan["id"]
+        try:
+            created = self._carve_prefix(spec, pools, body)
+        except SotNetboxError as exc:
+            if vlan:
+                self.client.delete("ipam/vlans", [vlan["id"]])
+                exc.result.setdefault("rolled_back", []).append(f"VLAN {vlan['vid']} ({vlan['name']})")
+            raise
+        after = Segment.from_netbox(created)
+        if group:
+            after.ids.update(vlan_group=group["id"], vlan_group_name=group["name"])
+        return Change("carve", spec, None, after, {f: (None, v) for f, v in after.view().items() if v not in (None, {})})
+
+    def _carve_vlan(self, spec, ids, group):
+        body = {"name": spec.vlan_name, "status": "active"}
+        for field in ("tenant", "role"):
+            if ids.get(field):
+                body[field] = ids[field]
+        try:
+            vlan = self.client.create_one(f"ipam/vlan-groups/{group['id']}/available-vlans", body)
+        except NotFound:
+            # The cached group id is gone: forget it, resolve again (and create it if needed), once.
+            self.store.ids_cache.drop("vlan-group")
+            group.update(self._vlan_group(spec, ids, False))
+            vlan = self.client.create_one(f"ipam/vlan-groups/{group['id']}/available-vlans", body)
+        except RequestValidationFailed as exc:
+            if "name" not in error_fields(exc) and "name" not in str(exc.body):
+                raise
+            found = self._await_identity(spec, ids)
+            if found is not None:
+                return Change("none", spec, found, found)
+            raise SotNetboxError(f"{spec.label}: VLAN name {spec.vlan_name!r} is already used in VLAN group "
+                                 f"{group['name']!r} but no segment holds key {spec.key!r}: another allocation of "
+                                 "this key is running, or one was interrupted; run it again, or delete that VLAN "
+                                 "or set vlan_name") from exc
+        return vlan[0] if isinstance(vlan, list) else vlan
+
+    def _carve_prefix(self, spec, pools, body):
+        body = {**body, "prefix_length": spec.prefix_length}
+        for pool in pools:
+            try:
+                created = self.client.create_one(f"ipam/prefixes/{pool['id']}/available-prefixes", body)
+                return created[0] if isinstance(created, list) else created
+            except (Conflict, NotFound) as exc:
+                if isinstance(exc, NotFound):
+                    self.store.ids_cache.drop("pools")
+                continue
+            except RequestValidationFailed as exc:
+                if "insufficient" in str(exc.body).lower():
+                    continue
+                raise
+        raise SotNetboxError(f"{spec.label}: no free /{spec.prefix_length} left in pool(s) "
+                             f"{', '.join(p['prefix'] for p in pools)}")
+
+    def _carve_preview(self, spec, pools, group, body):
+        """Check mode: what NetBox would hand out now (another run may take it first)."""
+        prefix = None
+        for pool in pools:
+            prefix = domain.first_fit(self.client.request("GET", f"ipam/prefixes/{pool['id']}/available-prefixes")
+                                      or [], spec.prefix_length)
+            if prefix:
+                break
+        if prefix is None:
+            raise SotNetboxError(f"{spec.label}: no free /{spec.prefix_length} left in pool(s) "
+                                 f"{', '.join(p['prefix'] for p in pools)}")
+        vid = None
+        if group and group.get("id"):
+            free = self.client.request("GET", f"ipam/vlan-groups/{group['id']}/available-vlans", {"limit": 1}) or []
+            vid = free[0]["vid"] if free else None
+        elif group:
+            vid = domain.VID_MIN
+        after = Segment(prefix=prefix, vrf=spec.segment.vrf, site_group=spec.segment.site_group,
+                        tenant=spec.segment.tenant, role=spec.segment.role, status=body.get("status"),
+                        description=body.get("description", ""), vlan_vid=vid,
+                        vlan_name=spec.vlan_name if group else None, custom_fields=dict(spec.segment.custom_fields))
+        return Change("carve", spec, None, after, {f: (None, v) for f, v in after.view().items() if v not in (None, {})})
+
+    def _await_identity(self, spec, ids):
+        for delay in AWAIT_DELAYS:
+            self.sleep(delay)
+            found = self._existing(spec, self.store.by_identity(spec.key, ids))
+            if found is not None:
+                return found
+        return None
+
+    # ------------------------------------------------------------ released
+
+    def find_for_release(self, spec, ids, current_by_prefix):
+        if spec.segment.prefix:
+            return current_by_prefix.get((spec.segment.prefix, ids.get("vrf")))
+        params = {f"cf_{self.names.key_field}": spec.key}
+        if ids.get("vrf"):
+            params["vrf_id"] = ids["vrf"]
+        if ids.get("site_group"):
+            params.update(scope_type="dcim.sitegroup", scope_id=ids["site_group"])
+        return self._existing(spec, [Segment.from_netbox(r) for r in self.store.prefixes(params)])
+
+    def markers_of(self, current):
+        """The claim marker tags of a segment: attached ones, else looked up by slug."""
+        slug = domain.claim_slug(current.ids["prefix"])
+        attached = [t for t in current.tags if t.get("slug") == slug]
+        if attached:
+            return attached
+        return [{"id": r["id"], "slug": r["slug"]} for r in self.client.list("extras/tags", {"slug": slug})]
+
+    def release(self, change):
+        """Free status and cleared fields first, then the marker: a competitor never sees a free segment
+        whose marker is gone while the holder still writes to it."""
+        current = change.before
+        markers = self.markers_of(current)
+        marker_ids = {m["id"] for m in markers}
+        desired = Segment(status=self.names.free_status,
+                          custom_fields={self.names.cluster_field: None, self.names.key_field: None})
+        body = domain.body_for(desired, {})
+        body["tags"] = [t["id"] for t in current.tags if t["id"] not in marker_ids]
+        row = self.client.update_one("ipam/prefixes", current.ids["prefix"], body)
+        if marker_ids:
+            self.client.delete("extras/tags", sorted(marker_ids))
+        change.after = Segment.from_netbox(row)
+        return change
+
+
+def _fits(pool, length):
+    try:
+        domain.check_fits(pool, length)
+        return True
+    except InputError:
+        return False
