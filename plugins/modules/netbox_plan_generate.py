@@ -1,0 +1,198 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: sot.netbox contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: netbox_plan_generate
+short_description: Validate a topology plan and materialize it into NetBox in bulk, tracked and reversible
+version_added: 0.1.0
+description:
+  - Takes a topology plan (switch classes, server classes and their connections) as data, validates all of it
+    at once, calculates the switch quantities (with calculation metadata), and materializes devices,
+    interfaces and cables in NetBox with bulk requests.
+  - Validation reports every error at once before any write, naming the field and the value, for schema
+    errors, unknown sites/tenants/device types/roles, zero quantities, duplicate ids, port names not on the
+    device type, more links than ports, and device names already used by devices this plan did not generate.
+  - Every generated device, interface and cable carries the tag C(sot-plan-<name>) and the custom fields
+    C(sot_plan) (plan name) and C(sot_plan_key) (stable key); the module creates the tag and the custom fields
+    when missing.
+  - The plan's status (V(draft), V(validated), V(approved), V(generated)), its content hash and the calculation
+    summary are kept in the config context C(sot-plan-<name>), assigned to the plan's tag, so every generated
+    device shows the plan it came from. A human approves a plan by setting C(data.sot_plan.status) to
+    V(approved) there, or with O(approve=true).
+  - Re-running an unchanged plan writes nothing. A changed plan touches only what changed. If a write fails,
+    the objects this run created are deleted again, newest first, and the error says what was done.
+author:
+  - sot.netbox developers (@sot-netbox)
+extends_documentation_fragment:
+  - sot.netbox.connection
+attributes:
+  check_mode:
+    support: full
+    details: Returns the full change plan (counts and names per kind) without writing.
+  diff_mode:
+    support: full
+    details: One line per device, interface and cable, by name; updates show the changed fields.
+options:
+  plan:
+    description:
+      - The topology plan. See the collection's C(docs/netbox_plan_generate.md) for the full schema.
+      - Keys C(name) and C(site) are required, and optional C(tenant), C(location), C(rack), C(status) (of the
+        generated devices and cables, default V(planned)) and C(naming.device) (a name pattern with the fields
+        C({plan}), C({class}), C({index}), C({site}), C(role), default V({plan}-{class}-{index:02d})).
+      - C(switch_classes) is a list of C(id), C(device_type) (model or slug), C(role), C(downlinks) and
+        C(uplinks) (port names or ranges such as V(Ethernet1-16)), C(uplink_to) (a switch class id),
+        C(redundancy) (switch group size, V(2) for a leaf pair), C(quantity) (an override of the calculated
+        quantity), C(name) (a name pattern), C(interfaces) (extra interfaces, C(name) and C(type)) and
+        C(cable_type) (of its uplinks).
+      - C(server_classes) is a list of C(id), C(device_type), C(role), C(quantity), C(name), C(interfaces) and
+        C(connections), each with C(ports), C(to) (a switch class id), C(placement) (V(server) or V(rail)) and
+        C(cable_type).
+      - With O(state=absent) only C(name) is needed.
+    type: dict
+    required: true
+  state:
+    description:
+      - V(validated) validates, calculates and returns the plan and the change plan it would apply, and records
+        the status V(validated) (or V(draft) with the errors when validation fails) in NetBox.
+      - V(generated) validates, then materializes the plan and records the status V(generated).
+      - V(absent) removes exactly what the plan generated (cables first, then devices), its status record and
+        its tag (when nothing else carries it), and nothing else.
+    type: str
+    choices: [validated, generated, absent]
+    default: generated
+  require_approval:
+    description:
+      - With O(state=generated), refuse to write unless the plan's status record says V(approved) (or
+        V(generated)) for exactly this plan content (the content hash must match).
+    type: bool
+    default: false
+  approve:
+    description:
+      - With O(state=validated), record the validated plan as V(approved) for its current content.
+    type: bool
+    default: false
+  batch_size:
+    description: Objects per bulk request when creating, updating or deleting.
+    type: int
+    default: 200
+notes:
+  - Run it on the controller (C(hosts: localhost) or C(delegate_to: localhost)).
+  - Values NetBox itself validates at write time (interface and cable types) are not checked before writing;
+    a rejected batch rolls back what the run created.
+seealso:
+  - name: sot.netbox plan documentation
+    description: Schema, calculation, guarantees and benchmark figures.
+    link: https://example.invalid/sot/netbox/docs/netbox_plan_generate.md
+"""
+
+EXAMPLES = r"""
+- name: Validate the plan and show the calculated quantities and changes
+  sot.netbox.netbox_plan_generate:
+    plan: "{{ lookup('ansible.builtin.file', 'plans/gpu-128.yml') | from_yaml }}"
+    state: validated
+  register: validated
+
+- name: Approve exactly this plan content
+  sot.netbox.netbox_plan_generate:
+    plan: "{{ plan }}"
+    state: validated
+    approve: true
+
+- name: Materialize it, only if approved
+  sot.netbox.netbox_plan_generate:
+    plan: "{{ plan }}"
+    state: generated
+    require_approval: true
+
+- name: Remove everything the plan generated
+  sot.netbox.netbox_plan_generate:
+    plan:
+      name: gpu-128
+    state: absent
+"""
+
+RETURN = r"""
+plan:
+  description: The plan's name, site, content hash, tag, status record name and status after the run.
+  returned: always
+  type: dict
+  sample: {name: gpu-128, site: lab1, hash: 3f2a..., tag: sot-plan-gpu-128, record: sot-plan-gpu-128, status: generated}
+calculation:
+  description:
+    - C(quantities) per class, and per class the calculation metadata C(algorithm_version), C(inputs_hash)
+      (sha256 of the inputs), C(inputs) and C(result) (links, min_by_ports, calculated, override, quantity).
+  returned: when the plan is valid
+  type: dict
+  sample: {algorithm_version: sot.netbox.plan/1, quantities: {rail-leaf: 8, fe-leaf: 2, spine: 4, gpu: 16}, links: 296}
+desired:
+  description: Number of desired devices, interfaces (the ports the plan uses plus extra interfaces) and cables.
+  returned: when the plan is valid
+  type: dict
+  sample: {devices: 30, interfaces: 592, cables: 296}
+changes:
+  description: The change plan per kind (devices, interfaces, cables) with names to create, update (with the changed fields) and delete, and the number unchanged.
+  returned: when the plan is valid
+  type: dict
+  sample: {devices: {create: [gpu-128-gpu-01], update: [], delete: [], unchanged: 29}}
+counts:
+  description: Per kind, how many objects were (in check mode, would be) created, updated, deleted and left unchanged.
+  returned: with state generated and absent
+  type: dict
+  sample: {devices: {created: 30, updated: 0, deleted: 0, unchanged: 0}}
+objects:
+  description: The plan's generated devices, cables and tracked interfaces after the run, each with key, id (null in check mode for new objects) and name.
+  returned: with state generated and absent
+  type: dict
+  sample: {devices: [{key: gpu/1, id: 101, name: gpu-128-gpu-01}]}
+foreign:
+  description: Objects that carry the plan's tag but were not generated by it (left untouched).
+  returned: when there are any
+  type: dict
+custom_fields_created:
+  description: Tracking custom fields this run created.
+  returned: with state generated when something was written
+  type: list
+  elements: str
+failed_step:
+  description: On a failed write, the step that failed.
+  returned: on failure during generation
+  type: str
+done:
+  description: On a failed write, what was created, updated and deleted (key, id, name) before the failure.
+  returned: on failure during generation
+  type: dict
+rollback:
+  description: On a failed write, what was deleted again (ids by kind) and what could not be deleted.
+  returned: on failure during generation
+  type: dict
+metrics:
+  description: HTTP requests (total and by method), cache hits and misses, bytes and seconds of this task.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sot.netbox.plugins.module_utils._module import argument_spec, run_module
+from ansible_collections.sot.netbox.plugins.module_utils._plan.runner import run
+
+OPTIONS = dict(
+    plan=dict(type="dict", required=True),
+    state=dict(type="str", choices=["validated", "generated", "absent"], default="generated"),
+    require_approval=dict(type="bool", default=False),
+    approve=dict(type="bool", default=False),
+    batch_size=dict(type="int", default=200),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
+    run_module(module, run)
+
+
+if __name__ == "__main__":
+    main()
