@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection run the way AWX/AAP runs it: ansible-runner with a private data dir
+(project/, inventory/, env/extravars, env/envvars holding the credential type's injected variables),
+against the real local NetBox, asserting the job's status and events."""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+import ansible_runner
+import pytest
+import yaml
+
+URL = os.environ["NETBOX_URL"]
+TOKEN = os.environ["NETBOX_TOKEN"]
+COLLECTIONS = os.environ["ANSIBLE_COLLECTIONS_PATH"]
+
+
+def private_data_dir(tmp_path, project=None, inventory=None, extravars=None):
+    """The layout AWX hands to ansible-runner inside the execution environment."""
+    root = tmp_path / "pdd"
+    for sub in ("project", "inventory", "env"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for name, plays in (project or {}).items():
+        (root / "project" / name).write_text(yaml.safe_dump(plays, sort_keys=False))
+    for name, content in (inventory or {}).items():
+        (root / "inventory" / name).write_text(yaml.safe_dump(content, sort_keys=False))
+    # What the sot.netbox credential type injects (awx/credential_type.yml), plus the EE's settings.
+    envvars = {"NETBOX_URL": URL, "NETBOX_TOKEN": TOKEN, "NETBOX_VALIDATE_CERTS": "True",
+               "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+               "SOT_NETBOX_CACHE_PATH": str(tmp_path / "cache" / "http-cache.sqlite")}
+    (root / "env" / "envvars").write_text(json.dumps(envvars))
+    (root / "env" / "extravars").write_text(json.dumps(extravars or {}))
+    return root
+
+
+def events_of(result, name):
+    return [e for e in result.events if e.get("event") == name]
+
+
+def test_awx_credential_type_injects_what_the_collection_reads():
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "awx", "credential_type.yml"),
+              encoding="utf-8") as fh:
+        cred = yaml.safe_load(fh)
+    assert set(cred["injectors"]["env"]) == {"NETBOX_URL", "NETBOX_TOKEN", "NETBOX_VALIDATE_CERTS"}
+    assert [f for f in cred["inputs"]["fields"] if f["id"] == "token"][0]["secret"] is True
+
+
+def test_inventory_source_sourced_from_a_project(tmp_path):
+    # AWX "Sourced from a Project": a file in the project, read by ansible-inventory in the EE.
+    source = {"plugin": "sot.netbox.inventory", "group_by": ["sites", "device_roles"]}
+    pdd = private_data_dir(tmp_path, inventory={"sot_netbox.yml": source})
+    out, err = ansible_runner.interface.get_inventory(
+        action="list", inventories=[str(pdd / "inventory" / "sot_netbox.yml")], response_format="json",
+        envvars=json.loads((pdd / "env" / "envvars").read_text()), quiet=True)
+    assert not err or "WARNING" in err.upper() or err.strip() == "", err
+    hosts = out["_meta"]["hostvars"]
+    assert "ams1-leaf1" in hosts and "app01" in hosts
+    assert "ams1-leaf1" in out["sites_ams1"]["hosts"]
+
+
+def test_job_with_the_dynamic_inventory(tmp_path):
+    play = [{"name": "Reach every NetBox host", "hosts": "all", "gather_facts": False,
+             "tasks": [{"name": "Show the address", "ansible.builtin.debug": {"var": "ansible_host"}}]}]
+    pdd = private_data_dir(tmp_path, project={"hosts.yml": play},
+                           inventory={"netbox.yml": {"plugin": "sot.netbox.inventory"}})
+    result = ansible_runner.run(private_data_dir=str(pdd), playbook="hosts.yml", quiet=True,
+                                ident=uuid.uuid4().hex)
+    assert result.status == "successful", result.stdout.read()
+    ok_hosts = {e["event_data"]["host"] for e in events_of(result, "runner_on_ok")}
+    assert {"ams1-leaf1", "app01", "lab-vm02"} <= ok_hosts
+
+
+@pytest.mark.parametrize("bad_token", ["f" * 40])
+def test_a_bad_credential_fails_the_inventory_clearly(tmp_path, bad_token):
+    pdd = private_data_dir(tmp_path, inventory={"netbox.yml": {"plugin": "sot.netbox.inventory"}})
+    envvars = {**json.loads((pdd / "env" / "envvars").read_text()), "NETBOX_TOKEN": bad_token}
+    out, err = ansible_runner.interface.get_inventory(
+        action="list", inventories=[str(pdd / "inventory" / "netbox.yml")], response_format="json",
+        envvars=envvars, quiet=True)
+    assert "rejected the token" in (err or "") + json.dumps(out or {})
+    assert bad_token not in (err or "") + json.dumps(out or {})
