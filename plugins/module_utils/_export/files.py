@@ -82,6 +82,7 @@ class CsvSpool:
         self.header = list(header)
         self.rows = 0
         self.bytes = 0
+        self.widths = [0] * len(self.header)  # longest value per column, for the workbook
         self._sha = hashlib.sha256()
         self._fh = open(path, "wb")
         self._writer = csv.writer(self, **fmt)
@@ -94,6 +95,7 @@ class CsvSpool:
     def writerow(self, row):
         self._writer.writerow(row)
         self.rows += 1
+        self.widths = [w if w >= len(v) else len(v) for w, v in zip(self.widths, row)]
 
     def append_spool(self, other):
         """Append another (header-less) spool's bytes and rows: the merged file's VM part."""
@@ -101,6 +103,7 @@ class CsvSpool:
             for chunk in iter(lambda: fh.read(_CHUNK), b""):
                 self._write_bytes(chunk)
         self.rows += other.rows
+        self.widths = [max(a, b) for a, b in zip(self.widths, other.widths)]
 
     def _write_bytes(self, data):
         self._sha.update(data)
@@ -188,7 +191,7 @@ def summarize(name, changes, limit=DIFF_NAMES):
 def workbook_source(merged_sha256, sheets):
     """The checksum the workbook is built from: merged CSV content plus each sheet's header."""
     digest = hashlib.sha256(f"layout={WORKBOOK_LAYOUT};merged={merged_sha256}".encode())
-    for title, header, _path, _numeric in sheets:
+    for title, header, *_rest in sheets:
         digest.update(("\n" + title + "\x1e" + "\x1f".join(header)).encode())
     return digest.hexdigest()
 
@@ -203,19 +206,15 @@ def _cell(value, numeric):
     return value
 
 
-def _widths(header, rows):
-    widths = [len(h) + 4 for h in header]  # room for the filter button
-    for row in rows:
-        for i, value in enumerate(row[:len(widths)]):
-            if len(value) > widths[i]:
-                widths[i] = len(value)
-    return [min(max(w, 8), 60) + 2 for w in widths]
+def column_widths(header, longest):
+    """Excel widths: the longest value or the header (with room for the filter button), 10 to 62."""
+    return [min(max(len(h) + 4, w, 8), 60) + 2 for h, w in zip(header, longest)]
 
 
 def render_workbook(path, sheets, fmt, source_sha256):
-    """Write the workbook: one sheet per (title, header, csv path, numeric flags), each an Excel table
-    with a styled, frozen header row, an autofilter and column widths from the content. Streamed
-    (write-only mode): each CSV is read twice, once for widths and once for the cells."""
+    """Write the workbook: one sheet per (title, header, csv path, numeric flags, longest values), each
+    an Excel table with a styled, frozen header row, an autofilter and column widths from the
+    content. Streamed: openpyxl's write-only mode, rows read back from the CSV spools."""
     if not HAS_OPENPYXL:
         raise SotNetboxError("the Python library 'openpyxl' is required for the xlsx format "
                              "(pip install openpyxl), or leave xlsx out of formats")
@@ -224,10 +223,9 @@ def render_workbook(path, sheets, fmt, source_sha256):
     wb.properties.subject = f"sot.netbox.netbox_export source sha256 {source_sha256}"
     wb.properties.creator = "sot.netbox.netbox_export"
     font, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E78")
-    for title, header, csv_path, numeric in sheets:
+    for title, header, csv_path, numeric, longest in sheets:
         ws = wb.create_sheet(title)
-        _hdr, rows = read_rows(csv_path, fmt)
-        for i, width in enumerate(_widths(header, rows), start=1):
+        for i, width in enumerate(column_widths(header, longest), start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
         ws.freeze_panes = "A2"
         head = []

@@ -334,7 +334,8 @@ def _compare(spec, paths, fmt, streamed):
 
 
 def _sheets(streamed):
-    return [(title, streamed.headers[out], streamed.spools[out].path, streamed.numeric[out]) for title, out in SHEETS]
+    return [(title, streamed.headers[out], streamed.spools[out].path, streamed.numeric[out], streamed.spools[out].widths)
+            for title, out in SHEETS]
 
 
 def _compare_workbook(spec, path, fmt, streamed, merged_outcome):
