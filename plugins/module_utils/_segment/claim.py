@@ -30,9 +30,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._errors import (
 from ansible_collections.sot.netbox.plugins.module_utils._segment import domain
 from ansible_collections.sot.netbox.plugins.module_utils._segment.domain import Change, Segment
 from ansible_collections.sot.netbox.plugins.module_utils._segment.store import (
-    PREFIX_FIELDS, error_fields, scope_params, vlan_group_name)
+    error_fields, scope_params, vlan_group_name)
 
-CANDIDATE_PAGE = 50
 AWAIT_DELAYS = (0.25, 0.5, 1.0, 2.0)   # waiting for a concurrent allocation of the same identity
 
 
@@ -65,9 +64,12 @@ class Allocator:
                                  f"({', '.join(s.prefix for s in found)}); returning {found[0].prefix}")
         return found[0]
 
-    def _free_filter(self, spec, ids):
-        params = {**scope_params(ids), "status": self.names.free_status, f"cf_{self.names.cluster_field}__empty": "true",
-                  "ordering": "id", "limit": CANDIDATE_PAGE}
+    def _free_filter(self, ids):
+        """NetBox applies VRF, scope, status and role. The emptiness of the cluster field is asked too
+        (`__empty` exists for custom fields with filter logic "exact"; NetBox ignores it under the
+        default "loose" logic), and confirmed exactly on the rows by `_is_free`."""
+        params = {**scope_params(ids), "status": self.names.free_status, "ordering": "id",
+                  f"cf_{self.names.cluster_field}__empty": "true"}
         if self.names.key_field != self.names.cluster_field:
             params[f"cf_{self.names.key_field}__empty"] = "true"
         if ids.get("role"):
@@ -78,13 +80,13 @@ class Allocator:
         """Mode (a): claim one free segment matching the filters; see the module docstring."""
         got = self.client.fetch_concurrently({
             "existing": lambda: self.store.by_identity(spec.key, ids),
-            "free": lambda: self.client.request("GET", "ipam/prefixes", {**self._free_filter(spec, ids),
-                                                                          "fields": ",".join(PREFIX_FIELDS)}),
+            "free": lambda: self.store.prefixes(self._free_filter(ids)),
         })
         existing = self._existing(spec, got["existing"])
         if existing is not None:
             return Change("none", spec, existing, existing)
-        candidates = domain.claim_order(got["free"]["results"], spec.key)
+        free = [r for r in got["free"] if self._is_free(Segment.from_netbox(r))]
+        candidates = domain.claim_order(free, spec.key)
         if not candidates:
             raise SotNetboxError(f"{spec.label}: no free segment matches (VRF {spec.segment.vrf}, site group "
                                  f"{spec.segment.site_group}, status {self.names.free_status}"
@@ -325,7 +327,8 @@ class Allocator:
             params["vrf_id"] = ids["vrf"]
         if ids.get("site_group"):
             params.update(scope_type="dcim.sitegroup", scope_id=ids["site_group"])
-        return self._existing(spec, [Segment.from_netbox(r) for r in self.store.prefixes(params)])
+        rows = [Segment.from_netbox(r) for r in self.store.prefixes(params)]
+        return self._existing(spec, [s for s in rows if s.custom_fields.get(self.names.key_field) == spec.key])
 
     def markers_of(self, current):
         """The claim marker tags of a segment: attached ones, else looked up by slug."""

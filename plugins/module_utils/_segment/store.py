@@ -111,7 +111,9 @@ class Store:
     def by_identity(self, key, ids):
         """The segments already allocated to `key` in this VRF and site group."""
         params = {**scope_params(ids), f"cf_{self.names.key_field}": key}
-        return [Segment.from_netbox(r) for r in self.prefixes(params)]
+        # With the default "loose" filter logic NetBox matches a substring: confirm exactly.
+        rows = [Segment.from_netbox(r) for r in self.prefixes(params)]
+        return [s for s in rows if s.custom_fields.get(self.names.key_field) == key]
 
     # ------------------------------------------------------------ VLAN groups and VLANs
 
