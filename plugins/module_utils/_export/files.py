@@ -78,13 +78,13 @@ class CsvSpool:
 
     def __init__(self, path, header, fmt, write_header=True):
         self.path = path
-        os.chmod(path, file_mode())
         self.header = list(header)
         self.rows = 0
         self.bytes = 0
         self.widths = [0] * len(self.header)  # longest value per column, for the workbook
         self._sha = hashlib.sha256()
         self._fh = open(path, "wb")
+        os.chmod(path, file_mode())
         self._writer = csv.writer(self, **fmt)
         if write_header:
             self._writer.writerow(self.header)

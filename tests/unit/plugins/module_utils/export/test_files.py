@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError
+from ansible_collections.sot.netbox.plugins.module_utils._export import files as F
+
+EXCEL = F.csv_format()
+
+
+def spool(path, header, rows, fmt=EXCEL, write_header=True):
+    s = F.CsvSpool(str(path), header, fmt, write_header)
+    for row in rows:
+        s.writerow(row)
+    s.close()
+    return s
+
+
+@pytest.mark.parametrize("dialect, delimiter, expected", [
+    ("excel", None, b'name,comments\r\nx,"a, ""b"""\r\n'),
+    ("excel", ";", b'name;comments\r\nx;"a, ""b"""\r\n'),
+    ("unix", None, b'"name","comments"\n"x","a, ""b"""\n'),
+    ("excel-tab", None, b'name\tcomments\r\nx\t"a, ""b"""\r\n'),
+])
+def test_spool_bytes_and_checksum(tmp_path, dialect, delimiter, expected):
+    s = spool(tmp_path / "a.csv", ["name", "comments"], [["x", 'a, "b"']], F.csv_format(dialect, delimiter))
+    data = (tmp_path / "a.csv").read_bytes()
+    assert data == expected
+    assert s.sha256 == hashlib.sha256(data).hexdigest() == F.sha256_file(tmp_path / "a.csv")
+    assert s.rows == 1 and s.bytes == len(data)
+
+
+@pytest.mark.parametrize("dialect, delimiter, field", [("json", None, "dialect"), ("excel", ";;", "delimiter")])
+def test_bad_csv_format(dialect, delimiter, field):
+    with pytest.raises(InputError) as info:
+        F.csv_format(dialect, delimiter)
+    assert info.value.field == field
+
+
+def test_append_spool_merges_bytes_rows_and_widths(tmp_path):
+    head = F.CsvSpool(str(tmp_path / "m.csv"), ["name", "type"], EXCEL)
+    head.writerow(["a", "device"])
+    tail = spool(tmp_path / "t.csv", ["name", "type"], [["longer-name", "vm"]], write_header=False)
+    head.append_spool(tail)
+    head.close()
+    assert (tmp_path / "m.csv").read_bytes() == b"name,type\r\na,device\r\nlonger-name,vm\r\n"
+    assert head.sha256 == F.sha256_file(tmp_path / "m.csv")
+    assert head.rows == 2 and head.widths == [11, 6]
+
+
+def test_sha256_of_missing_file_is_none(tmp_path):
+    assert F.sha256_file(tmp_path / "nope") is None
+
+
+@pytest.mark.parametrize("old, new, added, removed, changed", [
+    ([["a", "1"], ["b", "2"]], [["a", "1"], ["b", "2"]], [], [], []),
+    ([["a", "1"]], [["a", "1"], ["c", "3"]], ["c"], [], []),
+    ([["a", "1"], ["b", "2"]], [["a", "1"]], [], ["b"], []),
+    ([["a", "1"], ["b", "2"]], [["a", "9"], ["b", "2"]], [], [], ["a"]),
+    ([["a", "1"], ["a", "2"]], [["a", "2"], ["a", "1"]], [], [], []),  # same name twice: a multiset
+    ([], [["a", "1"]], ["a"], [], []),
+])
+def test_diff_rows_by_name(old, new, added, removed, changed):
+    header = ["name", "x"]
+    changes = F.diff_rows(header if old else [], old, header, new)
+    assert (changes.added, changes.removed, changes.changed) == (added, removed, changed)
+
+
+def test_diff_rows_keys_on_type_and_name_and_header_change_changes_all():
+    changes = F.diff_rows(["name", "type"], [["a", "device"], ["a", "virtual_machine"]],
+                          ["name", "type", "site"], [["a", "device", "s"], ["b", "device", "s"]])
+    assert changes.added == ["b device"] and changes.removed == ["a virtual_machine"]
+    assert changes.changed == ["a device"]
+
+
+def test_summary_lists_a_few_names():
+    changes = F.RowChanges(added=[f"n{i}" for i in range(12)], removed=["old"], changed=[])
+    text = F.summarize("devices.csv", changes, limit=3)
+    assert text.splitlines()[0] == "devices.csv: +12 -1 ~0 rows"
+    assert "  + n0" in text and "  + ... and 9 more" in text and "  - old" in text
+
+
+def test_workbook_source_changes_with_content_and_headers():
+    a = F.workbook_source("x" * 64, [("Inventory", ["name"], "p", [False], [1])])
+    assert a == F.workbook_source("x" * 64, [("Inventory", ["name"], "other", [False], [9])])
+    assert a != F.workbook_source("y" * 64, [("Inventory", ["name"], "p", [False], [1])])
+    assert a != F.workbook_source("x" * 64, [("Inventory", ["Name"], "p", [False], [1])])
+
+
+def test_render_workbook_tables_header_widths_numbers(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    merged = spool(tmp_path / "m.csv", ["name", "vcpus"], [["a", "2"], ["b", ""], ["c", "1.5"]])
+    empty = spool(tmp_path / "e.csv", ["name"], [])
+    F.render_workbook(str(tmp_path / "w.xlsx"), [
+        ("Inventory", merged.header, merged.path, [False, True], merged.widths),
+        ("Virtual machines", empty.header, empty.path, [False], empty.widths),
+    ], EXCEL, "s" * 64)
+    wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
+    ws = wb["Inventory"]
+    assert [c.value for c in ws[1]] == ["name", "vcpus"] and ws["A1"].font.b
+    assert [ws["B2"].value, ws["B3"].value, ws["B4"].value] == [2, None, 1.5]
+    assert ws.freeze_panes == "A2" and ws.column_dimensions["A"].width >= 10
+    table = ws.tables["Inventory"]
+    assert table.ref == "A1:B4" and table.autoFilter.ref == "A1:B4"
+    assert wb["Virtual machines"].max_row == 1 and not wb["Virtual machines"].tables
+    assert "s" * 64 in wb.properties.subject
+
+
+def test_manifest_is_deterministic_and_tolerates_garbage(tmp_path):
+    text = F.manifest_text({"devices": {"file": "d.csv", "sha256": "a", "rows": 1}}, None)
+    assert text == F.manifest_text({"devices": {"rows": 1, "sha256": "a", "file": "d.csv"}}, None)
+    (tmp_path / F.MANIFEST).write_text(text)
+    assert F.read_manifest(str(tmp_path))["files"]["devices"]["rows"] == 1
+    (tmp_path / F.MANIFEST).write_text("{not json")
+    assert F.read_manifest(str(tmp_path)) == {}
+    assert F.read_manifest(str(tmp_path / "missing")) == {}
+
+
+def test_prometheus_text():
+    text = F.prometheus_text(3.2, 22, {"devices": 10, "merged": 15}, 2, 1700000000)
+    assert 'netbox_export_duration_seconds_bucket{le="2.5"} 0' in text
+    assert 'netbox_export_duration_seconds_bucket{le="5"} 1' in text
+    assert "netbox_export_duration_seconds_count 1" in text and "netbox_export_requests_total 22" in text
+    assert 'netbox_export_rows_total{file="merged"} 15' in text and text.endswith("\n")
+
+
+def test_write_text_atomic_leaves_no_temp_and_old_content_on_failure(tmp_path):
+    target = tmp_path / "m.prom"
+    F.write_text_atomic(str(target), "one\n")
+    assert target.read_text() == "one\n"
+
+    def failing_move(src, dst):
+        raise OSError("disk full")
+    with pytest.raises(OSError):
+        F.write_text_atomic(str(target), "two\n", move=failing_move)
+    assert target.read_text() == "one\n" and sorted(os.listdir(tmp_path)) == ["m.prom"]
+
+
+def test_check_dest(tmp_path):
+    with pytest.raises(InputError, match="absolute"):
+        F.check_dest("relative/dir", [], False)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="not a directory"):
+        F.check_dest(str(tmp_path / "file"), [], False)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "inventory.xlsx").mkdir()
+    with pytest.raises(InputError, match="is a directory"):
+        F.check_dest(str(tmp_path / "out"), [str(tmp_path / "out" / "inventory.xlsx")], False)
+    F.check_dest(str(tmp_path / "new"), [], True)
+    assert not (tmp_path / "new").exists()  # check mode creates nothing
+    F.check_dest(str(tmp_path / "new"), [], False)
+    assert (tmp_path / "new").is_dir()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_check_dest_unwritable(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(InputError, match="not writable"):
+        F.check_dest(str(locked), [], False)

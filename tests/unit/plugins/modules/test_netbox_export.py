@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The module through AnsibleModule: argument spec, atomic_move/backup_local, check mode, diff, errors."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.sot.netbox.plugins.module_utils import _module
+from ansible_collections.sot.netbox.plugins.modules import netbox_export
+from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.export.test_runner import TOKEN, NetBox
+
+
+class Exit(Exception):
+    def __init__(self, kwargs):
+        super().__init__()
+        self.kwargs = kwargs
+
+
+@pytest.fixture
+def netbox(monkeypatch):
+    fake = NetBox()
+    monkeypatch.setattr(_module, "build_client", lambda options: fake.client())
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", lambda self, **kw: (_ for _ in ()).throw(Exit(kw)))
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json",
+                        lambda self, **kw: (_ for _ in ()).throw(Exit(dict(kw, failed=True))))
+    return fake
+
+
+def run(args, tmp_path, check=False, diff=False):
+    extra = {"_ansible_check_mode": check, "_ansible_diff": diff, "_ansible_tmpdir": str(tmp_path)}
+    with patch_module_args({"url": "http://nb.test", "token": TOKEN, "cache": False, **args, **extra}):
+        with pytest.raises(Exit) as info:
+            netbox_export.main()
+    return info.value.kwargs
+
+
+def test_run_twice_then_check_mode_with_diff(netbox, tmp_path):
+    dest = str(tmp_path / "out")
+    first = run({"dest": dest}, tmp_path)
+    assert first["changed"] is True and first["files"]["merged"]["rows"] == 370
+    assert first["metrics"]["requests"] == 8 and "diff" not in first
+    second = run({"dest": dest, "backup": True}, tmp_path)
+    assert second["changed"] is False and second["totals"]["bytes_written"] == 0
+    netbox.devices[0]["name"] = "dev-renamed"
+    mtime = os.stat(os.path.join(dest, "devices.csv")).st_mtime_ns
+    checked = run({"dest": dest}, tmp_path, check=True, diff=True)
+    assert checked["changed"] is True and os.stat(os.path.join(dest, "devices.csv")).st_mtime_ns == mtime
+    prepared = checked["diff"]["prepared"]
+    assert "devices.csv: +1 -1 ~0 rows" in prepared and "  + dev-renamed" in prepared and "  - dev00001" in prepared
+    applied = run({"dest": dest, "backup": True}, tmp_path)
+    assert applied["changed"] is True and os.path.exists(applied["files"]["devices"]["backup_file"])
+    assert applied["files"]["virtual_machines"]["changed"] is False
+
+
+def test_bad_column_fails_naming_it_and_writes_nothing(netbox, tmp_path):
+    dest = str(tmp_path / "out")
+    out = run({"dest": dest, "columns": ["name", "sitee"]}, tmp_path)
+    assert out["failed"] is True and "unknown field 'sitee'" in out["msg"]
+    assert os.listdir(dest) == []
+
+
+def test_bad_choice_rejected_by_argument_spec(netbox, tmp_path):
+    out = run({"dest": str(tmp_path), "formats": ["pdf"]}, tmp_path)
+    assert out["failed"] is True and "formats" in out["msg"]
