@@ -189,7 +189,7 @@ def parse_spec(raw, names, index=0):
         try:
             return fn(*args)
         except InputError as exc:
-            errors.append(f"segments[{index}]: {exc.message}" if index is not None else exc.message)
+            errors.append(exc.message)
             return None
 
     state = raw.get("state") or "present"

@@ -171,6 +171,7 @@ class SegmentRun:
             row = existing.get((group["id"], seg.vlan_vid)) if group["id"] else None
             if row is None:
                 change.vlan_action = "create"
+                change.after.ids["vlan"] = None
                 if change.action == "none":
                     change.action = "update"
                 change.changes.setdefault("vlan", (change.before.vlan if change.before else None,

@@ -92,8 +92,8 @@ class Store:
 
     # ------------------------------------------------------------ reads
 
-    def prefixes(self, params):
-        return self.client.list("ipam/prefixes", params, fields=PREFIX_FIELDS)
+    def prefixes(self, params, cache=None):
+        return self.client.list("ipam/prefixes", params, cache=cache, fields=PREFIX_FIELDS)
 
     def current_by_prefix(self, specs, ids_list):
         """{(prefix, vrf_id): Segment} with one GET per VRF for all named prefixes."""
@@ -104,7 +104,9 @@ class Store:
         found = {}
         for vrf_id, cidrs in by_vrf.items():
             params = {"prefix": sorted(set(cidrs)), "vrf_id": vrf_id if vrf_id else "null"}
-            for row in self.prefixes(params):
+            # Cached as dynamic data: every write through this collection to ipam/prefixes (any
+            # process, same cache) invalidates it; allocation reads below are never cached.
+            for row in self.prefixes(params, cache="dynamic"):
                 found[(row["prefix"], vrf_id)] = Segment.from_netbox(row)
         return found
 
@@ -165,7 +167,7 @@ class Store:
         if not group_ids or not vids:
             return {}
         rows = self.client.list("ipam/vlans", {"group_id": sorted(set(group_ids)), "vid": sorted(set(vids))},
-                                fields=("id", "vid", "name", "group"))
+                                cache="dynamic", fields=("id", "vid", "name", "group"))
         return {((r.get("group") or {}).get("id"), r["vid"]): r for r in rows}
 
     def vlans_in_use(self, vlan_ids):
