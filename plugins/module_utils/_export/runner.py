@@ -88,7 +88,7 @@ def spec_from_params(params):
             if name in ("limit", "offset", "fields", "omit", "brief", "start", "format"):
                 raise InputError(f"{option}.{name}", value, "is a paging/serialization parameter, not a filter")
     return ExportSpec(
-        dest=os.path.abspath(os.path.expanduser(params["dest"])),
+        dest=_dest(params.get("dest")),
         formats=tuple(params.get("formats") or FORMATS),
         file_names=names,
         filters=filters,
@@ -101,6 +101,16 @@ def spec_from_params(params):
         backup=bool(params.get("backup")),
         metrics_path=params.get("metrics_path"),
     )
+
+
+def _dest(value):
+    if not value:
+        raise InputError("dest", value, "is required: the directory to write the export into")
+    dest = os.path.normpath(os.path.expanduser(value))
+    if not os.path.isabs(dest):
+        raise InputError("dest", value, "must be an absolute path (a relative one would land in the module's "
+                         "working directory)")
+    return dest
 
 
 def run(module, client):
