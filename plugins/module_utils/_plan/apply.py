@@ -30,6 +30,9 @@ class Context:
     device_ids: dict = field(default_factory=dict)     # device key -> id (current devices)
     interface_ids: dict = field(default_factory=dict)  # interface key -> id (current interfaces)
     batch_size: int = 200
+    device_batch_size: int = 10
+    tag_slug: str = ""
+    existing: dict = field(default_factory=dict)       # kind -> ids that existed before this run
 
 
 @dataclass
@@ -91,7 +94,7 @@ def apply(client, plan, ctx):
         step = "delete interfaces"
         _delete(client, "dcim/interfaces", plan.interfaces.delete, journal, "interfaces", ctx.batch_size)
         step = "delete devices"
-        _delete(client, "dcim/devices", plan.devices.delete, journal, "devices", ctx.batch_size)
+        _delete(client, "dcim/devices", plan.devices.delete, journal, "devices", ctx.device_batch_size)
         for obj in plan.devices.delete:
             device_ids.pop(obj["key"], None)
         step = "update devices"
@@ -99,7 +102,7 @@ def apply(client, plan, ctx):
                 journal, "devices", ctx.batch_size)
         step = "create devices"
         created = _create(client, "dcim/devices", [device_body(ctx, d) for d in plan.devices.create],
-                          plan.devices.create, journal, "devices", ctx.batch_size)
+                          plan.devices.create, journal, "devices", ctx.device_batch_size)
         device_ids.update({obj["key"]: row["id"] for obj, row in created})
         if created:
             step = "read the new devices' interfaces"
@@ -121,7 +124,10 @@ def apply(client, plan, ctx):
         _create(client, "dcim/cables", [cable_body(ctx, interface_ids, c) for c in plan.cables.create],
                 plan.cables.create, journal, "cables", ctx.batch_size)
     except SotNetboxError as exc:
+        found = _unjournaled(client, ctx, journal)
         rollback = roll_back(client, journal, ctx.batch_size)
+        if found:
+            rollback["found_after_failure"] = found
         report = journal.to_dict()
         message = (f"plan {ctx.plan_name!r}: {step} failed: {exc.message}. Rolled back what this run created "
                    f"({_count(rollback['deleted'])} object(s) deleted again")
@@ -134,6 +140,26 @@ def apply(client, plan, ctx):
         raise SotNetboxError(message, {"changed": bool(kept or rollback["failed"]), "failed_step": step,
                                        "done": report, "rollback": rollback}) from exc
     return journal
+
+
+def _unjournaled(client, ctx, journal):
+    """Objects this run created that the journal cannot know (a request that timed out after NetBox
+    committed it): they carry the plan's tag and custom field but did not exist before the run."""
+    if not ctx.tag_slug:
+        return {}
+    found = {}
+    for kind, path in (("devices", "dcim/devices"), ("interfaces", "dcim/interfaces"), ("cables", "dcim/cables")):
+        try:
+            rows = client.list(path, {"tag": ctx.tag_slug}, fields=["id", "custom_fields"])
+        except SotNetboxError:
+            continue
+        known = set(ctx.existing.get(kind, ())) | {e["id"] for e in journal.created[kind]}
+        extra = [r["id"] for r in rows if r["id"] not in known
+                 and (r.get("custom_fields") or {}).get(CF_PLAN) == ctx.plan_name]
+        if extra:
+            found[kind] = extra
+            journal.created[kind].extend({"key": None, "id": i, "name": f"#{i}"} for i in extra)
+    return found
 
 
 def read_interfaces(client, device_ids):
@@ -185,12 +211,11 @@ def _entry(obj, row):
             "name": obj.get("name") or obj["key"]}
 
 
-def roll_back(client, journal, batch_size, extra=()):
+def roll_back(client, journal, batch_size):
     """Delete what the journal created, newest kind first. Never raises: reports what stayed."""
     out = {"deleted": {}, "failed": {}}
-    steps = [("cables", "dcim/cables"), ("interfaces", "dcim/interfaces"), ("devices", "dcim/devices"), *extra]
-    for kind, path in steps:
-        entries = journal.created.get(kind, []) if isinstance(journal, Journal) else journal.get(kind, [])
+    for kind, path in (("cables", "dcim/cables"), ("interfaces", "dcim/interfaces"), ("devices", "dcim/devices")):
+        entries = journal.created.get(kind, [])
         ids = [e["id"] for e in entries if e.get("id") is not None][::-1]
         if not ids:
             continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    InputError, RequestValidationFailed, SotNetboxError, ValidationErrors)
+    InputError, RequestValidationFailed, SotNetboxError, Timeout, ValidationErrors)
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import Lookups
 from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import (
     CF_KEY, CF_PLAN, Context, apply, read_interfaces)
@@ -112,12 +112,31 @@ def read_record(client, name):
     return rows[0] if rows else None
 
 
-def read_current(client, name, slug):
-    """The plan's current objects, keyed, plus foreign objects that carry its tag, plus the tag id."""
-    got = client.fetch_concurrently({
-        "devices": lambda: by_tag(client, "dcim/devices", slug, DEVICE_FIELDS),
-        "cables": lambda: by_tag(client, "dcim/cables", slug, CABLE_FIELDS),
-    })
+def by_custom_field(client, path, name, fields):
+    """Objects whose custom field sot_plan is `name` (also those that lost the tag); [] without the field.
+
+    NetBox ignores a filter on an unknown custom field, so the field's existence is checked first."""
+    if not client.list("extras/custom-fields", {"name": CF_PLAN}, fields=["id"]):
+        return []
+    return client.list(path, {f"cf_{CF_PLAN}": name}, fields=list(fields))
+
+
+def read_current(client, name, slug, sweep=False):
+    """The plan's current objects, keyed, plus foreign objects that carry its tag, plus the tag id.
+
+    With `sweep` (state absent) objects are found by the plan's custom field as well as its tag, so
+    leftovers of an interrupted run that lost the tag are removed too."""
+    calls = {"devices": lambda: by_tag(client, "dcim/devices", slug, DEVICE_FIELDS),
+             "cables": lambda: by_tag(client, "dcim/cables", slug, CABLE_FIELDS)}
+    if sweep:
+        calls["cf_devices"] = lambda: by_custom_field(client, "dcim/devices", name, DEVICE_FIELDS)
+        calls["cf_cables"] = lambda: by_custom_field(client, "dcim/cables", name, CABLE_FIELDS)
+    got = client.fetch_concurrently(calls)
+    for kind in ("devices", "cables"):
+        extra = got.get("cf_" + kind) or []
+        if extra:
+            seen = {r["id"] for r in got[kind] or []}
+            got[kind] = (got[kind] or []) + [r for r in extra if r["id"] not in seen]
     current, foreign, tag_id = Current(), {"devices": [], "cables": []}, None
     if got["devices"] is None:
         return current, foreign, None
@@ -272,10 +291,11 @@ def run(module, client):
     state = p["state"]
     if p["approve"] and state != "validated":
         raise InputError("approve", True, "only valid with state=validated")
-    if p["batch_size"] < 1:
-        raise InputError("batch_size", p["batch_size"], "must be at least 1")
+    for option in ("batch_size", "device_batch_size"):
+        if p[option] < 1:
+            raise InputError(option, p[option], "must be at least 1")
     if state == "absent":
-        return run_absent(client, p["plan"], module.check_mode)
+        return run_absent(client, p["plan"], module.check_mode, p["device_batch_size"])
     plan, errors = parse_plan(p["plan"])
     if not errors:
         errors += check_plan(plan)
@@ -292,7 +312,7 @@ def run(module, client):
     record = read_record(client, plan.name) if plan.name else None
     current, foreign, tag_id = read_current(client, plan.name, slug) if plan.name else (Current(), {}, None)
     if desired is not None and not errors:
-        errors += collisions(desired, read_collisions(client, desired, current))
+        errors += collisions(desired, read_collisions(client, desired, current), plan.name)
     result = {"changed": False, "state": state,
               "plan": {"name": plan.name, "site": plan.site, "hash": plan.digest(), "tag": slug,
                        "record": record_name(plan.name),
@@ -341,8 +361,10 @@ def run(module, client):
         _undo_infra(client, infra, exc)
         raise
     ctx = Context(plan_name=plan.name, tag_id=tag_id, refs=refs, batch_size=p["batch_size"],
+                  device_batch_size=p["device_batch_size"], tag_slug=slug,
                   device_ids={k: v["id"] for k, v in current.devices.items()},
-                  interface_ids={k: v["id"] for k, v in current.interfaces.items()})
+                  interface_ids={k: v["id"] for k, v in current.interfaces.items()},
+                  existing={kind: {v["id"] for v in getattr(current, kind).values()} for kind in KINDS})
     try:
         journal = apply(client, changes, ctx) if changes else None
     except SotNetboxError as exc:
@@ -377,8 +399,15 @@ def _write_status(client, plan, record, status, calc, desired, tag_id, result, c
 
 
 def _undo_infra(client, infra, exc):
-    """Remove the tag/record this run created when the run failed."""
+    """Remove the tag/record this run created when the run failed.
+
+    Not after a timeout: NetBox may still commit the timed-out request, and its objects keep the tag."""
     undone = []
+    if isinstance(exc.__cause__, Timeout) or isinstance(exc, Timeout):
+        exc.message += (f" A request timed out: NetBox may still commit it. Re-run with state=absent to remove "
+                        f"every object whose custom field {CF_PLAN} names this plan, or raise timeout/lower "
+                        "device_batch_size.")
+        return
     for kind, path, obj_id in reversed(infra):
         try:
             client.delete(path, [obj_id])
@@ -440,12 +469,12 @@ def _objects(current, desired, changes, journal):
 
 # ------------------------------------------------------------------------------------------ absent
 
-def run_absent(client, data, check_mode):
+def run_absent(client, data, check_mode, device_batch_size):
     name = (data or {}).get("name") if isinstance(data, dict) else None
     if not name:
         raise InputError("plan.name", name, "required: state=absent removes what the plan of this name generated")
     slug = plan_slug(name)
-    current, foreign, _ = read_current(client, name, slug)
+    current, foreign, _ = read_current(client, name, slug, sweep=True)
     record = read_record(client, name)
     cables = [{"key": k, "id": v["id"], "name": k} for k, v in sorted(current.cables.items())]
     devices = [{"key": k, "id": v["id"], "name": v["name"]} for k, v in sorted(current.devices.items())]
@@ -461,7 +490,8 @@ def run_absent(client, data, check_mode):
     deleted = {}
     try:
         deleted["cables"] = client.delete("dcim/cables", [c["id"] for c in cables]) if cables else []
-        deleted["devices"] = client.delete("dcim/devices", [d["id"] for d in devices]) if devices else []
+        deleted["devices"] = (client.delete("dcim/devices", [d["id"] for d in devices], batch_size=device_batch_size)
+                              if devices else [])
         if record is not None:
             client.delete("extras/config-contexts", [record["id"]])
             deleted["record"] = [record["id"]]

@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.sot.netbox.plugins.module_utils._plan.model import (
+    check_against, check_plan, expand_ports, parse_plan)
+from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.plan.helpers import (
+    DELETE, GPU, SMALL, catalog, plan_dict)
+
+
+@pytest.mark.parametrize("spec, ports", [
+    ("Ethernet1-3", ("Ethernet1", "Ethernet2", "Ethernet3")),
+    (["gpu0-1", "fe0"], ("gpu0", "gpu1", "fe0")),
+    ("Ethernet1/1-2", ("Ethernet1/1", "Ethernet1/2")),
+    ("eno1", ("eno1",)),
+    (None, ()),
+])
+def test_expand_ports(spec, ports):
+    errors = []
+    assert expand_ports(spec, "x", errors) == ports
+    assert errors == []
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("Ethernet5-1", "runs backwards"),
+    (["eno1", "eno1"], "listed twice"),
+    ([{"a": 1}], "not a port name"),
+])
+def test_expand_ports_errors(spec, message):
+    errors = []
+    expand_ports(spec, "x", errors)
+    assert message in errors[0]
+
+
+def test_examples_are_clean():
+    for data in (SMALL, GPU):
+        plan, errors = parse_plan(data)
+        assert errors == []
+        assert check_plan(plan) == []
+        assert check_against(plan, catalog()) == []
+
+
+# (changes to the small plan, phase, expected fragments): one row per validation rule.
+CASES = [
+    ({"name": DELETE}, "parse", ["plan.name: required"]),
+    ({"name": "bad name!"}, "parse", ["plan.name: invalid value"]),
+    ({"colour": "red"}, "parse", ["unknown key(s) colour"]),
+    ({"server_classes__0__quantity": 0}, "parse", ["quantity: must be greater than zero (got 0)"]),
+    ({"server_classes__0__quantity": "many"}, "parse", ["quantity: must be an integer"]),
+    ({"switch_classes__0__redundancy": 0}, "parse", ["redundancy: must be greater than zero"]),
+    ({"server_classes__0__connections__0__placement": "zigzag"}, "parse", ["'zigzag' is not one of server, rail"]),
+    ({"naming": {"device": "{plan}-{klass}{index}"}}, "parse", ["invalid name pattern"]),
+    ({"naming": {"device": "{plan}-{class}"}}, "parse", ["must contain {index}"]),
+    ({"switch_classes": "leaf"}, "parse", ["switch_classes: must be a list"]),
+    ({"switch_classes__1__id": "leaf"}, "check", ["duplicate id 'leaf'"]),
+    ({"server_classes__0__connections__0__to": "nowhere"}, "check", ["unknown switch class 'nowhere'"]),
+    ({"switch_classes__0__uplink_to": "leaf"}, "check", ["cannot uplink to itself"]),
+    ({"switch_classes__0__quantity": 3}, "check", ["not a multiple of redundancy 2"]),
+    ({"switch_classes__0__uplinks": "Ethernet40-50"}, "check", ["both downlink and uplink"]),
+    ({"server_classes__0__connections": [{"ports": "eno1", "to": "leaf"}, {"ports": "eno1", "to": "leaf"}]},
+     "check", ["used by two connections: eno1"]),
+    ({"switch_classes__0__uplink_to": DELETE}, "check", ["uplink_to: required when uplinks are listed",
+                                                         "zero quantity: nothing connects to 'spine'"]),
+    ({"switch_classes__1__uplink_to": "leaf", "switch_classes__1__uplinks": "Ethernet30-31",
+      "switch_classes__1__downlinks": "Ethernet1-29"}, "check", ["forms a cycle"]),
+    ({"site": "nowhere"}, "catalog", ["plan.site: unknown site 'nowhere'"]),
+    ({"tenant": "nobody"}, "catalog", ["plan.tenant: unknown tenant 'nobody'"]),
+    ({"switch_classes__0__device_type": "DCS-9999"}, "catalog", ["unknown device type 'DCS-9999'"]),
+    ({"server_classes__0__role": "router"}, "catalog", ["unknown device role 'router'"]),
+    ({"server_classes__0__connections__0__ports": ["eno1", "eth9"]}, "catalog",
+     ["port(s) not on device type 'PowerEdge R760': eth9"]),
+    ({"switch_classes__0__downlinks": "Ethernet60-70"}, "catalog", ["Ethernet65, Ethernet66"]),
+]
+
+
+@pytest.mark.parametrize("changes, phase, fragments", CASES)
+def test_each_rule_names_field_and_value(changes, phase, fragments):
+    plan, errors = parse_plan(plan_dict(**changes))
+    if phase in ("check", "catalog"):
+        assert errors == []
+        errors = check_plan(plan)
+    if phase == "catalog":
+        assert errors == []
+        errors = check_against(plan, catalog())
+    text = "\n".join(errors)
+    for fragment in fragments:
+        assert fragment in text, text
+
+
+def test_every_error_is_reported_at_once():
+    data = plan_dict(**{"name": DELETE, "server_classes__0__quantity": 0, "switch_classes__0__redundancy": "x",
+                        "colour": 1})
+    _, errors = parse_plan(data)
+    assert len(errors) == 4
+
+
+def test_not_a_mapping():
+    _, errors = parse_plan(["not", "a", "plan"])
+    assert any("must be a mapping" in e for e in errors)
+
+
+def test_digest_changes_with_content_only():
+    a, _ = parse_plan(plan_dict())
+    b, _ = parse_plan(plan_dict())
+    c, _ = parse_plan(plan_dict(server_classes__0__quantity=5))
+    assert a.digest() == b.digest() != c.digest()
+    assert a.to_dict()["server_classes"][0]["quantity"] == 4
+
+
+def test_slug_and_classes():
+    plan, _ = parse_plan(plan_dict(name="My.Plan"))
+    assert plan.slug == "sot-plan-my-plan"
+    assert set(plan.classes) == {"leaf", "spine", "srv"}
