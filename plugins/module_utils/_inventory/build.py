@@ -190,7 +190,9 @@ def host_vars(host, ctx, settings, now=None):
                                       ctx.site_groups)
     if "location" in lookups:
         hv["locations"] = ctx.chain(_slug(host.get("location"), "id"), ctx.locations)
-    for key in ("rack_role", "cluster_type", "cluster_group", "time_zone", "utc_offset", "facility"):
+    if "facility" in lookups and ctx.site_attr(host, "facility") is not None:
+        hv["facility"] = ctx.site_attr(host, "facility")  # nb_inventory sets an empty facility too
+    for key in ("rack_role", "cluster_type", "cluster_group", "time_zone", "utc_offset"):
         if key in lookups:
             values = group_values(key, host, ctx, now)
             if values:
@@ -282,8 +284,24 @@ class _Groups:
             children.append(child)
 
 
-def build(data, settings, now=None):
-    """{'hosts': {name: {'vars': host vars, 'raw': host record}}, 'groups': {...}, 'warnings': [...]}."""
+def split_reserved(hv, reserved, prefix):
+    """Host vars named like play keywords (nb_inventory's `tags`, `serial`) get `prefix`: Ansible warns about
+    and re-checks such names on every host. Returns (host vars, {original name: value}) for compose."""
+    if not prefix or not reserved:
+        return hv, {}
+    moved = {k: v for k, v in hv.items() if k in reserved}
+    if not moved:
+        return hv, {}
+    return {(prefix + k if k in moved else k): v for k, v in hv.items()}, moved
+
+
+def build(data, settings, now=None, reserved=frozenset(), keep_raw=True):
+    """{'hosts': {name: {'vars': host vars, 'raw': host record}}, 'groups': {...}, 'warnings': [...]}.
+
+    `reserved`: Ansible's reserved variable names (see split_reserved). `raw` (what compose, groups and
+    keyed_groups see: the NetBox record plus reserved-named vars under their nb_inventory names) is kept
+    only with `keep_raw`.
+    """
     ctx = Context(data.get("tables"))
     hosts = [dict(h, is_virtual=False) for h in data.get("devices", ())]
     hosts += [dict(h, is_virtual=True) for h in data.get("vms", ())]
@@ -328,7 +346,8 @@ def build(data, settings, now=None):
         if name in out:
             duplicates.append(name)
             continue
-        out[name] = {"vars": host_vars(host, ctx, settings, now), "raw": host}
+        hv, moved = split_reserved(host_vars(host, ctx, settings, now), reserved, settings.reserved_var_prefix)
+        out[name] = {"vars": hv, "raw": dict(host, **moved) if keep_raw else None}
         for key in flat_keys:
             for value in group_values(key, host, ctx, now):
                 groups.host(group_name(settings.group_prefix(key), value, raw), name)

@@ -35,7 +35,8 @@ def cache_fingerprint(settings, plan, connection):
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client_factory=build_client):
+def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client_factory=build_client,
+         reserved=frozenset()):
     """{'inventory': built, 'warnings': [...], 'source': 'NetBox' | 'cache'}; fetches only on a cache miss."""
     settings = settings_from(get_option)
     connection = client_options(get_option)
@@ -62,7 +63,8 @@ def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client
                                 "data": {k: v for k, v in data.items() if k != "warnings"}}
     elif metrics_path:
         write_metrics(metrics_path, {"requests": 0, "source": "cache"})
-    built = build(data, settings)
+    templates = constructed_templates(get_option)
+    built = build(data, settings, reserved=reserved, keep_raw=bool(templates))
     return {"inventory": built, "warnings": list(data.get("warnings", [])) + built["warnings"], "source": source}
 
 
@@ -71,15 +73,28 @@ def write_metrics(path, metrics):
         json.dump(metrics, handle, indent=1, sort_keys=True)
 
 
-def populate(plugin, built):
-    """Hosts, vars and groups into Ansible's inventory, then compose/groups/keyed_groups (Constructable)."""
+def populate(plugin, built, valid_name=None):
+    """Hosts, vars and groups into Ansible's inventory, then compose/groups/keyed_groups (Constructable).
+
+    `valid_name(key) -> bool` (Ansible's variable-name rule): a fresh host's vars are set in one update
+    when every name is valid, which is what set_variable does per key minus its per-call checks and
+    debug logging; any other name goes through set_variable (and its deprecation warning).
+    """
     inventory = plugin.inventory
     compose, groups, keyed = (plugin.get_option(n) for n in ("compose", "groups", "keyed_groups"))
     strict = plugin.get_option("strict")
+    checked = {}
     for name, host in built["hosts"].items():
         inventory.add_host(name)
-        for key, value in host["vars"].items():
-            inventory.set_variable(name, key, value)
+        entity = inventory.get_host(name)
+        fresh = not entity.vars or set(entity.vars) <= {"inventory_file", "inventory_dir"}
+        ok = fresh and valid_name is not None and all(
+            checked[k] if k in checked else checked.setdefault(k, valid_name(k)) for k in host["vars"])
+        if ok:
+            entity.vars.update(host["vars"])
+        else:
+            for key, value in host["vars"].items():
+                inventory.set_variable(name, key, value)
     names = {group: inventory.add_group(group) for group in built["groups"]}
     for group, members in built["groups"].items():
         for child in members["children"]:

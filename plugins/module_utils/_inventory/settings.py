@@ -76,6 +76,7 @@ class Settings:
     rename_variables: tuple = ()
     cursor_paging: bool = False
     page_size: int = 1000
+    reserved_var_prefix: str = "netbox_"
 
     def group_prefix(self, key):
         return GROUPINGS[key][0 if self.plurals else 1]
@@ -141,6 +142,9 @@ def settings_from(get_option):
     page_size = int(opt("page_size", 1000))
     if not 1 <= page_size <= 1000:
         errors.append(InputError("page_size", page_size, "must be between 1 and 1000 (NetBox's MAX_PAGE_SIZE caps it)"))
+    prefix = str(opt("reserved_var_prefix", "netbox_"))
+    if prefix and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", prefix):
+        errors.append(InputError("reserved_var_prefix", prefix, "must be empty or start a valid variable name (letters, digits, _)"))
     if not opt("devices", True) and not opt("virtual_machines", True):
         errors.append(InputError("devices", False, "devices and virtual_machines are both false: nothing to fetch"))
     if errors:
@@ -170,6 +174,7 @@ def settings_from(get_option):
         rename_variables=tuple(renames),
         cursor_paging=bool(opt("cursor_paging", False)),
         page_size=page_size,
+        reserved_var_prefix=str(opt("reserved_var_prefix", "netbox_")),
     )
 
 

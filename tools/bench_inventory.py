@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark: sot.netbox.inventory vs netbox.netbox.nb_inventory vs the plain-fetch floor, from one run.
+
+    source tools/lib.sh && ensure_venv && ensure_collection_path
+    eval "$(python3 tools/testbed.py env --dataset large)"
+    python tools/bench_inventory.py [--rounds N] [--cursor] [--keep DIR]
+
+For each side it prints wall seconds, HTTP requests and peak RSS:
+- ours:  `ansible-inventory -i sot_netbox.yml --list` (group_by below), in a child process;
+- nb:    `ansible-inventory -i nb_inventory.yml --list` with the same group_by (and services: false,
+         since ours fetches services only when asked);
+- floor: a plain requests session, 2 concurrent, GETting the same device/VM pages ours asks for
+         (same `fields=`, limit 1000) and decoding their JSON; nothing else.
+Requests are counted by a byte-forwarding proxy on 127.0.0.1 that every side goes through (the
+same small overhead for all), and cross-checked with the plugin's own metrics file.
+Peak RSS is the child's maximum resident set size (`/usr/bin/time -v`, or getrusage).
+The two inventories are also compared: same hosts and the same group memberships.
+With --rounds N the median of each figure is printed.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from urllib.parse import urlsplit
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration", "targets", "inventory"))
+from compare_inventories import compare  # noqa: E402  pylint: disable=wrong-import-position
+
+GROUP_BY = ["sites", "device_roles", "tags", "platforms", "tenants", "status", "cluster", "is_virtual"]
+TARGETS = {"time_vs_nb": 0.15, "time_vs_floor": 1.3, "rss_vs_nb": 1 / 3}
+
+
+class CountingProxy:
+    """Forwards TCP bytes to NetBox and counts HTTP request lines going upstream."""
+
+    def __init__(self, upstream_host, upstream_port):
+        self.upstream = (upstream_host, upstream_port)
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.port = self.server.getsockname()[1]
+        self.count = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def reset(self):
+        with self.lock:
+            value, self.count = self.count, 0
+        return value
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.upstream)
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, src, dst, count):
+        try:
+            while True:
+                data = src.recv(262144)
+                if not data:
+                    break
+                if count:
+                    hits = len(re.findall(rb"(?:^|\r\n)(?:GET|POST|PUT|PATCH|DELETE|OPTIONS|HEAD) /", data))
+                    if hits:
+                        with self.lock:
+                            self.count += hits
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def run_child(argv, env, stdout_path):
+    """(seconds, peak RSS MB) of one child process."""
+    timer = shutil.which("time") and os.path.exists("/usr/bin/time")
+    cmd = (["/usr/bin/time", "-v"] if timer else []) + argv
+    started = time.monotonic()
+    with open(stdout_path, "w", encoding="utf-8") as out:
+        proc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.PIPE, text=True, check=False)
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    rss = int(match.group(1)) / 1024 if match else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, rss
+
+
+def floor_fetch(url, token, queries, workers=2):
+    """The same device/VM pages, plain requests session, `workers` concurrent, JSON decoded."""
+    import requests  # pylint: disable=import-outside-toplevel
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=workers))
+    scheme = "Bearer " if token.startswith("nbt_") else "Token "
+    headers = {"Authorization": scheme + token, "Accept": "application/json"}
+    started = time.monotonic()
+
+    def get(endpoint, params):
+        response = session.get(f"{url}/api/{endpoint}/", params=params, headers=headers, timeout=300)
+        response.raise_for_status()
+        return response.json()
+
+    rows = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        firsts = [(q, pool.submit(get, q[0], {**q[1], "limit": 1000, "offset": 0})) for q in queries]
+        pages = []
+        for (endpoint, params), future in firsts:
+            first = future.result()
+            rows += len(first["results"])
+            for offset in range(1000, first["count"], 1000):
+                pages.append(pool.submit(get, endpoint, {**params, "limit": 1000, "offset": offset}))
+        for page in pages:
+            rows += len(page.result()["results"])
+    return time.monotonic() - started, rows
+
+
+def our_queries(group_by):
+    """The device/VM requests our plugin makes for these options (from its own fetch planner)."""
+    from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import plan_fetch  # noqa: E501  pylint: disable=import-outside-toplevel
+    from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import settings_from  # pylint: disable=import-outside-toplevel
+    settings = settings_from({"group_by": group_by}.get)
+    return [(q.endpoint, {"fields": ",".join(q.fields)}) for q in plan_fetch(settings).hosts]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--cursor", action="store_true", help="also run ours with cursor_paging: true")
+    parser.add_argument("--keep", help="keep inventory files and outputs in this directory")
+    args = parser.parse_args()
+    url, token = os.environ.get("NETBOX_URL", "").rstrip("/"), os.environ.get("NETBOX_TOKEN", "")
+    if not url or not token:
+        raise SystemExit('set NETBOX_URL/NETBOX_TOKEN, e.g. eval "$(python3 tools/testbed.py env --dataset large)"')
+    parts = urlsplit(url)
+    proxy = CountingProxy(parts.hostname, parts.port or 80)
+    proxied = f"http://127.0.0.1:{proxy.port}"
+    work = args.keep or tempfile.mkdtemp(prefix="bench-inventory-")
+    os.makedirs(work, exist_ok=True)
+    group_by = json.dumps(GROUP_BY)
+    files = {
+        "ours": ("sot_netbox.yml", f"plugin: sot.netbox.inventory\nurl: {proxied}\ngroup_by: {group_by}\n"),
+        "nb": ("nb_inventory.yml", f"plugin: netbox.netbox.nb_inventory\napi_endpoint: {proxied}\n"
+                                   f"group_by: {group_by}\nservices: false\n"),
+    }
+    if args.cursor:
+        files["ours-cursor"] = ("cursor_netbox.yml", files["ours"][1] + "cursor_paging: true\n")
+    env = dict(os.environ, NETBOX_TOKEN=token, ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_DEPRECATION_WARNINGS="false")
+    for name, (fname, text) in files.items():
+        with open(os.path.join(work, fname), "w", encoding="utf-8") as handle:
+            handle.write(text)
+    inventory_cli = shutil.which("ansible-inventory")
+    queries = [(e, p) for e, p in our_queries(GROUP_BY)]
+    results = {}
+    for _round in range(args.rounds):
+        proxy.reset()
+        seconds, rows = floor_fetch(proxied, token, queries)
+        results.setdefault("floor", []).append({"seconds": seconds, "requests": proxy.reset(), "rss": None,
+                                                "rows": rows})
+        for name, (fname, _text) in files.items():
+            metrics = os.path.join(work, f"{name}-metrics.json")
+            side_env = dict(env, SOT_NETBOX_INVENTORY_METRICS=metrics) if name != "nb" else env
+            proxy.reset()
+            seconds, rss = run_child([inventory_cli, "-i", os.path.join(work, fname), "--list"], side_env,
+                                     os.path.join(work, f"{name}.json"))
+            row = {"seconds": seconds, "requests": proxy.reset(), "rss": rss}
+            if name != "nb":
+                with open(metrics, encoding="utf-8") as handle:
+                    row["own_count"] = json.load(handle).get("requests")
+            results.setdefault(name, []).append(row)
+    with open(os.path.join(work, "ours.json"), encoding="utf-8") as fa, \
+            open(os.path.join(work, "nb.json"), encoding="utf-8") as fb:
+        ours_list, nb_list = json.load(fa), json.load(fb)
+    problems = compare(ours_list, nb_list)
+    hosts = len(ours_list.get("_meta", {}).get("hostvars", {}))
+
+    def med(name, key):
+        values = [r[key] for r in results[name] if r.get(key) is not None]
+        return statistics.median(values) if values else None
+
+    print(f"NetBox {url}: {hosts} hosts; group_by {', '.join(GROUP_BY)}; rounds {args.rounds}; files in {work}")
+    print(f"{'side':<12} {'seconds':>8} {'requests':>9} {'peak RSS MB':>12}")
+    for name in results:
+        rss = med(name, "rss")
+        own = med(name, "own_count")
+        extra = f"   (plugin's own count: {own:.0f})" if own is not None else ""
+        print(f"{name:<12} {med(name, 'seconds'):>8.2f} {med(name, 'requests'):>9.0f} "
+              f"{(f'{rss:.0f}' if rss else '-'):>12}{extra}")
+    ours_s, nb_s, floor_s = med("ours", "seconds"), med("nb", "seconds"), med("floor", "seconds")
+    ratios = {"time_vs_nb": ours_s / nb_s, "time_vs_floor": ours_s / floor_s,
+              "rss_vs_nb": med("ours", "rss") / med("nb", "rss")}
+    for key, value in ratios.items():
+        verdict = "meets" if value <= TARGETS[key] else "misses"
+        print(f"{key:<14} {value:6.3f}  (target <= {TARGETS[key]:.3f}: {verdict})")
+    print("same hosts and group memberships as nb_inventory" if not problems
+          else f"{len(problems)} difference(s) from nb_inventory, first: {problems[0]}")
+
+
+if __name__ == "__main__":
+    main()
