@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# sot.netbox.inventory against the real NetBox: ansible-inventory --list compared with expected output and
+# with netbox.netbox.nb_inventory's output for the same options (same hosts, same group memberships).
+set -eu
+HERE="$(cd "$(dirname "$0")" && pwd)"
+CONFIG="${SOT_INTEGRATION_CONFIG:-$HERE/../../integration_config.yml}"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/sot-inventory-it.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+export ANSIBLE_INVENTORY_UNPARSED_FAILED=true ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true
+export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_DEPRECATION_WARNINGS=false
+cd "$HERE"
+python make_sources.py "$CONFIG" "$WORK" >/dev/null
+
+list() {  # list NAME SOURCE: ansible-inventory --list into $WORK/NAME.json
+  ansible-inventory -i "$WORK/$2" --list > "$WORK/$1.json" 2> "$WORK/$1.err" || { cat "$WORK/$1.err"; return 1; }
+}
+
+# Same hosts and memberships. Other tests change NetBox meanwhile (they create and delete their own
+# objects), so a comparison of two runs is retried a few times before it counts as a difference.
+same() {  # same A SOURCE_A B SOURCE_B [VARS]
+  for attempt in 1 2 3 4 5; do
+    list "$1" "$2"
+    list "$3" "$4"
+    if python compare_inventories.py "$WORK/$1.json" "$WORK/$3.json" --vars "${5:-}"; then return 0; fi
+    sleep "$attempt"
+  done
+  echo "FAILED: $1 differs from $3"
+  return 1
+}
+
+for case in full singular filtered; do
+  vars="ansible_host,primary_ip4,status,custom_fields,is_virtual"
+  [ "$case" = full ] && vars="$vars,sites,device_roles,regions,site_groups,locations,cluster,cluster_type,platforms,tenants,racks"
+  same "ours-$case" "$case.sot_netbox.yml" "nb-$case" "$case.nb_inventory.yml" "$vars"
+  echo "ok: $case matches nb_inventory"
+done
+
+python check_expected.py full "$WORK/ours-full.json"
+
+# v2 and read-only tokens, api_endpoint alias, env fallbacks: same result as the v1 write token.
+same v2 v2.sot_netbox.yml v1 full.sot_netbox.yml >/dev/null
+same readonly readonly.sot_netbox.yml v1 full.sot_netbox.yml >/dev/null
+NETBOX_API="$(python -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["netbox_url"])' "$CONFIG")" \
+NETBOX_TOKEN="$(python -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["netbox_token_v2"])' "$CONFIG")" \
+  same env env.sot_netbox.yml v1 full.sot_netbox.yml >/dev/null
+echo "ok: v2 token, read-only token, api_endpoint alias and NETBOX_API/NETBOX_TOKEN"
+
+# A rejected token fails the source with a clear message that does not contain the token.
+if ansible-inventory -i "$WORK/badtoken.sot_netbox.yml" --list > /dev/null 2> "$WORK/bad.err"; then
+  echo "FAILED: a bad token did not fail"; exit 1
+fi
+grep -q "rejected the token" "$WORK/bad.err" || { cat "$WORK/bad.err"; exit 1; }
+if grep -q ffffffffffffffffffffffffffffffffffffffff "$WORK/bad.err"; then echo "FAILED: token in error"; exit 1; fi
+echo "ok: bad token"
+
+# Extras and Constructable.
+list extras extras.sot_netbox.yml
+python check_expected.py extras "$WORK/extras.json"
+
+# One cache entry: the second run reads no NetBox page.
+SOT_NETBOX_INVENTORY_METRICS="$WORK/m1.json" list cached1 cached.sot_netbox.yml
+SOT_NETBOX_INVENTORY_METRICS="$WORK/m2.json" list cached2 cached.sot_netbox.yml
+python - "$WORK" <<'PY'
+import json, os, sys
+work = sys.argv[1]
+m1, m2 = (json.load(open(os.path.join(work, f))) for f in ("m1.json", "m2.json"))
+assert m1["requests"] >= 2 and m2 == {"requests": 0, "source": "cache"}, (m1, m2)
+files = os.listdir(os.path.join(work, "cache"))
+assert len(files) == 1, files
+assert json.load(open(os.path.join(work, "cached1.json"))) == json.load(open(os.path.join(work, "cached2.json")))
+print(f"ok: cache hit, {m1['requests']} requests on the first run, 0 on the second, one cache file")
+PY
+echo "inventory target passed"
