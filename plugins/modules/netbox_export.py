@@ -19,7 +19,7 @@ description:
     lookup tables (cached between tasks).
   - Rows are streamed into temporary files in O(dest) while pages arrive, so memory stays flat.
   - A file whose content would not change is not rewritten (its modification time stays) and the
-    task reports RV(ignore:changed=false). The workbook is rebuilt only when the merged rows or the
+    task reports C(changed=false). The workbook is rebuilt only when the merged rows or the
     sheet headers changed; the source checksum is recorded in a manifest C(.sot-netbox-export.json)
     next to the outputs. Every file is written to a temp file and renamed into place, only after
     all outputs were rendered, so a failure leaves the previous export intact.
@@ -29,8 +29,8 @@ author:
 options:
   dest:
     description:
-      - Directory to write the files into, on the host that runs the module (use
-        C(delegate_to: localhost) to write on the controller). Created when missing.
+      - Directory to write the files into, an absolute path on the host that runs the module (use
+        C(delegate_to=localhost) to write on the controller). Created when missing.
     type: path
     required: true
   formats:
@@ -88,16 +88,16 @@ options:
   filters:
     description:
       - Any other NetBox filter for both devices and virtual machines, as NetBox's query parameters,
-        for example V({"platform": "eos", "cf_cost_center": "CC-100"}). A list value repeats the parameter.
+        for example C(platform=eos) or C(cf_cost_center=CC-100). A list value repeats the parameter.
       - A value NetBox rejects fails the task with NetBox's message, naming the filter.
     type: dict
     default: {}
   device_filters:
-    description: Like O(filters), for devices only (for example V({"rack_id": 5})).
+    description: Like O(filters), for devices only (for example C(rack_id=5)).
     type: dict
     default: {}
   vm_filters:
-    description: Like O(filters), for virtual machines only (for example V({"cluster": "prod-cl1"})).
+    description: Like O(filters), for virtual machines only (for example C(cluster=prod-cl1)).
     type: dict
     default: {}
   validate_filters:

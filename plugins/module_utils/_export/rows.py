@@ -256,7 +256,7 @@ class ContactIndex:
     def freeze(self):
         for roles in self._by_object.values():
             for slug, entries in roles.items():
-                roles[slug] = tuple(dict.fromkeys(name for _, name in sorted(entries)))
+                roles[slug] = tuple(dict.fromkeys(entry[1] for entry in sorted(entries)))
         return self
 
     def names(self, kind, object_id, role_slug):

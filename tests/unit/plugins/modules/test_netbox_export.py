@@ -24,9 +24,13 @@ class Exit(Exception):
 def netbox(monkeypatch):
     fake = NetBox()
     monkeypatch.setattr(_module, "build_client", lambda options: fake.client())
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", lambda self, **kw: (_ for _ in ()).throw(Exit(kw)))
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json",
-                        lambda self, **kw: (_ for _ in ()).throw(Exit(dict(kw, failed=True))))
+    def exit_json(self, **kwargs):
+        raise Exit(kwargs)
+
+    def fail_json(self, **kwargs):
+        raise Exit(dict(kwargs, failed=True))
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
     return fake
 
 

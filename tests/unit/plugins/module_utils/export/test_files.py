@@ -13,8 +13,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._export import files as
 EXCEL = F.csv_format()
 
 
-def spool(path, header, rows, fmt=EXCEL, write_header=True):
-    s = F.CsvSpool(str(path), header, fmt, write_header)
+def spool(path, header, rows, fmt=None, write_header=True):
+    s = F.CsvSpool(str(path), header, fmt or EXCEL, write_header)
     for row in rows:
         s.writerow(row)
     s.close()

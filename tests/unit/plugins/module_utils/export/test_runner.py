@@ -48,9 +48,9 @@ class NetBox:
             ("GET", "/api/tenancy/contact-roles/"): paged([{"id": 1, "name": "Owner", "slug": "owner"}]),
             ("GET", "/api/extras/custom-fields/"): paged([
                 {"id": 1, "name": "cost_center", "object_types": ["dcim.device", "virtualization.virtualmachine"]}]),
-            ("GET", "/api/dcim/devices/"): lambda *a: paged(self.devices)(*a),
-            ("GET", "/api/virtualization/virtual-machines/"): lambda *a: paged(self.vms)(*a),
-            ("GET", "/api/tenancy/contact-assignments/"): lambda *a: paged(self.assignments)(*a),
+            ("GET", "/api/dcim/devices/"): paged(self.devices),
+            ("GET", "/api/virtualization/virtual-machines/"): paged(self.vms),
+            ("GET", "/api/tenancy/contact-assignments/"): paged(self.assignments),
             ("GET", "/api/schema/"): lambda *a: FakeResponse(200, self.schema),
         })
 
