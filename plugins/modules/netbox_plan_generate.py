@@ -88,7 +88,7 @@ options:
     type: int
     default: 10
 notes:
-  - Run it on the controller (C(hosts: localhost) or C(delegate_to: localhost)).
+  - "Run it on the controller: C(hosts: localhost) or C(delegate_to: localhost)."
   - Values NetBox itself validates at write time (interface and cable types) are not checked before writing;
     a rejected batch rolls back what the run created.
 seealso:
@@ -142,7 +142,9 @@ desired:
   type: dict
   sample: {devices: 30, interfaces: 592, cables: 296}
 changes:
-  description: The change plan per kind (devices, interfaces, cables) with names to create, update (with the changed fields) and delete, and the number unchanged.
+  description:
+    - The change plan per kind (devices, interfaces, cables).
+    - Names to create, update (with the changed fields) and delete, and the number unchanged.
   returned: when the plan is valid
   type: dict
   sample: {devices: {create: [gpu-128-gpu-01], update: [], delete: [], unchanged: 29}}

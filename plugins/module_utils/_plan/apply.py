@@ -74,7 +74,8 @@ def cable_body(ctx, interface_ids, cable):
 
 def _update_body(ctx, upd):
     body = {"id": upd["id"]}
-    for attr, (_, after) in upd["changes"].items():
+    for attr, change in upd["changes"].items():
+        after = change[1]
         if after in (None, ""):
             body[attr] = "" if attr == "type" else None
         else:

@@ -99,7 +99,7 @@ def _switch_quantity(plan, switches, class_id, calc, visiting):
             error = (f"plan.switch_classes[{sw.id}]: more links than ports: {total} link(s) into {sw.id!r} need "
                      f"{calculated} switch(es) with {len(sw.downlinks)} downlinks each; quantity is {sw.quantity}")
         else:
-            _, links, error = _fit_uplinks(sw, sw.quantity, placed, uplinks, total, exact=True)
+            links, error = _fit_uplinks(sw, sw.quantity, placed, uplinks, total, exact=True)[1:]
     if error is not None:
         calc.errors.append(error)
         effective = 0
@@ -139,8 +139,8 @@ def _place_units(sw, units):
     group, used, placed = 0, [0] * r, []
     for unit in units:
         need = [0] * r
-        for _, _, _, m, _ in unit:
-            need[m] += 1
+        for item in unit:
+            need[item[3]] += 1
         if max(need) > size:
             return [], 0, (f"plan.switch_classes[{sw.id}]: more links than ports: one server needs {max(need)} "
                            f"port(s) on one {sw.id!r} switch, which has {size} downlinks")
@@ -156,8 +156,8 @@ def _fit_uplinks(sw, base, placed, uplinks, total, exact=False):
     """The smallest quantity >= base (a multiple of redundancy) that also holds the uplinks, and the links."""
     r, size = sw.redundancy, len(sw.downlinks)
     counts = {}
-    for _, _, _, b, _, _ in placed:
-        counts[b] = counts.get(b, 0) + 1
+    for item in placed:
+        counts[item[3]] = counts.get(item[3], 0) + 1
     need_up = sum(q * len(src.uplinks) for src, q in uplinks)
     start = base
     if need_up and not exact:

@@ -207,8 +207,9 @@ def _interfaces(reader, where):
 
 
 def _switch_class(item, where, errors):
-    r = _Reader(item, where, errors, ("id", "device_type", "role", "downlinks", "uplinks", "uplink_to",
-                                     "redundancy", "quantity", "name", "interfaces", "cable_type"))
+    known = ("id", "device_type", "role", "downlinks", "uplinks", "uplink_to", "redundancy", "quantity", "name",
+             "interfaces", "cable_type")
+    r = _Reader(item, where, errors, known)
     return SwitchClass(
         id=r.text("id", required=True, pattern=_ID),
         device_type=r.text("device_type", required=True),
@@ -225,8 +226,8 @@ def _switch_class(item, where, errors):
 
 
 def _server_class(item, where, errors):
-    r = _Reader(item, where, errors, ("id", "device_type", "role", "quantity", "connections", "name",
-                                     "interfaces"))
+    known = ("id", "device_type", "role", "quantity", "connections", "name", "interfaces")
+    r = _Reader(item, where, errors, known)
     connections = []
     for i, conn in enumerate(r.items("connections")):
         cwhere = f"{where}.connections[{i}]"
@@ -251,8 +252,9 @@ def _server_class(item, where, errors):
 def parse_plan(data):
     """A `Plan` from a user's dict and the list of schema errors (empty when it parsed cleanly)."""
     errors = []
-    r = _Reader(data, "plan", errors, ("name", "site", "tenant", "location", "rack", "status", "naming",
-                                      "switch_classes", "server_classes", "description"))
+    known = ("name", "site", "tenant", "location", "rack", "status", "naming", "switch_classes", "server_classes",
+             "description")
+    r = _Reader(data, "plan", errors, known)
     naming = _Reader(r.data.get("naming") or {}, "plan.naming", errors, ("device",))
     plan = Plan(
         name=r.text("name", required=True, pattern=_PLAN_NAME),

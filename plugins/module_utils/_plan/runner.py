@@ -218,8 +218,8 @@ def ensure_tag(client, plan_name, slug, tag_id, created):
 
 def ensure_custom_fields(client):
     """The tracking custom fields exist and apply to devices, interfaces and cables. Returns what it did."""
-    rows = {r["name"]: r for r in client.list("extras/custom-fields", {"name": [CF_PLAN, CF_KEY]},
-                                               fields=["id", "name", "object_types"])}
+    found = client.list("extras/custom-fields", {"name": [CF_PLAN, CF_KEY]}, fields=["id", "name", "object_types"])
+    rows = {r["name"]: r for r in found}
     new, fix = [], []
     for name, label in ((CF_PLAN, "sot.netbox plan"), (CF_KEY, "sot.netbox plan key")):
         row = rows.get(name)
@@ -474,7 +474,7 @@ def run_absent(client, data, check_mode, device_batch_size):
     if not name:
         raise InputError("plan.name", name, "required: state=absent removes what the plan of this name generated")
     slug = plan_slug(name)
-    current, foreign, _ = read_current(client, name, slug, sweep=True)
+    current, foreign = read_current(client, name, slug, sweep=True)[:2]
     record = read_record(client, name)
     cables = [{"key": k, "id": v["id"], "name": k} for k, v in sorted(current.cables.items())]
     devices = [{"key": k, "id": v["id"], "name": v["name"]} for k, v in sorted(current.devices.items())]
@@ -508,4 +508,3 @@ def run_absent(client, data, check_mode, device_batch_size):
 
 def _tag_exists(client, slug):
     return bool(client.list("extras/tags", {"slug": slug}, fields=["id"]))
-

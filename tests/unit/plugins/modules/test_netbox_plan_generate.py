@@ -102,8 +102,8 @@ def test_approval_gate_refuses_unapproved_content():
     record = {"id": 1, "name": "sot-plan-t-small", "tags": [], "data": {"sot_plan": {"status": "approved",
                                                                                      "plan_hash": "old"}}}
     plan = plan_dict(naming={"device": "{plan}-y-{class}-{index}"})
-    out, _ = run_module({"plan": plan, "state": "generated", "require_approval": True}, netbox_routes(record),
-                        check_mode=False)
+    out = run_module({"plan": plan, "state": "generated", "require_approval": True}, netbox_routes(record),
+                     check_mode=False)[0]
     assert out["failed"] and "is not approved" in out["msg"] and "different plan content" in out["msg"]
 
 

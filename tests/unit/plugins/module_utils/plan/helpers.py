@@ -9,8 +9,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._plan.model import Cata
 
 LEAF_PORTS = {f"Ethernet{i}": "400gbase-x-osfp" for i in range(1, 65)} | {"Management1": "1000base-t"}
 SPINE_PORTS = {f"Ethernet{i}": "400gbase-x-osfp" for i in range(1, 37)} | {"Management1": "1000base-t"}
-DGX_PORTS = {f"gpu{i}": "400gbase-x-osfp" for i in range(8)} | {"fe0": "100gbase-x-qsfp28", "fe1": "100gbase-x-qsfp28",
-                                                                 "bmc": "1000base-t"}
+DGX_PORTS = {f"gpu{i}": "400gbase-x-osfp" for i in range(8)}
+DGX_PORTS.update({"fe0": "100gbase-x-qsfp28", "fe1": "100gbase-x-qsfp28", "bmc": "1000base-t"})
 R760_PORTS = {"eno1": "25gbase-x-sfp28", "eno2": "25gbase-x-sfp28", "idrac": "1000base-t"}
 
 
@@ -59,8 +59,8 @@ GPU = {
 }
 
 
-def plan_dict(base=SMALL, **changes):
-    data = copy.deepcopy(base)
+def plan_dict(base=None, **changes):
+    data = copy.deepcopy(SMALL if base is None else base)
     for path, value in changes.items():
         target = data
         parts = path.split("__")

@@ -33,14 +33,19 @@ class FakeNetbox:
             ("POST", "/api/dcim/devices/"): self.create_devices,
             ("POST", "/api/dcim/interfaces/"): self.create("interfaces"),
             ("POST", "/api/dcim/cables/"): self.create_cables,
-            ("GET", "/api/dcim/interfaces/"): lambda m, p, q, b: paged(
-                [i for i in self.interfaces.values() if "tag" not in q])(m, p, q, b),
-            ("GET", "/api/dcim/devices/"): lambda m, p, q, b: paged(list(self.devices.values()))(m, p, q, b),
-            ("GET", "/api/dcim/cables/"): lambda m, p, q, b: paged(list(self.cables.values()))(m, p, q, b),
+            ("GET", "/api/dcim/interfaces/"): self.read("interfaces"),
+            ("GET", "/api/dcim/devices/"): self.read("devices"),
+            ("GET", "/api/dcim/cables/"): self.read("cables"),
             ("DELETE", "/api/dcim/devices/"): self.delete("devices"),
             ("DELETE", "/api/dcim/interfaces/"): self.delete("interfaces"),
             ("DELETE", "/api/dcim/cables/"): self.delete("cables"),
         }
+
+    def read(self, kind):
+        def route(method, path, params, body):
+            rows = [] if kind == "interfaces" and "tag" in params else list(getattr(self, kind).values())
+            return paged(rows)(method, path, params, body)
+        return route
 
     def create_devices(self, method, path, params, body):
         out = []
@@ -110,7 +115,7 @@ def test_failure_rolls_back_what_this_run_created_in_reverse_order():
     assert err.result["failed_step"] == "create cables"
     assert len(err.result["done"]["created"]["devices"]) == 7
     assert sorted(err.result["rollback"]["deleted"]) == ["devices", "interfaces"]
-    kinds = [k for k, _ in netbox.deleted]
+    kinds = [entry[0] for entry in netbox.deleted]
     assert kinds.index("interfaces") < kinds.index("devices")
     assert netbox.devices == {}
     assert err.result["changed"] is False

@@ -116,7 +116,9 @@ def test_update_lists_changed_fields_by_name():
 def test_before_after_shows_names_not_ids():
     desired = desired_of(plan_dict(server_classes__0__quantity=5))
     current = as_current(desired_of(SMALL))
-    names = lambda kind, o: o["name"] if kind == "devices" else o["key"]  # noqa: E731
+
+    def names(kind, obj):
+        return obj["name"] if kind == "devices" else obj["key"]
     before, after = before_after(diff(current, desired), names)
     added = set(after.splitlines()) - set(before.splitlines())
     assert "device t-small-srv-05" in added
