@@ -29,6 +29,7 @@ def netbox(monkeypatch):
 
     def fail_json(self, **kwargs):
         raise Exit(dict(kwargs, failed=True))
+
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
     return fake
