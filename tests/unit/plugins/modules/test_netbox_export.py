@@ -24,6 +24,7 @@ class Exit(Exception):
 def netbox(monkeypatch):
     fake = NetBox()
     monkeypatch.setattr(_module, "build_client", lambda options: fake.client())
+
     def exit_json(self, **kwargs):
         raise Exit(kwargs)
 
