@@ -145,7 +145,7 @@ def expand_plan(name):
     ident = {v: v for c in plan.classes.values() for v in (c.device_type, c.role)}
     catalog = Catalog(device_types=ident, roles=ident)
     desired = expand(plan, calculate(plan), catalog)
-    devices = [dict(name=d["name"], device_type=d["device_type"], role=d["role"], site=d["site"],
+    devices = [dict(name=d["name"], device_type=d["device_type"], device_role=d["role"], site=d["site"],
                     tenant=d["tenant"], status=d["status"]) for d in desired.devices.values()]
     names = {k: d["name"] for k, d in desired.devices.items()}
     cables = [dict(a_device=names[c["a"][0]], a_port=c["a"][1], b_device=names[c["b"][0]], b_port=c["b"][1],
@@ -198,9 +198,9 @@ def main():
         run_playbook(absent, proxy, work)
         remove_by_prefix(url, token, THEIRS)
         try:
-            rows["ours"] = run_playbook(gen, proxy, work)
-            rows["re-run"] = run_playbook(gen, proxy, work)
-            rows["absent"] = run_playbook(absent, proxy, work)
+            for name, path in (("ours", gen), ("re-run", gen), ("absent", absent)):
+                rows[name] = run_playbook(path, proxy, work)
+                print(f"{name}: {rows[name]}", flush=True)
             nb = {"netbox_url": proxied, "netbox_token": token}
             official = os.path.join(work, "official.yml")
             playbook(official, [
@@ -220,6 +220,7 @@ def main():
                 row = {**row, "seconds": round(row["seconds"] * scale, 1), "requests": round(row["requests"] * scale),
                        "extrapolated_from": f"{len(nb_devices)} devices + {len(nb_cables)} cables"}
             rows["official"] = row
+            print(f"official: {row}", flush=True)
         finally:
             remove_by_prefix(url, token, THEIRS)
             run_playbook(absent, proxy, work)
