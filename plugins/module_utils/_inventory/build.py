@@ -31,10 +31,15 @@ def _slug(obj, key="slug"):
 
 
 def _ip(obj):
+    """'192.0.2.1/24' -> '192.0.2.1' (NetBox addresses are always CIDR; anything else is parsed strictly)."""
     if not isinstance(obj, dict) or not obj.get("address"):
         return None
+    address = obj["address"]
+    host, _sep, length = address.partition("/")
+    if length.isdigit() and (host.count(".") == 3 or ":" in host):
+        return host
     try:
-        return str(ipaddress.ip_interface(obj["address"]).ip)
+        return str(ipaddress.ip_interface(address).ip)
     except ValueError:
         return None
 
