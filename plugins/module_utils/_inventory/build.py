@@ -303,9 +303,9 @@ def split_reserved(hv, reserved, prefix):
 def build(data, settings, now=None, reserved=frozenset(), keep_raw=True):
     """{'hosts': {name: {'vars': host vars, 'raw': host record}}, 'groups': {...}, 'warnings': [...]}.
 
-    `reserved`: Ansible's reserved variable names (see split_reserved). `raw` (what compose, groups and
-    keyed_groups see: the NetBox record plus reserved-named vars under their nb_inventory names) is kept
-    only with `keep_raw`.
+    `reserved`: Ansible's reserved variable names (see split_reserved). With `keep_raw`, each host also keeps
+    its NetBox record (`raw`) and its reserved-named vars under their plain names (`moved`), from which
+    `constructed_vars` gives compose, groups and keyed_groups what nb_inventory gives them.
     """
     ctx = Context(data.get("tables"))
     hosts = [dict(h, is_virtual=False) for h in data.get("devices", ())]
@@ -352,7 +352,7 @@ def build(data, settings, now=None, reserved=frozenset(), keep_raw=True):
             duplicates.append(name)
             continue
         hv, moved = split_reserved(host_vars(host, ctx, settings, now), reserved, settings.reserved_var_prefix)
-        out[name] = {"vars": hv, "raw": dict(host, **moved) if keep_raw else None}
+        out[name] = {"vars": hv, "raw": host if keep_raw else None, "moved": moved if keep_raw else None}
         for key in flat_keys:
             for value in group_values(key, host, ctx, now):
                 groups.host(group_name(settings.group_prefix(key), value, raw), name)
@@ -367,6 +367,17 @@ def build(data, settings, now=None, reserved=frozenset(), keep_raw=True):
         sample = ", ".join(sorted(set(duplicates))[:10])
         warnings.append(f"{len(duplicates)} host(s) share a name with an earlier device or VM and were skipped: {sample}")
     return {"hosts": out, "groups": groups.groups, "warnings": warnings}
+
+
+def constructed_vars(entry):
+    """(compose variables, groups/keyed_groups variables) for one built host, as nb_inventory has them.
+
+    nb_inventory composes from the NetBox record alone; Ansible then merges the host's vars over the record
+    for groups and keyed_groups. Here compose also sees the host vars (the record wins on shared names, so
+    existing expressions keep their meaning), and the prefixed reserved vars are there under plain names.
+    """
+    raw, moved = entry["raw"] or {}, entry["moved"] or {}
+    return {**entry["vars"], **moved, **raw}, {**raw, **moved}
 
 
 def _nested(groups, key, table, raw):

@@ -12,7 +12,7 @@ import hashlib
 import json
 
 from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import build
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import build, constructed_vars
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import fetch
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import plan_fetch
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import client_options, settings_from
@@ -104,9 +104,10 @@ def populate(plugin, built, valid_name=None):
     if not (compose or groups or keyed):
         return
     for name, host in built["hosts"].items():
+        compose_vars, group_vars = constructed_vars(host)
         if compose:
-            plugin._set_composite_vars(compose, host["raw"], name, strict=strict)
+            plugin._set_composite_vars(compose, compose_vars, name, strict=strict)
         if groups:
-            plugin._add_host_to_composed_groups(groups, host["raw"], name, strict=strict)
+            plugin._add_host_to_composed_groups(groups, group_vars, name, strict=strict)
         if keyed:
-            plugin._add_host_to_keyed_groups(keyed, host["raw"], name, strict=strict)
+            plugin._add_host_to_keyed_groups(keyed, group_vars, name, strict=strict)

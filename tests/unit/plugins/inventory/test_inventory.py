@@ -238,8 +238,12 @@ def test_reserved_names_get_the_prefix_but_compose_sees_the_plain_names(prefix, 
     built = b.build({"devices": [HOST]}, settings(reserved_var_prefix=prefix), reserved=RESERVED)
     host = built["hosts"]["sw1"]
     assert expected_keys <= set(host["vars"])
-    if prefix:  # Constructable merges host vars over `raw`; prefixed ones are put back under their plain names
-        assert host["raw"]["tags"] == ["prod", "edge"] and host["raw"]["serial"] == "SN1"
+    compose_vars, group_vars = b.constructed_vars(host)
+    # as nb_inventory: compose sees the NetBox record's tags, groups/keyed_groups the slugs
+    assert compose_vars["tags"] == HOST["tags"] and compose_vars["sites"] == ["ams1"]
+    assert compose_vars["serial"] == "SN1"
+    if prefix:  # Ansible merges the host's (prefixed) vars over these: the plain names come from `moved`
+        assert group_vars["tags"] == ["prod", "edge"] and group_vars["serial"] == "SN1"
     assert b.build({"devices": [HOST]}, settings(), reserved=RESERVED, keep_raw=False)["hosts"]["sw1"]["raw"] is None
 
 
