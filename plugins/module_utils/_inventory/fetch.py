@@ -30,8 +30,8 @@ def fetch(client, plan, cursor=False, page_size=None):
     warnings = []
 
     def rows(endpoint, params, fields):
-        return [compact(r) for r in client.iter_all(endpoint, params, fields=list(fields), cursor=cursor,
-                                                     page_size=page_size)]
+        pages = client.iter_all(endpoint, params, fields=list(fields), cursor=cursor, page_size=page_size)
+        return [compact(r) for r in pages]
 
     def optional(label, endpoint, params, fields):
         def call():

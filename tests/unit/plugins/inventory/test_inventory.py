@@ -438,7 +438,7 @@ def test_fetch_pages_concurrently_with_fields_and_only_needed_tables():
 
 def test_fetch_403_on_optional_table_is_a_warning():
     denied = [FakeResponse(403, {"detail": "You do not have permission to perform this action."})]
-    client, _ = fake_client(netbox_routes(racks=("/api/dcim/racks/", denied)))
+    client = fake_client(netbox_routes(racks=("/api/dcim/racks/", denied)))[0]
     data = fetch(client, plan_fetch(settings(group_by=["rack_role"])))
     assert data["tables"]["racks"] == [] and "racks" in data["warnings"][0]
 
@@ -446,11 +446,11 @@ def test_fetch_403_on_optional_table_is_a_warning():
 def test_fetch_403_on_hosts_is_an_error():
     routes = netbox_routes()
     routes[("GET", "/api/dcim/devices/")] = [FakeResponse(403, {"detail": "You do not have permission."})]
-    client, _ = fake_client(routes)
+    client = fake_client(routes)[0]
     with pytest.raises(PermissionDenied):
         fetch(client, plan_fetch(settings()))
     routes[("GET", "/api/dcim/devices/")] = [FakeResponse(403, {"detail": "Invalid v1 token"})]
-    client, _ = fake_client(routes)
+    client = fake_client(routes)[0]
     with pytest.raises(AuthenticationFailed):
         fetch(client, plan_fetch(settings()))
 
@@ -491,7 +491,8 @@ def test_load_uses_one_cache_entry_and_refetches_when_options_change():
     assert again["inventory"]["groups"] == first["inventory"]["groups"]
     refreshed = load(options(**opts), cache, "k", False, client_factory=factory)  # --flush-cache
     assert refreshed["source"] == "NetBox" and len(calls) == 2
-    changed = load(options(**dict(opts, group_by=["tags"])), cache, "k", True, client_factory=factory)
+    opts["group_by"] = ["tags"]
+    changed = load(options(**opts), cache, "k", True, client_factory=factory)
     assert changed["source"] == "NetBox" and len(calls) == 3
     assert TOKEN not in json.dumps(cache["k"])
 
