@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._errors import InputErr
 
 MANIFEST = ".sot-netbox-export.json"
 MANIFEST_FORMAT = 1
-WORKBOOK_LAYOUT = 1  # bump when the workbook's look changes, so existing workbooks are rebuilt
+WORKBOOK_LAYOUT = 2  # bump when the workbook's look changes, so existing workbooks are rebuilt
 DIALECTS = ("excel", "excel-tab", "unix")
 DIFF_NAMES = 10  # names listed per file and change kind in the diff summary
 _CHUNK = 1 << 16
@@ -81,7 +82,6 @@ class CsvSpool:
         self.header = list(header)
         self.rows = 0
         self.bytes = 0
-        self.widths = [0] * len(self.header)  # longest value per column, for the workbook
         self._sha = hashlib.sha256()
         self._fh = open(path, "wb")
         os.chmod(path, file_mode())
@@ -95,7 +95,6 @@ class CsvSpool:
     def writerow(self, row):
         self._writer.writerow(row)
         self.rows += 1
-        self.widths = [w if w >= len(v) else len(v) for w, v in zip(self.widths, row)]
 
     def append_spool(self, other):
         """Append another (header-less) spool's bytes and rows: the merged file's VM part."""
@@ -103,7 +102,6 @@ class CsvSpool:
             for chunk in iter(lambda: fh.read(_CHUNK), b""):
                 self._write_bytes(chunk)
         self.rows += other.rows
-        self.widths = [max(a, b) for a, b in zip(self.widths, other.widths)]
 
     def _write_bytes(self, data):
         self._sha.update(data)
@@ -122,14 +120,14 @@ class CsvSpool:
         return self._sha.hexdigest()
 
 
-def read_rows(path, fmt):
+def read_rows(path, fmt, has_header=True):
     """(header, row iterator) of a CSV file; ([], empty) when it does not exist."""
     try:
         fh = open(path, newline="", encoding="utf-8")
     except FileNotFoundError:
         return [], iter(())
     reader = csv.reader(fh, **fmt)
-    header = next(reader, [])
+    header = next(reader, []) if has_header else []
 
     def rows():
         with fh:
@@ -191,8 +189,8 @@ def summarize(name, changes, limit=DIFF_NAMES):
 def workbook_source(merged_sha256, sheets):
     """The checksum the workbook is built from: merged CSV content plus each sheet's header."""
     digest = hashlib.sha256(f"layout={WORKBOOK_LAYOUT};merged={merged_sha256}".encode())
-    for title, header, *_rest in sheets:
-        digest.update(("\n" + title + "\x1e" + "\x1f".join(header)).encode())
+    for sheet in sheets:
+        digest.update(("\n" + sheet.title + "\x1e" + "\x1f".join(sheet.header)).encode())
     return digest.hexdigest()
 
 
@@ -206,49 +204,93 @@ def _cell(value, numeric):
     return value
 
 
-def column_widths(header, longest):
-    """Excel widths: the longest value or the header (with room for the filter button), 10 to 62."""
-    return [min(max(len(h) + 4, w, 8), 60) + 2 for h, w in zip(header, longest)]
+def column_widths(header, hints):
+    """Excel widths: the column's hint, or the header with room for the filter button; at most 62."""
+    return [min(max(len(h) + 4, w), 60) + 2 for h, w in zip(header, hints)]
 
 
-def render_workbook(path, sheets, fmt, source_sha256):
-    """Write the workbook: one sheet per (title, header, csv path, numeric flags, longest values), each
-    an Excel table with a styled, frozen header row, an autofilter and column widths from the
-    content. Streamed: openpyxl's write-only mode, rows read back from the CSV spools."""
-    if not HAS_OPENPYXL:
-        raise SotNetboxError("the Python library 'openpyxl' is required for the xlsx format "
-                             "(pip install openpyxl), or leave xlsx out of formats")
-    wb = openpyxl.Workbook(write_only=True)
-    wb.properties.title = "NetBox inventory export"
-    wb.properties.subject = f"sot.netbox.netbox_export source sha256 {source_sha256}"
-    wb.properties.creator = "sot.netbox.netbox_export"
-    font, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E78")
-    for title, header, csv_path, numeric, longest in sheets:
-        ws = wb.create_sheet(title)
-        for i, width in enumerate(column_widths(header, longest), start=1):
-            ws.column_dimensions[get_column_letter(i)].width = width
-        ws.freeze_panes = "A2"
-        head = []
-        for name in header:
-            cell = WriteOnlyCell(ws, value=name)
-            cell.font, cell.fill, cell.alignment = font, fill, Alignment(vertical="center")
-            head.append(cell)
-        ws.append(head)
-        count = 0
-        _hdr, rows = read_rows(csv_path, fmt)
+@dataclass(frozen=True)
+class Sheet:
+    key: str        # which rows go to it: merged, devices, virtual_machines
+    title: str
+    header: list
+    numeric: list   # per column: write numbers as numbers
+    widths: list    # per column: width hint
+
+
+class WorkbookWriter:
+    """The workbook, streamed (openpyxl write-only mode): rows can be appended while pages arrive,
+    from several threads (one lock), then `save` adds the tables and writes the file. Each sheet is
+    an Excel table with a styled, frozen header row, an autofilter and set column widths."""
+
+    def __init__(self, sheets):
+        if not HAS_OPENPYXL:
+            raise SotNetboxError("the Python library 'openpyxl' is required for the xlsx format "
+                                 "(pip install openpyxl), or leave xlsx out of formats")
+        self._lock = threading.Lock()
+        self._wb = openpyxl.Workbook(write_only=True)
+        self._sheets = {}
+        self.rows = {}
+        font, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E78")
+        for sheet in sheets:
+            ws = self._wb.create_sheet(sheet.title)
+            for i, width in enumerate(column_widths(sheet.header, sheet.widths), start=1):
+                ws.column_dimensions[get_column_letter(i)].width = width
+            ws.freeze_panes = "A2"
+            head = []
+            for name in sheet.header:
+                cell = WriteOnlyCell(ws, value=name)
+                cell.font, cell.fill, cell.alignment = font, fill, Alignment(vertical="center")
+                head.append(cell)
+            ws.append(head)
+            self._sheets[sheet.key] = (sheet, ws)
+            self.rows[sheet.key] = 0
+
+    def append(self, key, row):
+        sheet, ws = self._sheets[key]
+        values = [_cell(v, n) for v, n in zip(row, sheet.numeric)]
+        with self._lock:
+            ws.append(values)
+            self.rows[key] += 1
+
+    def append_csv(self, key, path, fmt, has_header=True):
+        _header, rows = read_rows(path, fmt, has_header)
         for row in rows:
-            ws.append([_cell(v, n) for v, n in zip(row, numeric)])
-            count += 1
-        if count and header:
-            ref = f"A1:{get_column_letter(len(header))}{count + 1}"
-            table = Table(displayName="".join(ch for ch in title.title() if ch.isalnum()), ref=ref)
+            self.append(key, row)
+
+    def discard(self):
+        """Close the sheets' temp files without writing a workbook (the export failed)."""
+        for _sheet, ws in self._sheets.values():
+            try:
+                ws.close()
+            except Exception:  # pylint: disable=broad-except
+                pass  # already closed, or openpyxl could not finish a sheet nobody will read
+
+    def save(self, path, source_sha256):
+        for key, (sheet, ws) in self._sheets.items():
+            count = self.rows[key]
+            if not (count and sheet.header):
+                continue
+            ref = f"A1:{get_column_letter(len(sheet.header))}{count + 1}"
+            table = Table(displayName="".join(ch for ch in sheet.title.title() if ch.isalnum()), ref=ref)
             table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-            table.tableColumns = [TableColumn(id=i, name=h) for i, h in enumerate(header, start=1)]
+            table.tableColumns = [TableColumn(id=i, name=h) for i, h in enumerate(sheet.header, start=1)]
             table.autoFilter = AutoFilter(ref=ref)
             with warnings.catch_warnings():  # columns are set above, as write-only mode requires
                 warnings.simplefilter("ignore")
                 ws.add_table(table)
-    wb.save(path)
+        self._wb.properties.title = "NetBox inventory export"
+        self._wb.properties.subject = f"sot.netbox.netbox_export source sha256 {source_sha256}"
+        self._wb.properties.creator = "sot.netbox.netbox_export"
+        self._wb.save(path)
+
+
+def render_workbook(path, sheets, fmt, source_sha256):
+    """The workbook from CSV files: sheets as (Sheet, csv path)."""
+    writer = WorkbookWriter([sheet for sheet, _path in sheets])
+    for sheet, csv_path in sheets:
+        writer.append_csv(sheet.key, csv_path, fmt)
+    writer.save(path, source_sha256)
 
 
 # ---------------------------------------------------------------- manifest and metrics

@@ -56,6 +56,7 @@ class Source:
     kinds: tuple = KINDS    # object kinds that have it
     get: object = None      # obj -> value; None means obj[key]
     numeric: bool = False   # written as a number in the workbook
+    width: int = 14         # workbook column width (characters)
 
     def value(self, obj):
         return self.get(obj) if self.get else obj.get(self.key)
@@ -63,33 +64,33 @@ class Source:
 
 _BOTH, _DEV, _VM = KINDS, (DEVICE,), (VM,)
 SOURCES = {s.key: s for s in (
-    Source("id", ("id",), numeric=True),
-    Source("name", ("name",)),
-    Source("type", (), get=lambda obj: obj.get("_kind")),
+    Source("id", ("id",), numeric=True, width=8),
+    Source("name", ("name",), width=28),
+    Source("type", (), width=16),  # the object kind; build_row fills it
     Source("status", ("status",), get=_choice("status")),
-    Source("role", ("role",), get=_path("role", "name")),
-    Source("tenant", ("tenant",), get=_path("tenant", "name")),
+    Source("role", ("role",), get=_path("role", "name"), width=16),
+    Source("tenant", ("tenant",), get=_path("tenant", "name"), width=16),
     Source("site", ("site",), get=_path("site", "name")),
-    Source("location", ("location",), _DEV, get=_path("location", "name")),
-    Source("rack", ("rack",), _DEV, get=_path("rack", "name")),
-    Source("position", ("position",), _DEV, numeric=True),
+    Source("location", ("location",), _DEV, get=_path("location", "name"), width=16),
+    Source("rack", ("rack",), _DEV, get=_path("rack", "name"), width=10),
+    Source("position", ("position",), _DEV, numeric=True, width=10),
     Source("platform", ("platform",), get=_path("platform", "name")),
-    Source("manufacturer", ("device_type",), _DEV, get=_path("device_type", "manufacturer", "name")),
-    Source("device_type", ("device_type",), _DEV, get=_path("device_type", "model")),
-    Source("serial", ("serial",)),
+    Source("manufacturer", ("device_type",), _DEV, get=_path("device_type", "manufacturer", "name"), width=16),
+    Source("device_type", ("device_type",), _DEV, get=_path("device_type", "model"), width=22),
+    Source("serial", ("serial",), width=16),
     Source("asset_tag", ("asset_tag",), _DEV),
-    Source("primary_ip4", ("primary_ip4",), get=_address("primary_ip4")),
-    Source("primary_ip6", ("primary_ip6",), get=_address("primary_ip6")),
-    Source("oob_ip", ("oob_ip",), _DEV, get=_address("oob_ip")),
-    Source("cluster", ("cluster",), get=_path("cluster", "name")),
-    Source("device", ("device",), _VM, get=_path("device", "name")),
-    Source("vcpus", ("vcpus",), _VM, numeric=True),
-    Source("memory", ("memory",), _VM, numeric=True),
-    Source("disk", ("disk",), _VM, numeric=True),
-    Source("tags", ("tags",), get=_tags),
-    Source("description", ("description",)),
-    Source("comments", ("comments",)),
-    Source("url", ("display_url",), get=lambda obj: obj.get("display_url")),
+    Source("primary_ip4", ("primary_ip4",), get=_address("primary_ip4"), width=20),
+    Source("primary_ip6", ("primary_ip6",), get=_address("primary_ip6"), width=30),
+    Source("oob_ip", ("oob_ip",), _DEV, get=_address("oob_ip"), width=20),
+    Source("cluster", ("cluster",), get=_path("cluster", "name"), width=16),
+    Source("device", ("device",), _VM, get=_path("device", "name"), width=24),
+    Source("vcpus", ("vcpus",), _VM, numeric=True, width=8),
+    Source("memory", ("memory",), _VM, numeric=True, width=10),
+    Source("disk", ("disk",), _VM, numeric=True, width=10),
+    Source("tags", ("tags",), get=_tags, width=24),
+    Source("description", ("description",), width=36),
+    Source("comments", ("comments",), width=40),
+    Source("url", ("display_url",), get=lambda obj: obj.get("display_url"), width=50),
 )}
 
 DEFAULT_FIELDS = ("name", "type", "status", "role", "tenant", "site", "location", "rack", "platform", "manufacturer",
@@ -109,6 +110,7 @@ class Column:
     header: str
     kinds: tuple
     numeric: bool = False
+    width: int = 14     # workbook column width hint
     custom_field: str = ""
     role: str = ""  # contact role slug
 
@@ -139,13 +141,13 @@ class Catalog:
         if field in SOURCES:
             src = SOURCES[field]
             kinds = KINDS if field == "type" else src.kinds
-            return Column(field, header or field, kinds, src.numeric)
+            return Column(field, header or field, kinds, src.numeric, src.width)
         if field.startswith(CF_PREFIX) and field[len(CF_PREFIX):] in self.custom_fields:
             name = field[len(CF_PREFIX):]
-            return Column(field, header or field, self.custom_fields[name], custom_field=name)
+            return Column(field, header or field, self.custom_fields[name], width=18, custom_field=name)
         for slug in self.roles:
             if contact_key(slug) == field:
-                return Column(field, header or field, KINDS, role=slug)
+                return Column(field, header or field, KINDS, width=24, role=slug)
         return None
 
     def known_fields(self):

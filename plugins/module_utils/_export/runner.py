@@ -146,9 +146,12 @@ def export(client, spec, check_mode=False, workdir=None, move=os.replace, backup
         _validate_filter_names(client, spec, catalog, kinds)
 
     spool_dir = tempfile.mkdtemp(prefix="sot-export-", dir=workdir) if check_mode else spec.dest
-    spools = []
+    # No workbook yet (first export): it will be written, so fill it while the pages arrive.
+    stream_workbook = "workbook" in paths and not check_mode and not (
+        os.path.exists(paths["workbook"]) and F.read_manifest(spec.dest).get("workbook"))
+    spools, streamed = [], None
     try:
-        streamed = _fetch_and_spool(client, spec, columns, kinds, fmt, spool_dir, spools)
+        streamed = _fetch_and_spool(client, spec, columns, kinds, fmt, spool_dir, spools, stream_workbook)
         outcomes = _compare(spec, paths, fmt, streamed)
         manifest_changed = False
         if not check_mode:
@@ -156,6 +159,8 @@ def export(client, spec, check_mode=False, workdir=None, move=os.replace, backup
             manifest_changed = _commit(spec, outcomes, move, backup)
         result = _result(spec, outcomes, streamed, check_mode, manifest_changed)
     finally:
+        if streamed is not None and streamed.workbook is not None:
+            streamed.workbook.discard()  # a no-op after save
         for spool in spools:
             spool.close()
             if os.path.exists(spool.path):
@@ -222,14 +227,18 @@ def schema_filter_names(client, endpoints):
 @dataclass
 class Streamed:
     spools: dict            # output -> CsvSpool (closed)
-    headers: dict           # output -> header
-    numeric: dict           # output -> numeric flags
+    sheets: list            # files.Sheet per workbook sheet
     counts: dict            # kind -> objects
+    workbook: object = None  # files.WorkbookWriter filled while streaming, or None
 
 
-def _fetch_and_spool(client, spec, columns, kinds, fmt, spool_dir, spools):
-    """Devices, VMs and contact assignments at once; rows go straight to the spools."""
+def _fetch_and_spool(client, spec, columns, kinds, fmt, spool_dir, spools, stream_workbook=False):
+    """Devices, VMs and contact assignments at once; rows go straight to the spools (and, when
+    `stream_workbook`, to the workbook's sheets, so rendering it overlaps the network waits)."""
     layout = {"merged": columns, "devices": columns_for(columns, DEVICE), "virtual_machines": columns_for(columns, VM)}
+    sheets = [F.Sheet(key, title, [c.header for c in layout[key]], [c.numeric for c in layout[key]],
+                      [c.width for c in layout[key]]) for title, key in SHEETS]
+    workbook = F.WorkbookWriter(sheets) if stream_workbook else None
 
     def spool(name, cols, write_header=True):
         fd, path = tempfile.mkstemp(dir=spool_dir, prefix=f".sot-export-{name}-", suffix=".tmp")
@@ -270,21 +279,31 @@ def _fetch_and_spool(client, spec, columns, kinds, fmt, spool_dir, spools):
         count = 0
         for obj in itertools.chain(first, objects):
             row = build_row(obj, kind, columns, index, spec.list_separator)
+            own_row = [row[i] for i in own_idx]
             merged_spool.writerow(row)
-            own_spool.writerow([row[i] for i in own_idx])
+            own_spool.writerow(own_row)
+            if workbook is not None:
+                workbook.append(own_key(kind), own_row)
+                if kind == DEVICE:  # the VMs' merged rows follow the devices', from their spool
+                    workbook.append("merged", row)
             count += 1
         return count
 
     calls = {"contacts": load_contacts}
     calls.update({kind: (lambda k=kind: stream(k)) for kind in kinds})
-    counts = client.fetch_concurrently(calls)
+    try:
+        counts = client.fetch_concurrently(calls)
+    except BaseException:
+        if workbook is not None:
+            workbook.discard()
+        raise
     tail.close()
     out["merged"].append_spool(tail)
+    if workbook is not None:
+        workbook.append_csv("merged", tail.path, fmt, has_header=False)
     for s in spools:
         s.close()
-    return Streamed(spools=out, headers={k: s.header for k, s in out.items()},
-                    numeric={k: [c.numeric for c in layout[k]] for k in out},
-                    counts={k: counts.get(k, 0) for k in KINDS})
+    return Streamed(spools=out, sheets=sheets, counts={k: counts.get(k, 0) for k in KINDS}, workbook=workbook)
 
 
 def own_key(kind):
@@ -343,15 +362,10 @@ def _compare(spec, paths, fmt, streamed):
     return outcomes
 
 
-def _sheets(streamed):
-    return [(title, streamed.headers[out], streamed.spools[out].path, streamed.numeric[out], streamed.spools[out].widths)
-            for title, out in SHEETS]
-
-
 def _compare_workbook(spec, path, fmt, streamed, merged_outcome):
     """The workbook changes when its source (merged CSV content, sheet headers) changed, or when the
     file in dest is not the one the manifest recorded (deleted or edited by hand)."""
-    source = F.workbook_source(streamed.spools["merged"].sha256, _sheets(streamed))
+    source = F.workbook_source(streamed.spools["merged"].sha256, streamed.sheets)
     recorded = (F.read_manifest(spec.dest).get("workbook") or {})
     current = F.sha256_file(path)
     changed = (current is None or recorded.get("source_sha256") != source or recorded.get("sha256") != current
@@ -362,7 +376,7 @@ def _compare_workbook(spec, path, fmt, streamed, merged_outcome):
             changes = merged_outcome.changes or F.RowChanges()
         elif current is None:
             _h, rows = F.read_rows(streamed.spools["merged"].path, fmt)
-            changes = F.diff_rows([], [], streamed.headers["merged"], rows)
+            changes = F.diff_rows([], [], streamed.spools["merged"].header, rows)
     return Outcome("workbook", path, None, None if changed else current, streamed.spools["merged"].rows,
                    changed, changes, source_sha256=source)
 
@@ -375,7 +389,11 @@ def _render_workbook_if_needed(spec, outcomes, fmt, streamed, spool_dir, spools)
     os.close(fd)
     os.chmod(tmp, F.file_mode())
     spools.append(_TempFile(tmp))
-    F.render_workbook(tmp, _sheets(streamed), fmt, outcome.source_sha256)
+    if streamed.workbook is not None:
+        streamed.workbook.save(tmp, outcome.source_sha256)
+    else:
+        F.render_workbook(tmp, [(sheet, streamed.spools[sheet.key].path) for sheet in streamed.sheets], fmt,
+                          outcome.source_sha256)
     outcome.tmp = tmp
     outcome.sha256 = F.sha256_file(tmp)
     outcome.bytes = os.path.getsize(tmp)

@@ -42,7 +42,7 @@ def test_bad_csv_format(dialect, delimiter, field):
     assert info.value.field == field
 
 
-def test_append_spool_merges_bytes_rows_and_widths(tmp_path):
+def test_append_spool_merges_bytes_and_rows(tmp_path):
     head = F.CsvSpool(str(tmp_path / "m.csv"), ["name", "type"], EXCEL)
     head.writerow(["a", "device"])
     tail = spool(tmp_path / "t.csv", ["name", "type"], [["longer-name", "vm"]], write_header=False)
@@ -50,7 +50,7 @@ def test_append_spool_merges_bytes_rows_and_widths(tmp_path):
     head.close()
     assert (tmp_path / "m.csv").read_bytes() == b"name,type\r\na,device\r\nlonger-name,vm\r\n"
     assert head.sha256 == F.sha256_file(tmp_path / "m.csv")
-    assert head.rows == 2 and head.widths == [11, 6]
+    assert head.rows == 2
 
 
 def test_sha256_of_missing_file_is_none(tmp_path):
@@ -85,11 +85,15 @@ def test_summary_lists_a_few_names():
     assert "  + n0" in text and "  + ... and 9 more" in text and "  - old" in text
 
 
+def sheet(header, numeric=None, title="Inventory", key="merged"):
+    return F.Sheet(key, title, header, numeric or [False] * len(header), [10] * len(header))
+
+
 def test_workbook_source_changes_with_content_and_headers():
-    a = F.workbook_source("x" * 64, [("Inventory", ["name"], "p", [False], [1])])
-    assert a == F.workbook_source("x" * 64, [("Inventory", ["name"], "other", [False], [9])])
-    assert a != F.workbook_source("y" * 64, [("Inventory", ["name"], "p", [False], [1])])
-    assert a != F.workbook_source("x" * 64, [("Inventory", ["Name"], "p", [False], [1])])
+    a = F.workbook_source("x" * 64, [sheet(["name"])])
+    assert a == F.workbook_source("x" * 64, [sheet(["name"], [True])])
+    assert a != F.workbook_source("y" * 64, [sheet(["name"])])
+    assert a != F.workbook_source("x" * 64, [sheet(["Name"])])
 
 
 def test_render_workbook_tables_header_widths_numbers(tmp_path):
@@ -97,18 +101,38 @@ def test_render_workbook_tables_header_widths_numbers(tmp_path):
     merged = spool(tmp_path / "m.csv", ["name", "vcpus"], [["a", "2"], ["b", ""], ["c", "1.5"]])
     empty = spool(tmp_path / "e.csv", ["name"], [])
     F.render_workbook(str(tmp_path / "w.xlsx"), [
-        ("Inventory", merged.header, merged.path, [False, True], merged.widths),
-        ("Virtual machines", empty.header, empty.path, [False], empty.widths),
+        (sheet(merged.header, [False, True]), merged.path),
+        (sheet(empty.header, title="Virtual machines", key="vms"), empty.path),
     ], EXCEL, "s" * 64)
     wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
     ws = wb["Inventory"]
     assert [c.value for c in ws[1]] == ["name", "vcpus"] and ws["A1"].font.b
     assert [ws["B2"].value, ws["B3"].value, ws["B4"].value] == [2, None, 1.5]
-    assert ws.freeze_panes == "A2" and ws.column_dimensions["A"].width >= 10
+    assert ws.freeze_panes == "A2" and ws.column_dimensions["A"].width == 12
     table = ws.tables["Inventory"]
     assert table.ref == "A1:B4" and table.autoFilter.ref == "A1:B4"
     assert wb["Virtual machines"].max_row == 1 and not wb["Virtual machines"].tables
     assert "s" * 64 in wb.properties.subject
+
+
+def test_workbook_writer_streams_from_threads_and_csv(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    tail = spool(tmp_path / "t.csv", ["name"], [["vm1"]], write_header=False)
+    writer = F.WorkbookWriter([sheet(["name"]), sheet(["name"], title="Devices", key="devices")])
+    writer.append("merged", ["dev1"])
+    writer.append("devices", ["dev1"])
+    writer.append_csv("merged", tail.path, EXCEL, has_header=False)
+    writer.save(str(tmp_path / "w.xlsx"), "s" * 64)
+    wb = openpyxl.load_workbook(tmp_path / "w.xlsx")
+    assert [r[0] for r in wb["Inventory"].iter_rows(values_only=True)] == ["name", "dev1", "vm1"]
+    assert wb["Inventory"].tables["Inventory"].ref == "A1:A3" and wb["Devices"].max_row == 2
+
+
+@pytest.mark.parametrize("header, hints, widths", [
+    (["name"], [28], [30]), (["a_very_long_header_name"], [8], [29]), (["x"], [200], [62]),
+])
+def test_column_widths(header, hints, widths):
+    assert F.column_widths(header, hints) == widths
 
 
 def test_manifest_is_deterministic_and_tolerates_garbage(tmp_path):
