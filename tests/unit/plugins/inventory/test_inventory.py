@@ -502,3 +502,11 @@ def test_load_writes_metrics(tmp_path):
     load(options(url="http://nb.test", token=TOKEN), {}, "k", True, metrics_path=str(path),
          client_factory=lambda c: fake_client(netbox_routes())[0])
     assert json.loads(path.read_text())["requests"] >= 2
+
+
+def test_equal_small_values_are_shared_between_hosts():
+    built = b.build({"devices": [HOST, dict(HOST, id=8, name="sw2")]}, settings(), reserved=RESERVED)
+    one, two = built["hosts"]["sw1"]["vars"], built["hosts"]["sw2"]["vars"]
+    assert one == dict(two) and one is not two
+    for key in ("sites", "status", "custom_fields", "netbox_tags", "ansible_host"):
+        assert one[key] is two[key], key
