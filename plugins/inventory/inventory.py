@@ -244,13 +244,14 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/sot.netbox/inventory
 cache_timeout: 600
 
-# Switching from netbox.netbox.nb_inventory: change only the plugin line
-# (api_endpoint is accepted as an alias of url; services are off unless asked).
-plugin: sot.netbox.inventory
-api_endpoint: https://netbox.example.com
-group_by: [device_roles, platforms]
-services: true
-interfaces: true
+# Switching from netbox.netbox.nb_inventory: change only the plugin line, in a file of its own
+# (api_endpoint is accepted as an alias of url; services are off unless asked):
+#
+#   plugin: sot.netbox.inventory
+#   api_endpoint: https://netbox.example.com
+#   group_by: [device_roles, platforms]
+#   services: true
+#   interfaces: true
 """
 
 import os
