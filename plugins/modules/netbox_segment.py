@@ -224,7 +224,7 @@ options:
     type: int
     default: 900
 notes:
-  - Run on the controller (C(hosts: localhost) or C(delegate_to: localhost)).
+  - Run on the controller, with C(hosts=localhost) or C(delegate_to=localhost).
 """
 
 EXAMPLES = r"""
@@ -292,7 +292,7 @@ segments:
     custom_fields: {description: Custom fields of the prefix., type: dict}
     action: {description: "What happened: create, update, delete, reserve, carve, release or none.", type: str}
     state: {description: The requested state., type: str}
-    key: {description: The allocation key (identity), if any., type: str}
+    key: {description: "The allocation key (identity), if any.", type: str}
     changes: {description: "Per changed field, before and after by names.", type: dict}
   sample:
     - {id: 3, prefix: 10.20.3.0/24, vrf: prod, vrf_id: 1, site_group: dc-east, site_group_id: 1, tenant: platform,

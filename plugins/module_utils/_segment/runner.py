@@ -39,8 +39,7 @@ _ITEM = dict(
     release_delete=dict(type="bool"),
 )
 
-OPTIONS = dict(
-    _ITEM,
+OPTIONS = {**_ITEM, **dict(
     state=dict(type="str", choices=list(domain.STATES), default="present"),
     allocate_vlan=dict(type="bool", default=True),
     release_delete=dict(type="bool", default=False),
@@ -52,8 +51,7 @@ OPTIONS = dict(
     reserved_status=dict(type="str", default="reserved", choices=list(domain.PREFIX_STATUSES)),
     pool_role=dict(type="str", default="pool"),
     claim_timeout=dict(type="int", default=900),
-)
-_SETTINGS = ("dhcp_field", "cluster_field", "key_field", "free_status", "reserved_status", "pool_role", "claim_timeout")
+)}
 
 
 def names_from(params):
@@ -117,7 +115,7 @@ class SegmentRun:
     def execute(self, specs):
         ids_list = self.store.resolve(specs)
         known = [(s, i) for s, i in zip(specs, ids_list) if s.state != "allocated"]
-        current = self.store.current_by_prefix([s for s, _ in known], [i for _, i in known])
+        current = self.store.current_by_prefix([s for s, _ids in known], [i for _spec, i in known])
         plans = {}
         for spec, ids in zip(specs, ids_list):
             if spec.state == "present":
@@ -158,10 +156,10 @@ class SegmentRun:
                 wanted[(ids["vrf"], ids["site_group"])] = vlan_group_name(change.spec)
         if not wanted:
             return
-        needed = [c for c, _ in present if c.changed and c.spec.segment.vlan_vid is not None]
+        needed = [c for c, _ids in present if c.changed and c.spec.segment.vlan_vid is not None]
         groups = self.store.vlan_groups(wanted, create=bool(needed), check_mode=self.check_mode)
         existing = self.store.vlans([g["id"] for g in groups.values() if g.get("id")],
-                                    [c.spec.segment.vlan_vid for c, _ in present if c.spec.segment.vlan_vid])
+                                    [c.spec.segment.vlan_vid for c, _ids in present if c.spec.segment.vlan_vid])
         for change, ids in present:
             seg = change.spec.segment
             if seg.vlan_vid is None:
@@ -189,24 +187,24 @@ class SegmentRun:
         to_create = [(c, i) for c, i in present if c.vlan_action == "create"]
         if to_create:
             bodies = [self._vlan_body(c, i) for c, i in to_create]
-            for (change, _), row in zip(to_create, self.client.create("ipam/vlans", bodies)):
+            for (change, _ids), row in zip(to_create, self.client.create("ipam/vlans", bodies)):
                 change.after.ids["vlan"] = row["id"]
         renames = [{"id": c.after.ids["vlan"], "name": c.spec.segment.vlan_name}
-                   for c, _ in present if c.vlan_action == "update"]
+                   for c, _ids in present if c.vlan_action == "update"]
         if renames:
             self.client.update("ipam/vlans", renames)
         creates = [(c, domain.body_for(c.after, i, c.after.ids.get("vlan"))) for c, i in present if c.action == "create"]
         if creates:
-            for (change, _), row in zip(creates, self.client.create("ipam/prefixes", [b for _, b in creates])):
+            for (change, _ids), row in zip(creates, self.client.create("ipam/prefixes", [b for _change, b in creates])):
                 change.after.ids["prefix"] = row["id"]
         updates = [dict(domain.body_for(c.spec.segment, i, c.after.ids.get("vlan")), id=c.before.ids["prefix"])
                    for c, i in present if c.action == "update"]
         if updates:
             self.client.update("ipam/prefixes", updates)
-        orphans = [c.orphan_vlan["id"] for c, _ in present if c.action == "update" and c.orphan_vlan]
+        orphans = [c.orphan_vlan["id"] for c, _ids in present if c.action == "update" and c.orphan_vlan]
         if orphans:
             deleted = set(self.store.delete_orphan_vlans(orphans))
-            for change, _ in present:
+            for change, _ids in present:
                 if change.orphan_vlan and change.orphan_vlan["id"] in deleted:
                     change.changes["deleted_vlan"] = (domain.Segment(vlan_vid=change.orphan_vlan["vid"],
                                                                      vlan_name=change.orphan_vlan["name"]).vlan, None)
@@ -223,7 +221,7 @@ class SegmentRun:
         return body
 
     def _write_absent(self, deletions):
-        targets = [c for c, _ in deletions if c.action == "delete"]
+        targets = [c for c, _ids in deletions if c.action == "delete"]
         if not targets:
             return
         markers = [m["id"] for c in targets for m in self.allocator.markers_of(c.before)]

@@ -132,7 +132,7 @@ class Store:
         if not missing:
             return out
         rows = self.client.list("ipam/vlan-groups", {"scope_type": SITEGROUP,
-                                                     "scope_id": sorted({k[1] for k, _ in missing})},
+                                                     "scope_id": sorted({k[1] for k, _name in missing})},
                                 fields=("id", "name", "slug", "scope_id"))
         index = {(r["scope_id"], r["name"]): r for r in rows}
         to_create = []
@@ -197,4 +197,3 @@ def error_fields(exc):
     if isinstance(fields, list):
         fields = next((f for f in fields if f), {})
     return set(fields) if isinstance(fields, dict) else set()
-

@@ -151,7 +151,7 @@ def test_reserve_is_idempotent_and_exact_about_the_key():
                      free_prefix(3, "10.20.3.0/24")])
     result = run(nb)
     assert not result["changed"] and result["segment"]["id"] == 1
-    assert not any(m == "POST" for m, _ in methods(nb))
+    assert not any(m == "POST" for m, _path in methods(nb))
 
 
 def test_a_taken_segment_is_skipped_for_the_next():
@@ -223,7 +223,7 @@ def test_check_mode_writes_nothing():
     result = execute(nb.client(), params(), check_mode=True, want_diff=True)
     assert result["changed"] and result["segment"]["action"] == "reserve"
     assert result["diff"]["after"]["status"] == "reserved"
-    assert all(m == "GET" for m, _ in methods(nb))
+    assert all(m == "GET" for m, _path in methods(nb))
 
 
 def test_carve_costs_three_requests_with_a_warm_cache():
@@ -234,7 +234,7 @@ def test_carve_costs_three_requests_with_a_warm_cache():
     nb.prefixes.clear()
     before = len(nb.session.calls)
     execute(client, params(prefix_length=28, role="web", cluster="k2"))
-    assert [m for m, _ in methods(nb)[before:]] == ["GET", "POST", "POST"]
+    assert [m for m, _path in methods(nb)[before:]] == ["GET", "POST", "POST"]
 
 
 def test_release_frees_then_deletes_marker():
@@ -243,5 +243,5 @@ def test_release_frees_then_deletes_marker():
     result = run(nb, state="released")
     assert result["segment"]["action"] == "release" and result["segment"]["status"] == "active"
     assert nb.tags == {} and nb.prefixes[1]["custom_fields"]["cluster_name"] is None
-    order = [m for m, p in methods(nb) if m in ("PATCH", "DELETE")]
+    order = [m for m, _path in methods(nb) if m in ("PATCH", "DELETE")]
     assert order[-2:] == ["PATCH", "DELETE"]
