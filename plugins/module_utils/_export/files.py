@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -194,7 +195,17 @@ def workbook_source(merged_sha256, sheets):
     return digest.hexdigest()
 
 
+# XML 1.0 (and so xlsx) cannot hold most ASCII control characters; NetBox text fields can. The CSV
+# files keep them; the workbook drops them instead of failing the whole export.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_text(value):
+    return _XLSX_ILLEGAL.sub("", value) if isinstance(value, str) else value
+
+
 def _cell(value, numeric):
+    value = xlsx_text(value)
     if numeric and value:
         try:
             number = float(value)
@@ -239,7 +250,7 @@ class WorkbookWriter:
             ws.freeze_panes = "A2"
             head = []
             for name in sheet.header:
-                cell = WriteOnlyCell(ws, value=name)
+                cell = WriteOnlyCell(ws, value=xlsx_text(name))
                 cell.font, cell.fill, cell.alignment = font, fill, Alignment(vertical="center")
                 head.append(cell)
             ws.append(head)
@@ -274,7 +285,7 @@ class WorkbookWriter:
             ref = f"A1:{get_column_letter(len(sheet.header))}{count + 1}"
             table = Table(displayName="".join(ch for ch in sheet.title.title() if ch.isalnum()), ref=ref)
             table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-            table.tableColumns = [TableColumn(id=i, name=h) for i, h in enumerate(sheet.header, start=1)]
+            table.tableColumns = [TableColumn(id=i, name=xlsx_text(h)) for i, h in enumerate(sheet.header, start=1)]
             table.autoFilter = AutoFilter(ref=ref)
             with warnings.catch_warnings():  # columns are set above, as write-only mode requires
                 warnings.simplefilter("ignore")
@@ -374,7 +385,10 @@ def check_dest(dest, paths, check_mode):
         if not os.access(parent, os.W_OK | os.X_OK):
             raise InputError("dest", dest, f"does not exist and cannot be created ({parent} is not writable)")
         if not check_mode:
-            os.makedirs(dest, exist_ok=True)
+            try:
+                os.makedirs(dest, exist_ok=True)
+            except OSError as exc:
+                raise InputError("dest", dest, f"cannot be created: {exc.strerror}") from exc
     for path in paths:
         if os.path.isdir(path):
             raise InputError("dest", path, "an output file's path is a directory; remove it or choose file_names")

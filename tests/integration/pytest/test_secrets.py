@@ -19,8 +19,8 @@ WRONG = "abcdefabcdefabcdefabcdefabcdefabcdefabcd"
 def playbook(out):
     """Every module, in runs that succeed and runs that fail, with check and diff mode on some."""
     tasks = [
-        {"name": "Export succeeds", "sot.netbox.netbox_export": {"dest": str(out / "export"),
-                                                                  "metrics_path": str(out / "metrics.prom")},
+        {"name": "Export succeeds",
+         "sot.netbox.netbox_export": {"dest": str(out / "export"), "metrics_path": str(out / "metrics.prom")},
          "diff": True},
         {"name": "Export fails on an unwritable dest", "sot.netbox.netbox_export": {"dest": "/proc/sot-no"},
          "ignore_errors": True},
