@@ -187,3 +187,12 @@ def test_check_dest_unwritable(tmp_path):
     locked.mkdir(mode=0o500)
     with pytest.raises(InputError, match="not writable"):
         F.check_dest(str(locked), [], False)
+
+
+def test_workbook_drops_xml_illegal_control_characters(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    writer = F.WorkbookWriter([sheet(["name", "comments"])])
+    writer.append("merged", ["dev\x01", "bell\x07 tab\t ok"])
+    writer.save(str(tmp_path / "w.xlsx"), "s" * 64)
+    row = next(openpyxl.load_workbook(tmp_path / "w.xlsx")["Inventory"].iter_rows(min_row=2, values_only=True))
+    assert row == ("dev", "bell tab\t ok")
