@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
+import sys
 import uuid
 
 import ansible_runner
@@ -82,3 +84,62 @@ def test_a_bad_credential_fails_the_inventory_clearly(tmp_path, bad_token):
         envvars=envvars, quiet=True)
     assert "rejected the token" in (err or "") + json.dumps(out or {})
     assert bad_token not in (err or "") + json.dumps(out or {})
+
+
+def run_job(tmp_path, playbook_fqcn, extravars, inventory=None):
+    """A job template whose project playbook imports the collection's playbook, as in AWX."""
+    project = {"job.yml": [{"name": "Job", "ansible.builtin.import_playbook": playbook_fqcn}]}
+    pdd = private_data_dir(tmp_path, project=project, inventory=inventory, extravars=extravars)
+    result = ansible_runner.run(private_data_dir=str(pdd), playbook="job.yml", quiet=True, ident=uuid.uuid4().hex)
+    return result
+
+
+def task_results(result, task_name):
+    return [e["event_data"]["res"] for e in events_of(result, "runner_on_ok")
+            if e["event_data"].get("task") == task_name]
+
+
+def test_export_job_writes_to_persistent_storage_and_is_idempotent(tmp_path):
+    persistent = tmp_path / "nfs" / "exports"
+    inventory = {"hosts.yml": {"all": {"hosts": {"storage1": {
+        "ansible_connection": "local", "ansible_python_interpreter": os.path.realpath(sys.executable)}}}}}
+    extravars = {"export_dest": str(tmp_path / "job-container" / "export"), "export_copy_to_host": "storage1",
+                 "export_copy_to_path": str(persistent)}
+    first = run_job(tmp_path, "sot.netbox.export", extravars, inventory)
+    assert first.status == "successful", first.stdout.read()
+    export = task_results(first, "Export NetBox devices and virtual machines with their contacts")[0]
+    assert export["changed"] and export["totals"]["devices"] > 0
+    assert sorted(p.name for p in persistent.iterdir()) == ["devices.csv", "inventory.csv", "inventory.xlsx",
+                                                            "virtual_machines.csv"]
+    second = run_job(tmp_path / "again", "sot.netbox.export", extravars, inventory)
+    assert second.status == "successful"
+    assert second.stats["changed"] == {}
+
+
+def test_segment_allocate_and_release_jobs(tmp_path):
+    cluster = "awx-" + uuid.uuid4().hex[:8]
+    allocate = run_job(tmp_path / "a", "sot.netbox.allocate_segment",
+                       {"cluster": cluster, "vrf": "dev", "site_group": "dc-west", "prefix_length": 28})
+    assert allocate.status == "successful", allocate.stdout.read()
+    again = run_job(tmp_path / "b", "sot.netbox.allocate_segment",
+                    {"cluster": cluster, "vrf": "dev", "site_group": "dc-west", "prefix_length": 28})
+    assert again.status == "successful" and again.stats["changed"] == {}
+    release = run_job(tmp_path / "c", "sot.netbox.release_segment",
+                      {"cluster": cluster, "vrf": "dev", "site_group": "dc-west", "delete": True})
+    assert release.status == "successful", release.stdout.read()
+    assert release.stats["changed"]
+
+
+def test_plan_job_validates_and_reports_a_failed_job_clearly(tmp_path):
+    plan = yaml.safe_load((pathlib.Path(__file__).parents[3] / "examples" / "plans" / "small.yml").read_text())
+    plan["name"] = "awx-" + uuid.uuid4().hex[:6]
+    ok = run_job(tmp_path / "ok", "sot.netbox.materialize_plan", {"plan_definition": plan, "plan_state": "validated"})
+    assert ok.status == "successful", ok.stdout.read()
+    bad = dict(plan, site="no-such-site")
+    failed = run_job(tmp_path / "bad", "sot.netbox.materialize_plan", {"plan_definition": bad,
+                                                                       "plan_state": "validated"})
+    assert failed.status == "failed"
+    messages = [e["event_data"]["res"].get("msg", "") for e in events_of(failed, "runner_on_failed")]
+    assert any("no-such-site" in m for m in messages), messages
+    cleanup = run_job(tmp_path / "rm", "sot.netbox.materialize_plan", {"plan_definition": plan, "plan_state": "absent"})
+    assert cleanup.status == "successful", cleanup.stdout.read()
