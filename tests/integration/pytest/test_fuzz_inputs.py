@@ -17,13 +17,13 @@ import pathlib
 
 import pytest
 import yaml
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
 from ansible_collections.sot.netbox.plugins.modules import netbox_export, netbox_plan_generate, netbox_segment
+
+import modharness  # pylint: disable=import-error
 
 URL = os.environ["NETBOX_URL"]
 TOKEN = os.environ["NETBOX_TOKEN"]
@@ -32,12 +32,6 @@ SMALL_PLAN = yaml.safe_load((pathlib.Path(__file__).parents[3] / "examples" / "p
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large, HealthCheck.filter_too_much])
-
-
-class Outcome(Exception):
-    def __init__(self, kwargs):
-        super().__init__()
-        self.kwargs = kwargs
 
 
 class WriteBlocked(Exception):
@@ -56,27 +50,13 @@ def harness(monkeypatch, tmp_path_factory):
             raise WriteBlocked(f"{method} {path}")
         return real_request(self, method, path, params, body)
 
-    def exit_json(self, **kwargs):
-        raise Outcome(dict(kwargs, failed=False))
-
-    def fail_json(self, **kwargs):
-        raise Outcome(dict(kwargs, failed=True))
-
     monkeypatch.setattr(NetboxClient, "request", request)
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    modharness.install(monkeypatch)
 
     def invoke(module, args, check_mode=False):
         writes.clear()
-        full = {"url": URL, "token": TOKEN, "cache_path": cache, **args, "_ansible_check_mode": check_mode}
-        with patch_module_args(full):
-            try:
-                module.main()
-            except Outcome as out:
-                return out.kwargs, list(writes)
-            except SystemExit as exc:  # AnsibleModule exits on argument errors it reports itself
-                raise AssertionError(f"module exited without a result: {exc}") from exc
-        raise AssertionError("module returned without exit_json/fail_json")
+        full = {"url": URL, "token": TOKEN, "cache_path": cache, **args}
+        return modharness.invoke(module, full, check_mode), list(writes)
     return invoke
 
 
