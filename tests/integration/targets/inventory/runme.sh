@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# sot.netbox.inventory against the real NetBox: ansible-inventory --list compared with expected output and
-# with netbox.netbox.nb_inventory's output for the same options (same hosts, same group memberships).
+# sot.netbox.inventory against the real NetBox: ansible-inventory --list compared with expected output; tokens,
+# env fallbacks, errors, extras, Constructable and the cache. The comparison with netbox.netbox.nb_inventory
+# (same hosts, same group memberships) is tests/integration/pytest/test_inventory_nb_parity.py: it needs the
+# project venv, where netbox.netbox is installed, which ansible-test's environment does not see.
 set -eu
 HERE="$(cd "$(dirname "$0")" && pwd)"
 CONFIG="${SOT_INTEGRATION_CONFIG:-$HERE/../../integration_config.yml}"
@@ -10,12 +12,11 @@ export ANSIBLE_INVENTORY_UNPARSED_FAILED=true ANSIBLE_INVENTORY_ANY_UNPARSED_IS_
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_DEPRECATION_WARNINGS=false
 cd "$HERE"
 python make_sources.py "$CONFIG" "$WORK" >/dev/null
-
 list() {  # list NAME SOURCE: ansible-inventory --list into $WORK/NAME.json
   ansible-inventory -i "$WORK/$2" --list > "$WORK/$1.json" 2> "$WORK/$1.err" || { cat "$WORK/$1.err"; return 1; }
 }
 
-# Same hosts and memberships. Other tests change NetBox meanwhile (they create and delete their own
+# Same hosts and memberships of two runs. Other tests change NetBox meanwhile (they create and delete their own
 # objects), so a comparison of two runs is retried a few times before it counts as a difference.
 same() {  # same A SOURCE_A B SOURCE_B [VARS]
   for attempt in 1 2 3 4 5; do
@@ -28,13 +29,7 @@ same() {  # same A SOURCE_A B SOURCE_B [VARS]
   return 1
 }
 
-for case in full singular filtered; do
-  vars="ansible_host,primary_ip4,status,custom_fields,is_virtual"
-  [ "$case" = full ] && vars="$vars,sites,device_roles,regions,site_groups,locations,cluster,cluster_type,platforms,tenants,racks"
-  same "ours-$case" "$case.sot_netbox.yml" "nb-$case" "$case.nb_inventory.yml" "$vars"
-  echo "ok: $case matches nb_inventory"
-done
-
+list ours-full full.sot_netbox.yml
 python check_expected.py full "$WORK/ours-full.json"
 
 # v2 and read-only tokens, api_endpoint alias, env fallbacks: same result as the v1 write token.
