@@ -40,7 +40,8 @@ def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client
     """{'inventory': built, 'warnings': [...], 'source': 'NetBox' | 'cache'}; fetches only on a cache miss."""
     settings = settings_from(get_option)
     connection = client_options(get_option)
-    plan = plan_fetch(settings, constructed_templates(get_option))
+    templates = constructed_templates(get_option)
+    plan = plan_fetch(settings, templates)
     fingerprint = cache_fingerprint(settings, plan, connection)
     caching = bool(get_option("cache"))
     data, source = None, "NetBox"
@@ -63,7 +64,6 @@ def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client
                                 "data": {k: v for k, v in data.items() if k != "warnings"}}
     elif metrics_path:
         write_metrics(metrics_path, {"requests": 0, "source": "cache"})
-    templates = constructed_templates(get_option)
     built = build(data, settings, reserved=reserved, keep_raw=bool(templates))
     return {"inventory": built, "warnings": list(data.get("warnings", [])) + built["warnings"], "source": source}
 
