@@ -93,6 +93,30 @@ def utc_offset_name(time_zone, now=None):
     return str(hours).replace("-", "minus_") if hours < 0 else f"plus_{hours}"
 
 
+def _cluster_attr(host, ctx, column):
+    return _slug(ctx.clusters.get(_slug(host.get("cluster"), "id"), {}).get(column))
+
+
+# grouping -> (host, ctx, now) -> its one value or None (tag, services and is_virtual give lists: see group_values)
+_SINGLE_VALUE = {
+    "site": lambda h, c, n: _slug(h.get("site")),
+    "tenant": lambda h, c, n: _slug(h.get("tenant")),
+    "rack": lambda h, c, n: _slug(h.get("rack"), "name"),
+    "role": lambda h, c, n: _slug(h.get("role")),
+    "platform": lambda h, c, n: _slug(h.get("platform")),
+    "device_type": lambda h, c, n: _slug(h.get("device_type")),
+    "manufacturer": lambda h, c, n: _slug((h.get("device_type") or {}).get("manufacturer")),
+    "status": lambda h, c, n: _slug(h.get("status"), "value"),
+    "cluster": lambda h, c, n: _slug(h.get("cluster"), "name"),
+    "cluster_type": lambda h, c, n: _cluster_attr(h, c, "type"),
+    "cluster_group": lambda h, c, n: _cluster_attr(h, c, "group"),
+    "rack_role": lambda h, c, n: _slug(c.racks.get(_slug(h.get("rack"), "id"), {}).get("role")),
+    "time_zone": lambda h, c, n: (c.site_attr(h, "time_zone") or "").replace("/", "_", 2) or None,
+    "utc_offset": lambda h, c, n: utc_offset_name(c.site_attr(h, "time_zone"), n),
+    "facility": lambda h, c, n: c.site_attr(h, "facility") or None,
+}
+
+
 def group_values(key, host, ctx, now=None):
     """The value(s) a host contributes to grouping `key` (a list; empty when none)."""
     if key == "tag":
@@ -101,23 +125,7 @@ def group_values(key, host, ctx, now=None):
         return [s["name"] for s in host.get("services") or [] if s.get("name")]
     if key == "is_virtual":
         return [True] if host.get("is_virtual") else []
-    value = {
-        "site": lambda: _slug(host.get("site")),
-        "tenant": lambda: _slug(host.get("tenant")),
-        "rack": lambda: _slug(host.get("rack"), "name"),
-        "role": lambda: _slug(host.get("role")),
-        "platform": lambda: _slug(host.get("platform")),
-        "device_type": lambda: _slug(host.get("device_type")),
-        "manufacturer": lambda: _slug((host.get("device_type") or {}).get("manufacturer")),
-        "status": lambda: _slug(host.get("status"), "value"),
-        "cluster": lambda: _slug(host.get("cluster"), "name"),
-        "cluster_type": lambda: _slug(ctx.clusters.get(_slug(host.get("cluster"), "id"), {}).get("type")),
-        "cluster_group": lambda: _slug(ctx.clusters.get(_slug(host.get("cluster"), "id"), {}).get("group")),
-        "rack_role": lambda: _slug(ctx.racks.get(_slug(host.get("rack"), "id"), {}).get("role")),
-        "time_zone": lambda: (ctx.site_attr(host, "time_zone") or "").replace("/", "_", 2) or None,
-        "utc_offset": lambda: utc_offset_name(ctx.site_attr(host, "time_zone"), now),
-        "facility": lambda: ctx.site_attr(host, "facility") or None,
-    }[key]()
+    value = _SINGLE_VALUE[key](host, ctx, now)
     return [value] if value not in (None, "") else []
 
 
