@@ -76,29 +76,50 @@ class MemoryBackend:
 
 
 class SqliteBackend:
-    """One file shared by every process of this user on this machine."""
+    """One file shared by every process of this user on this machine (and every thread of each)."""
 
-    def __init__(self, path, clock=time.time):
+    _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB, expires REAL)",
+               "CREATE TABLE IF NOT EXISTS generations (name TEXT PRIMARY KEY, gen INTEGER)")
+
+    def __init__(self, path, clock=time.time, sleep=time.sleep):
         self.path = path
         self._clock = clock
+        self._sleep = sleep
         self._local = threading.local()
+        self._init_lock = threading.Lock()
+        self._ready = False
 
     def _conn(self):
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            directory = os.path.dirname(self.path)
             try:
-                os.makedirs(directory, mode=0o700, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-                conn.execute("PRAGMA journal_mode=WAL")
+                os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB, expires REAL)")
-                conn.execute("CREATE TABLE IF NOT EXISTS generations (name TEXT PRIMARY KEY, gen INTEGER)")
-                os.chmod(self.path, 0o600)
+                with self._init_lock:  # threads of one process set the file up once
+                    if not self._ready:
+                        self._initialise(conn)
+                        self._ready = True
             except (OSError, sqlite3.Error) as exc:
                 raise SotNetboxError(f"cache_path: cannot open the cache file {self.path!r}: {exc}") from exc
             self._local.conn = conn
         return conn
+
+    def _initialise(self, conn):
+        """WAL and the tables. Switching to WAL takes an exclusive lock that SQLite does not wait for
+        (no busy handler), so several processes creating one file at once retry briefly."""
+        for attempt in range(50):
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                for statement in self._SCHEMA:
+                    conn.execute(statement)
+                os.chmod(self.path, 0o600)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                self._sleep(0.05 + 0.01 * attempt)
 
     def get(self, key):
         row = self._conn().execute("SELECT value, expires FROM entries WHERE key = ?", (key,)).fetchone()

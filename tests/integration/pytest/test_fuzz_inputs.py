@@ -90,7 +90,9 @@ def check_outcome(result, writes, args, option_names):
 
 # ------------------------------------------------------------------------ strategies
 
-TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+# No NUL: ansible-core itself refuses it in module arguments (its invocation logging fails) before any
+# module code runs, so such a case says nothing about this collection.
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
 SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-10, 5000), TEXT,
                    st.sampled_from(["prod", "dev", "dc-east", "lab", "web", "pool", "platform", "10.0.0.0/24",
                                     "10.21.0.0/20", "300.1.1.1/24", "10.20.1.5/24", "::/0", "fe80::/64"]))

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import multiprocessing
 import os
 import stat
 import threading
@@ -142,3 +143,34 @@ def test_fingerprint_and_default_path(monkeypatch, tmp_path):
     assert TOKEN not in token_fingerprint(TOKEN) and len(token_fingerprint(TOKEN)) == 24
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert default_cache_path() == str(tmp_path / "sot.netbox" / "http-cache.sqlite")
+
+
+def _hammer(path):
+    backend = SqliteBackend(path)
+    errors = []
+
+    def write(i):
+        try:
+            backend.set(f"k{i}", b"v", 60)
+        except SotNetboxError as exc:
+            errors.append(exc)
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    backend.bump("gen")
+    if errors:
+        raise SystemExit(f"{len(errors)} thread(s) failed: {errors[0]}")
+
+
+def test_a_new_cache_file_opened_by_many_processes_and_threads_at_once(tmp_path):
+    # Regression: switching a new file to WAL takes a lock SQLite does not wait for.
+    path = str(tmp_path / "fresh.sqlite")
+    procs = [multiprocessing.get_context("fork").Process(target=_hammer, args=(path,)) for _i in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0] * 8
+    assert SqliteBackend(path).generation("gen") == 8
