@@ -23,17 +23,22 @@ import sqlite3
 import threading
 import time
 
-try:
-    import redis as _redis  # optional backend
-    HAS_REDIS = True
-except ImportError:  # pragma: no cover - depends on the environment
-    _redis = None
-    HAS_REDIS = False
-
 from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
 
 DEFAULT_TTLS = {"static": 3600, "dynamic": 600}
 _SCHEMA_VERSION = "1"
+
+
+def _import_redis():
+    """The optional `redis` package, imported only when a Redis cache is configured.
+
+    Importing it costs about 40 ms, and every module task is a new process: most tasks use SQLite.
+    """
+    try:
+        import redis  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return redis
 
 
 def default_cache_path():
@@ -149,9 +154,10 @@ class RedisBackend:
 
     def __init__(self, url, client=None):
         if client is None:
-            if not HAS_REDIS:
+            redis = _import_redis()
+            if redis is None:
                 raise SotNetboxError("cache_redis_url: the Python package 'redis' is required for a Redis cache")
-            client = _redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+            client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._r = client
 
     def get(self, key):

@@ -5,10 +5,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import stat
+import subprocess
+import sys
 import threading
 
 import pytest
 
+from ansible_collections.sot.netbox.plugins.module_utils import _cache
 from ansible_collections.sot.netbox.plugins.module_utils._cache import (
     MemoryBackend, RedisBackend, ResponseCache, SqliteBackend, default_cache_path, token_fingerprint)
 from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
@@ -103,6 +106,22 @@ def test_redis_backend_uses_expiry_and_atomic_counters():
     assert fake.ttl["k"] == 1  # never 0: Redis rejects a zero expiry
     backend.bump("g")
     assert backend.generation("g") == 1 and backend.generation("other") == 0
+
+
+def test_redis_is_imported_only_for_a_redis_cache():
+    # Every module task is a new process; importing redis costs ~40 ms that a SQLite cache does not need.
+    code = ("import sys; from ansible_collections.sot.netbox.plugins.module_utils import _connection; "
+            "_connection.build_client({'url': 'http://nb', 'token': '%s', 'cache_path': sys.argv[1]}); "
+            "print('redis' in sys.modules)" % TOKEN)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, "-c", code, os.devnull], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_redis_backend_without_the_package_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(_cache, "_import_redis", lambda: None)
+    with pytest.raises(SotNetboxError, match="package 'redis' is required"):
+        RedisBackend("redis://localhost:6379/0")
 
 
 def test_response_cache_invalidation_moves_keys():
