@@ -11,6 +11,13 @@ Every run goes through a counting HTTP proxy on loopback started here, so both s
 proxy cost and requests are counted the same way (ours are also cross-checked with `metrics`).
 Seconds are wall-clock of the ansible-playbook process. Everything created is deleted at the end.
 
+It also prints where a loop task's time goes: Ansible's own cost per task (a loop of as many
+`ansible.builtin.ping` tasks, the smallest module), our module's time from creating its client to
+its result (`metrics.seconds`, of which `metrics.http_seconds` waiting for NetBox), and the rest
+(starting our module: importing requests and our code, argument parsing). From these it prints the
+best loop speed-up any module could reach here: Ansible's per-task cost plus our HTTP time only,
+against the anchor's two tasks per allocation.
+
   source tools/lib.sh && ensure_venv && ensure_collection_path && eval "$(python3 tools/testbed.py env)"
   python tools/bench_segment.py [--count 100]
 """
@@ -145,6 +152,14 @@ WARM = """
       check_mode: true
 """
 
+PING = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - ansible.builtin.ping:
+      loop: "{{ range(count) | list }}"
+"""
+
 ANCHOR = """
 - hosts: localhost
   gather_facts: false
@@ -206,13 +221,13 @@ def main():
     env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
                ANSIBLE_STDOUT_CALLBACK="default")
     files = {}
-    for name, text in (("list", OURS_LIST), ("loop", OURS_LOOP), ("warm", WARM), ("anchor", ANCHOR)):
+    for name, text in (("list", OURS_LIST), ("loop", OURS_LOOP), ("warm", WARM), ("anchor", ANCHOR), ("ping", PING)):
         files[name] = os.path.join(work, f"{name}.yml")
         with open(files[name], "w", encoding="utf-8") as fh:
             fh.write(text)
     common = {"url": proxy.url, "token": token, "run": run, "count": args.count,
               "cache_path": os.path.join(work, "cache.sqlite")}
-    rows = []
+    rows, loop_metrics = [], []
     try:
         for label, name in (("ours: one task, list of %d" % args.count, "list"),
                             ("ours: loop of %d tasks, warm cache" % args.count, "loop")):
@@ -225,6 +240,9 @@ def main():
             with open(extra["out"], encoding="utf-8") as fh:
                 metrics = json.load(fh)
             rows.append((label, proxy.count - before, sum(m["requests"] for m in metrics), seconds))
+            if name == "loop":
+                loop_metrics = metrics
+        ping_seconds, _ = playbook(files["ping"], {"count": args.count}, env)
         vrf, sg = ANCHOR_POOL
         before = proxy.count
         seconds, _ = playbook(files["anchor"], dict(common, vrf=vrf, sg=sg, parent=ANCHOR_PARENT,
@@ -240,6 +258,24 @@ def main():
         print(f"{label:62} {counted:9d} {counted / args.count:9.2f} {from_metrics if from_metrics is not None else '-':>8} "
               f"{seconds:8.1f} {anchor[3] / seconds:9.1f}")
     print(f"cleanup: deleted {removed[0]} prefixes and {removed[1]} VLANs ({run})")
+    breakdown(args.count, rows[1][3], loop_metrics, ping_seconds, anchor[3])
+
+
+def breakdown(count, loop_seconds, metrics, ping_seconds, anchor_seconds):
+    """Where one task of the loop goes, and the best loop ratio reachable with Ansible's per-task cost."""
+    per_task = loop_seconds / count
+    ansible = ping_seconds / count
+    run = sum(m["seconds"] for m in metrics) / len(metrics)
+    http = sum(m["http_seconds"] for m in metrics) / len(metrics)
+    anchor_task = anchor_seconds / (2 * count)
+    print(f"\nloop, seconds per task (means over {count} tasks):")
+    print(f"  ours, whole task                                  {per_task:6.3f}")
+    print(f"    Ansible's own per-task cost (ansible.builtin.ping loop) {ansible:6.3f}")
+    print(f"    our module: client created -> result (metrics.seconds)  {run:6.3f}  (HTTP {http:.3f})")
+    print(f"    our module: start-up beyond ping's (imports, arguments)  {max(per_task - ansible - run, 0):6.3f}")
+    print(f"  anchor, per task (2 tasks per allocation)         {anchor_task:6.3f}")
+    best = 2 * anchor_task / (ansible + http)
+    print(f"best loop speed-up with zero module cost except HTTP: {best:.1f}x (measured {anchor_seconds / loop_seconds:.1f}x)")
 
 
 if __name__ == "__main__":
