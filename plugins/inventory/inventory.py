@@ -263,7 +263,7 @@ from ansible.vars.reserved import get_reserved_names
 
 from ansible_collections.sot.netbox.plugins.module_utils._client import HAS_REQUESTS
 from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.runner import load, populate
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.runner import Populator, load
 
 FILE_SUFFIXES = ("netbox.yml", "netbox.yaml", "inventory.yml", "inventory.yaml")
 METRICS_ENV = "SOT_NETBOX_INVENTORY_METRICS"
@@ -288,14 +288,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self._read_config_data(path)
         if not HAS_REQUESTS:
             raise AnsibleError("the sot.netbox.inventory plugin requires the Python library 'requests'")
+        # Hosts go into the inventory while later pages are still being fetched; a failure takes them out again.
+        populator = Populator(self, valid_name=_valid_name)
         try:
             result = load(self._option, getattr(self, "_cache", {}), self.get_cache_key(path), cache,
-                          os.environ.get(METRICS_ENV), reserved=frozenset(get_reserved_names()))
+                          os.environ.get(METRICS_ENV), reserved=frozenset(get_reserved_names()),
+                          on_host=populator.host)
         except SotNetboxError as exc:
+            populator.discard()
             raise AnsibleParserError(f"sot.netbox.inventory: {exc.message}") from exc
+        except BaseException:
+            populator.discard()
+            raise
         for warning in result["warnings"]:
             self.display.warning(f"sot.netbox.inventory: {warning}")
-        populate(self, result["inventory"], valid_name=_valid_name)
+        populator.finish(result["inventory"])
         self.display.vvv(f"sot.netbox.inventory: {len(result['inventory']['hosts'])} hosts, {result['source']}")
 
     def _option(self, name):

@@ -334,67 +334,98 @@ def build(data, settings, now=None, reserved=frozenset(), keep_raw=True):
     its NetBox record (`raw`) and its reserved-named vars under their plain names (`moved`), from which
     `constructed_vars` gives compose, groups and keyed_groups what nb_inventory gives them.
     """
-    ctx = Context(data.get("tables"))
-    hosts = [dict(h, is_virtual=False) for h in data.get("devices", ())]
-    hosts += [dict(h, is_virtual=True) for h in data.get("vms", ())]
-    attach_extras(hosts, data.get("extras") or {})
-    groups = _Groups()
-    raw = settings.group_names_raw
-    nesting = any(k in settings.group_by for k in SITE_NESTING)
-    site_groups, location_groups = {}, {}
-    if nesting:
-        site_prefix = settings.group_prefix("site")
-        sites = {s_id: s["slug"] for s_id, s in ctx.sites.items()}
-        for host in hosts:
+    builder = Builder(settings, data.get("tables"), now=now, reserved=reserved, keep_raw=keep_raw)
+    devices = [dict(h, is_virtual=False) for h in data.get("devices", ())]
+    vms = [dict(h, is_virtual=True) for h in data.get("vms", ())]
+    attach_extras(devices + vms, data.get("extras") or {})
+    for _name in builder.add(devices):
+        pass
+    for _name in builder.add(vms):
+        pass
+    return builder.finish()
+
+
+class Builder:
+    """`build` in steps, so hosts can be built while later pages are still arriving.
+
+    `add(records)` builds each host's vars as soon as its record is there (records carry `is_virtual`
+    and, when asked for, their interfaces and services); `finish()` makes the groups, in the same order
+    and with the same members as building everything at once.
+    """
+
+    def __init__(self, settings, tables=None, now=None, reserved=frozenset(), keep_raw=True):
+        self.settings, self.now, self.reserved, self.keep_raw = settings, now, reserved, keep_raw
+        self.ctx = Context(tables)
+        self.out, self.placed, self.host_sites = {}, [], {}
+        self.unnamed, self.duplicates, self.shared = 0, [], Shared()
+        self.flat_keys = [k for k in settings.group_by if k not in SITE_NESTING]
+
+    def add(self, records):
+        """Build each record's host (skipping unnamed hosts, chassis members and duplicate names); yields its name."""
+        settings, ctx, shared, raw = self.settings, self.ctx, self.shared, self.settings.group_names_raw
+        for host in records:
             site = host.get("site")
             if isinstance(site, dict) and site.get("id") is not None:
-                sites.setdefault(site["id"], site.get("slug"))
-        for s_id, slug in sorted(sites.items()):
-            site_groups[s_id] = group_name(site_prefix, slug, raw)
-            groups.add(site_groups[s_id])
-        if "location" in settings.group_by:
-            location_groups = _nested(groups, "location", ctx.locations, raw)
-            for l_id, loc in ctx.locations.items():
-                site_id = _slug(loc.get("site"), "id")
-                if loc.get("parent") is None and site_id in site_groups:
-                    groups.child(site_groups[site_id], location_groups[l_id])
-        for key, table, column in (("region", ctx.regions, "region"), ("site_group", ctx.site_groups, "group")):
-            if key in settings.group_by:
-                names = _nested(groups, key, table, raw)
-                for s_id, site in ctx.sites.items():
-                    parent = _slug(site.get(column), "id")
-                    if parent in names and s_id in site_groups:
-                        groups.child(names[parent], site_groups[s_id])
-    out, warnings, unnamed, duplicates, shared = {}, [], 0, [], Shared()
-    flat_keys = [k for k in settings.group_by if k not in SITE_NESTING]
-    for host in hosts:
-        if is_vc_member(host):
-            continue
-        name = hostname(host, settings)
-        if name is None:
-            unnamed += 1
-            continue
-        name = str(name)
-        if name in out:
-            duplicates.append(name)
-            continue
-        hv, moved = split_reserved(host_vars(host, ctx, settings, now), reserved, settings.reserved_var_prefix)
-        hv = {key: shared(value) for key, value in hv.items()}
-        out[name] = {"vars": hv, "raw": host if keep_raw else None, "moved": moved if keep_raw else None}
-        for key in flat_keys:
-            for value in group_values(key, host, ctx, now):
-                groups.host(group_name(settings.group_prefix(key), value, raw), name)
-        loc_id, site_id = _slug(host.get("location"), "id"), _slug(host.get("site"), "id")
-        if loc_id in location_groups:
-            groups.host(location_groups[loc_id], name)
-        elif site_id in site_groups:
-            groups.host(site_groups[site_id], name)
-    if unnamed:
-        warnings.append(f"{unnamed} device(s)/VM(s) without a name were skipped (set hostname_field, or name them)")
-    if duplicates:
-        sample = ", ".join(sorted(set(duplicates))[:10])
-        warnings.append(f"{len(duplicates)} host(s) share a name with an earlier device or VM and were skipped: {sample}")
-    return {"hosts": out, "groups": groups.groups, "warnings": warnings}
+                self.host_sites.setdefault(site["id"], site.get("slug"))
+            if is_vc_member(host):
+                continue
+            name = hostname(host, settings)
+            if name is None:
+                self.unnamed += 1
+                continue
+            name = str(name)
+            if name in self.out:
+                self.duplicates.append(name)
+                continue
+            hv, moved = split_reserved(host_vars(host, ctx, settings, self.now), self.reserved,
+                                       settings.reserved_var_prefix)
+            hv = {key: shared(value) for key, value in hv.items()}
+            self.out[name] = {"vars": hv, "raw": host if self.keep_raw else None,
+                              "moved": moved if self.keep_raw else None}
+            flat = [group_name(settings.group_prefix(key), value, raw)
+                    for key in self.flat_keys for value in group_values(key, host, ctx, self.now)]
+            self.placed.append((name, flat, _slug(host.get("location"), "id"), _slug(site, "id")))
+            yield name
+
+    def finish(self):
+        settings, ctx, groups, raw = self.settings, self.ctx, _Groups(), self.settings.group_names_raw
+        site_groups, location_groups = {}, {}
+        if any(k in settings.group_by for k in SITE_NESTING):
+            site_prefix = settings.group_prefix("site")
+            sites = {s_id: s["slug"] for s_id, s in ctx.sites.items()}
+            for s_id, slug in self.host_sites.items():
+                sites.setdefault(s_id, slug)
+            for s_id, slug in sorted(sites.items()):
+                site_groups[s_id] = group_name(site_prefix, slug, raw)
+                groups.add(site_groups[s_id])
+            if "location" in settings.group_by:
+                location_groups = _nested(groups, "location", ctx.locations, raw)
+                for l_id, loc in ctx.locations.items():
+                    site_id = _slug(loc.get("site"), "id")
+                    if loc.get("parent") is None and site_id in site_groups:
+                        groups.child(site_groups[site_id], location_groups[l_id])
+            for key, table, column in (("region", ctx.regions, "region"), ("site_group", ctx.site_groups, "group")):
+                if key in settings.group_by:
+                    names = _nested(groups, key, table, raw)
+                    for s_id, site in ctx.sites.items():
+                        parent = _slug(site.get(column), "id")
+                        if parent in names and s_id in site_groups:
+                            groups.child(names[parent], site_groups[s_id])
+        for name, flat, loc_id, site_id in self.placed:
+            for group in flat:
+                groups.host(group, name)
+            if loc_id in location_groups:
+                groups.host(location_groups[loc_id], name)
+            elif site_id in site_groups:
+                groups.host(site_groups[site_id], name)
+        warnings = []
+        if self.unnamed:
+            warnings.append(f"{self.unnamed} device(s)/VM(s) without a name were skipped (set hostname_field, or name them)")
+        if self.duplicates:
+            sample = ", ".join(sorted(set(self.duplicates))[:10])
+            warnings.append(f"{len(self.duplicates)} host(s) share a name with an earlier device or VM and were skipped: "
+                            f"{sample}")
+        return {"hosts": self.out, "groups": groups.groups, "warnings": warnings}
 
 
 def constructed_vars(entry):

@@ -25,13 +25,29 @@ def query_params(pairs):
     return out
 
 
-def fetch(client, plan, cursor=False, page_size=None):
-    """All data one run needs: {'devices', 'vms', 'tables', 'extras', 'warnings'} (compact records)."""
+def fetch(client, plan, cursor=False, page_size=None, on_rows=None):
+    """All data one run needs: {'devices', 'vms', 'tables', 'extras', 'warnings'} (compact records).
+
+    `on_rows(kind, records)`, when given, is called from the fetching threads with each page's worth of
+    a kind's host records as they arrive, then `on_rows(kind, None)` when that kind is complete, so the
+    caller can build hosts while later pages are still on their way.
+    """
     warnings = []
 
-    def rows(endpoint, params, fields):
+    def rows(endpoint, params, fields, kind=None):
         pages = client.iter_all(endpoint, params, fields=list(fields), cursor=cursor, page_size=page_size)
-        return [compact(r) for r in pages]
+        if on_rows is None or kind is None:
+            return [compact(r) for r in pages]
+        out, chunk, start = [], int(page_size or client.page_size), 0
+        for record in pages:
+            out.append(compact(record))
+            if len(out) - start >= chunk:
+                on_rows(kind, out[start:])
+                start = len(out)
+        if len(out) > start:
+            on_rows(kind, out[start:])
+        on_rows(kind, None)
+        return out
 
     def optional(label, endpoint, params, fields):
         def call():
@@ -44,7 +60,7 @@ def fetch(client, plan, cursor=False, page_size=None):
 
     calls = {}
     for query in plan.hosts:
-        calls["host:" + query.kind] = (lambda q=query: rows(q.endpoint, query_params(q.params), q.fields))
+        calls["host:" + query.kind] = (lambda q=query: rows(q.endpoint, query_params(q.params), q.fields, q.kind))
     for name, (endpoint, fields) in plan.tables.items():
         calls["table:" + name] = optional(f"lookup table {name}", endpoint, {}, fields)
     if not plan.filtered:  # every host is selected: whole tables, in the same concurrent batch

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 
 from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import build, constructed_vars
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import Builder, build, constructed_vars
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import fetch
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import plan_fetch
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import client_options, settings_from
@@ -36,15 +38,21 @@ def cache_fingerprint(settings, plan, connection):
 
 
 def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client_factory=build_client,
-         reserved=frozenset()):
-    """{'inventory': built, 'warnings': [...], 'source': 'NetBox' | 'cache'}; fetches only on a cache miss."""
+         reserved=frozenset(), on_host=None):
+    """{'inventory': built, 'warnings': [...], 'source': 'NetBox' | 'cache'}; fetches only on a cache miss.
+
+    With `on_host(name, host)`, hosts fetched from NetBox are handed over one by one as soon as they are
+    built, while later pages are still arriving (not when read from the cache, nor when interfaces or
+    services must be attached first); `built` still holds every host.
+    """
     settings = settings_from(get_option)
     connection = client_options(get_option)
     templates = constructed_templates(get_option)
     plan = plan_fetch(settings, templates)
     fingerprint = cache_fingerprint(settings, plan, connection)
     caching = bool(get_option("cache"))
-    data, source = None, "NetBox"
+    data, source, built = None, "NetBox", None
+    keep_raw = bool(templates)
     if caching and use_cache:
         try:
             entry = cache[cache_key]
@@ -55,7 +63,10 @@ def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client
     if data is None:
         client = client_factory(connection)
         try:
-            data = fetch(client, plan, cursor=settings.cursor_paging, page_size=settings.page_size)
+            if on_host is not None and not plan.extras:
+                data, built = fetch_and_build(client, plan, settings, on_host, reserved=reserved, keep_raw=keep_raw)
+            else:
+                data = fetch(client, plan, cursor=settings.cursor_paging, page_size=settings.page_size)
         finally:
             if metrics_path:
                 write_metrics(metrics_path, client.metrics.to_dict())
@@ -64,8 +75,59 @@ def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client
                                 "data": {k: v for k, v in data.items() if k != "warnings"}}
     elif metrics_path:
         write_metrics(metrics_path, {"requests": 0, "source": "cache"})
-    built = build(data, settings, reserved=reserved, keep_raw=bool(templates))
+    if built is None:
+        built = build(data, settings, reserved=reserved, keep_raw=keep_raw)
     return {"inventory": built, "warnings": list(data.get("warnings", [])) + built["warnings"], "source": source}
+
+
+def fetch_and_build(client, plan, settings, on_host, reserved=frozenset(), keep_raw=False):
+    """(data, built): `fetch` in a background thread while this thread builds each page's hosts.
+
+    Hosts are built in the order `build` uses (every device, then every VM): VM pages that arrive
+    before the last device page wait. With lookup tables to read, hosts wait for the whole fetch.
+    """
+    events = queue.Queue()
+
+    def produce():
+        try:
+            events.put(("data", fetch(client, plan, cursor=settings.cursor_paging, page_size=settings.page_size,
+                                      on_rows=lambda kind, rows: events.put(("rows", kind, rows)))))
+        except BaseException as exc:  # pylint: disable=broad-except  # re-raised in the caller's thread
+            events.put(("error", exc))
+
+    threading.Thread(target=produce, name="sot.netbox.inventory-fetch", daemon=True).start()
+    kinds = [q.kind for q in plan.hosts]
+    pending, complete = {kind: [] for kind in kinds}, set()
+    builder = None if plan.tables else Builder(settings, None, reserved=reserved, keep_raw=keep_raw)
+
+    def drain():
+        for kind in kinds:
+            while pending[kind]:
+                rows = pending[kind].pop(0)
+                for name in builder.add([dict(r, is_virtual=kind == "vm") for r in rows]):
+                    on_host(name, builder.out[name])
+            if kind not in complete:
+                return
+
+    while True:
+        event = events.get()
+        if event[0] == "error":
+            raise event[1]
+        if event[0] == "data":
+            data = event[1]
+            break
+        _tag, kind, rows = event
+        if rows is None:
+            complete.add(kind)
+        else:
+            pending[kind].append(rows)
+        if builder is not None:
+            drain()
+    if builder is None:
+        builder = Builder(settings, data.get("tables"), reserved=reserved, keep_raw=keep_raw)
+    complete.update(kinds)
+    drain()
+    return data, builder.finish()
 
 
 def write_metrics(path, metrics):
@@ -73,20 +135,25 @@ def write_metrics(path, metrics):
         json.dump(metrics, handle, indent=1, sort_keys=True)
 
 
-def populate(plugin, built, valid_name=None):
-    """Hosts, vars and groups into Ansible's inventory, then compose/groups/keyed_groups (Constructable).
+class Populator:
+    """Writes built hosts into Ansible's inventory: each host as soon as it is built (`host`), then the
+    groups and compose/groups/keyed_groups (`finish`). `discard` takes the hosts back out when the run fails,
+    so a failed source never leaves part of its hosts behind.
 
     `valid_name(key) -> bool` (Ansible's variable-name rule): a fresh host's vars are set in one update
     when every name is valid, which is what set_variable does per key minus its per-call checks and
     debug logging; any other name goes through set_variable (and its deprecation warning).
     """
-    inventory = plugin.inventory
-    compose, groups, keyed = (plugin.get_option(n) for n in ("compose", "groups", "keyed_groups"))
-    strict = plugin.get_option("strict")
-    checked = {}
-    for name, host in built["hosts"].items():
+
+    def __init__(self, plugin, valid_name=None):
+        self.plugin, self.inventory, self.valid_name = plugin, plugin.inventory, valid_name
+        self.checked, self.added = {}, {}
+
+    def host(self, name, host):
+        inventory, checked, valid_name = self.inventory, self.checked, self.valid_name
         inventory.add_host(name)
         entity = inventory.get_host(name)
+        self.added[name] = entity
         fresh = not entity.vars or set(entity.vars) <= {"inventory_file", "inventory_dir"}
         ok = fresh and valid_name is not None and all(
             checked[k] if k in checked else checked.setdefault(k, valid_name(k)) for k in host["vars"])
@@ -95,19 +162,37 @@ def populate(plugin, built, valid_name=None):
         else:
             for key, value in host["vars"].items():
                 inventory.set_variable(name, key, value)
-    names = {group: inventory.add_group(group) for group in built["groups"]}
-    for group, members in built["groups"].items():
-        for child in members["children"]:
-            inventory.add_child(names[group], names[child])
-        for host in members["hosts"]:
-            inventory.add_child(names[group], host)
-    if not (compose or groups or keyed):
-        return
-    for name, host in built["hosts"].items():
-        compose_vars, group_vars = constructed_vars(host)
-        if compose:
-            plugin._set_composite_vars(compose, compose_vars, name, strict=strict)
-        if groups:
-            plugin._add_host_to_composed_groups(groups, group_vars, name, strict=strict)
-        if keyed:
-            plugin._add_host_to_keyed_groups(keyed, group_vars, name, strict=strict)
+
+    def discard(self):
+        for entity in self.added.values():
+            self.inventory.remove_host(entity)
+        self.added = {}
+
+    def finish(self, built):
+        plugin, inventory = self.plugin, self.inventory
+        for name, host in built["hosts"].items():
+            if name not in self.added:
+                self.host(name, host)
+        compose, groups, keyed = (plugin.get_option(n) for n in ("compose", "groups", "keyed_groups"))
+        strict = plugin.get_option("strict")
+        names = {group: inventory.add_group(group) for group in built["groups"]}
+        for group, members in built["groups"].items():
+            for child in members["children"]:
+                inventory.add_child(names[group], names[child])
+            for host in members["hosts"]:
+                inventory.add_child(names[group], host)
+        if not (compose or groups or keyed):
+            return
+        for name, host in built["hosts"].items():
+            compose_vars, group_vars = constructed_vars(host)
+            if compose:
+                plugin._set_composite_vars(compose, compose_vars, name, strict=strict)
+            if groups:
+                plugin._add_host_to_composed_groups(groups, group_vars, name, strict=strict)
+            if keyed:
+                plugin._add_host_to_keyed_groups(keyed, group_vars, name, strict=strict)
+
+
+def populate(plugin, built, valid_name=None):
+    """Hosts, vars and groups into Ansible's inventory, then compose/groups/keyed_groups (Constructable)."""
+    Populator(plugin, valid_name).finish(built)

@@ -21,8 +21,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     AuthenticationFailed, InputError, PermissionDenied, ValidationErrors)
 from ansible_collections.sot.netbox.plugins.module_utils._inventory import build as b
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import fetch, query_params
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import id_batches, plan_fetch, referenced_fields
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.runner import load
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import TABLES, id_batches, plan_fetch, referenced_fields
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.runner import Populator, load
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import client_options, settings_from
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.fakes import FakeResponse, FakeSession, paged
 
@@ -510,3 +510,100 @@ def test_equal_small_values_are_shared_between_hosts():
     assert one == dict(two) and one is not two
     for key in ("sites", "status", "custom_fields", "netbox_tags", "ansible_host"):
         assert one[key] is two[key], key
+
+
+def test_fetch_hands_over_host_pages_as_they_arrive():
+    seen = []
+    client = fake_client(netbox_routes())[0]
+    data = fetch(client, plan_fetch(settings()), on_rows=lambda kind, rows: seen.append((kind, rows)))
+    for kind, records in (("device", data["devices"]), ("vm", data["vms"])):
+        chunks = [rows for k, rows in seen if k == kind]
+        assert chunks[-1] is None  # then complete
+        assert [r for rows in chunks[:-1] for r in rows] == records
+        assert all(0 < len(rows) <= 5 for rows in chunks[:-1])  # one page (page_size 5) at a time
+
+
+@pytest.mark.parametrize("opts", [
+    dict(group_by=["sites", "device_roles", "tags", "is_virtual", "status"]),
+    dict(group_by=["region", "location", "site_group", "tags"], compose={"x": "description"}),  # tables: waits
+    dict(group_by=["sites"], devices=False),
+])
+def test_load_hands_over_each_host_as_built_and_builds_what_build_builds(opts):
+    routes = netbox_routes(**{name: (f"/api/{endpoint}/", NETBOX["tables"].get(name, []))
+                              for name, (endpoint, _fields) in TABLES.items()})
+    handed = []
+    streamed = load(options(url="http://nb.test", token=TOKEN, **opts), {}, "k", True, reserved=RESERVED,
+                    client_factory=lambda c: fake_client(routes)[0], on_host=lambda n, h: handed.append((n, h)))
+    whole = load(options(url="http://nb.test", token=TOKEN, **opts), {}, "k", True, reserved=RESERVED,
+                 client_factory=lambda c: fake_client(routes)[0])
+    assert streamed["inventory"] == whole["inventory"] and streamed["warnings"] == whole["warnings"]
+    assert list(streamed["inventory"]["groups"]) == list(whole["inventory"]["groups"])
+    assert [n for n, _h in handed] == list(whole["inventory"]["hosts"])
+    assert all(h is streamed["inventory"]["hosts"][n] for n, h in handed)
+
+
+def test_load_with_interfaces_hands_over_no_host_early():
+    routes = netbox_routes(ifaces=("/api/dcim/interfaces/", []), vmifaces=("/api/virtualization/interfaces/", []),
+                           ips=("/api/ipam/ip-addresses/", []))
+    handed = []
+    result = load(options(url="http://nb.test", token=TOKEN, interfaces=True), {}, "k", True,
+                  client_factory=lambda c: fake_client(routes)[0], on_host=lambda n, h: handed.append(n))
+    assert handed == [] and result["inventory"]["hosts"]
+
+
+def test_load_streaming_raises_a_fetch_error_in_the_caller():
+    routes = netbox_routes()
+    routes[("GET", "/api/virtualization/virtual-machines/")] = [FakeResponse(403, {"detail": "Invalid v1 token"})]
+    with pytest.raises(AuthenticationFailed):
+        load(options(url="http://nb.test", token=TOKEN), {}, "k", True,
+             client_factory=lambda c: fake_client(routes)[0], on_host=lambda n, h: None)
+
+
+class _Inventory:
+    """The few InventoryData calls Populator makes."""
+
+    def __init__(self):
+        self.hosts, self.groups = {}, {}
+
+    def add_host(self, name):
+        self.hosts.setdefault(name, type("Host", (), {"vars": {}, "name": name})())
+
+    def get_host(self, name):
+        return self.hosts[name]
+
+    def remove_host(self, entity):
+        del self.hosts[entity.name]
+
+    def set_variable(self, name, key, value):
+        self.hosts[name].vars[key] = value
+
+    def add_group(self, name):
+        self.groups.setdefault(name, [])
+        return name
+
+    def add_child(self, group, child):
+        self.groups[group].append(child)
+
+
+class _Plugin:
+    def __init__(self):
+        self.inventory = _Inventory()
+
+    def get_option(self, name):
+        return None
+
+
+def test_populator_adds_hosts_early_and_discard_takes_them_out():
+    built = b.build({"devices": [HOST, dict(HOST, id=8, name="sw2")]}, settings(group_by=["sites"]),
+                    reserved=RESERVED)
+    plugin = _Plugin()
+    populator = Populator(plugin, valid_name=lambda key: True)
+    populator.host("sw1", built["hosts"]["sw1"])
+    assert list(plugin.inventory.hosts) == ["sw1"] and plugin.inventory.groups == {}
+    populator.discard()
+    assert plugin.inventory.hosts == {}
+    populator.host("sw1", built["hosts"]["sw1"])
+    populator.finish(built)  # adds the hosts not handed over yet, then the groups
+    assert list(plugin.inventory.hosts) == ["sw1", "sw2"]
+    assert plugin.inventory.hosts["sw2"].vars == built["hosts"]["sw2"]["vars"]
+    assert plugin.inventory.groups == {name: g["hosts"] for name, g in built["groups"].items()}
