@@ -349,8 +349,9 @@ class Builder:
     """`build` in steps, so hosts can be built while later pages are still arriving.
 
     `add(records)` builds each host's vars as soon as its record is there (records carry `is_virtual`
-    and, when asked for, their interfaces and services); `finish()` makes the groups, in the same order
-    and with the same members as building everything at once.
+    and, when asked for, their interfaces and services); it is `prepare` (per record) then `register`
+    (in host order, where duplicate names are resolved), so later records can be prepared early.
+    `finish()` makes the groups, in the same order and with the same members as building everything at once.
     """
 
     def __init__(self, settings, tables=None, now=None, reserved=frozenset(), keep_raw=True):
@@ -362,7 +363,12 @@ class Builder:
 
     def add(self, records):
         """Build each record's host (skipping unnamed hosts, chassis members and duplicate names); yields its name."""
+        return self.register(self.prepare(records))
+
+    def prepare(self, records):
+        """The work on each record that no other host affects (its vars and group names), ahead of `register`."""
         settings, ctx, shared, raw = self.settings, self.ctx, self.shared, self.settings.group_names_raw
+        out = []
         for host in records:
             site = host.get("site")
             if isinstance(site, dict) and site.get("id") is not None:
@@ -373,18 +379,23 @@ class Builder:
             if name is None:
                 self.unnamed += 1
                 continue
-            name = str(name)
-            if name in self.out:
-                self.duplicates.append(name)
-                continue
             hv, moved = split_reserved(host_vars(host, ctx, settings, self.now), self.reserved,
                                        settings.reserved_var_prefix)
             hv = {key: shared(value) for key, value in hv.items()}
-            self.out[name] = {"vars": hv, "raw": host if self.keep_raw else None,
-                              "moved": moved if self.keep_raw else None}
             flat = [group_name(settings.group_prefix(key), value, raw)
                     for key in self.flat_keys for value in group_values(key, host, ctx, self.now)]
-            self.placed.append((name, flat, _slug(host.get("location"), "id"), _slug(site, "id")))
+            out.append((str(name), host, hv, moved, flat, _slug(host.get("location"), "id"), _slug(site, "id")))
+        return out
+
+    def register(self, prepared):
+        """Prepared hosts, in order: a name already taken by an earlier host is skipped. Yields each new name."""
+        for name, host, hv, moved, flat, loc_id, site_id in prepared:
+            if name in self.out:
+                self.duplicates.append(name)
+                continue
+            self.out[name] = {"vars": hv, "raw": host if self.keep_raw else None,
+                              "moved": moved if self.keep_raw else None}
+            self.placed.append((name, flat, loc_id, site_id))
             yield name
 
     def finish(self):

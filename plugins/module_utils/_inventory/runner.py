@@ -83,8 +83,9 @@ def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client
 def fetch_and_build(client, plan, settings, on_host, reserved=frozenset(), keep_raw=False):
     """(data, built): `fetch` in a background thread while this thread builds each page's hosts.
 
-    Hosts are built in the order `build` uses (every device, then every VM): VM pages that arrive
-    before the last device page wait. With lookup tables to read, hosts wait for the whole fetch.
+    Hosts are added in the order `build` uses (every device, then every VM): VM pages that arrive
+    before the last device page are prepared at once and wait only to be registered. With lookup
+    tables to read, hosts wait for the whole fetch.
     """
     events = queue.Queue()
 
@@ -97,14 +98,17 @@ def fetch_and_build(client, plan, settings, on_host, reserved=frozenset(), keep_
 
     threading.Thread(target=produce, name="sot.netbox.inventory-fetch", daemon=True).start()
     kinds = [q.kind for q in plan.hosts]
-    pending, complete = {kind: [] for kind in kinds}, set()
+    pending, prepared, complete = {kind: [] for kind in kinds}, {kind: [] for kind in kinds}, set()
     builder = None if plan.tables else Builder(settings, None, reserved=reserved, keep_raw=keep_raw)
 
     def drain():
-        for kind in kinds:
+        for kind in kinds:  # every page is prepared on arrival; registered once the kinds before it are complete
             while pending[kind]:
                 rows = pending[kind].pop(0)
-                for name in builder.add([dict(r, is_virtual=kind == "vm") for r in rows]):
+                prepared[kind].append(builder.prepare([dict(r, is_virtual=kind == "vm") for r in rows]))
+        for kind in kinds:
+            while prepared[kind]:
+                for name in builder.register(prepared[kind].pop(0)):
                     on_host(name, builder.out[name])
             if kind not in complete:
                 return

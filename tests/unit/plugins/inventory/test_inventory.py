@@ -607,3 +607,17 @@ def test_populator_adds_hosts_early_and_discard_takes_them_out():
     assert list(plugin.inventory.hosts) == ["sw1", "sw2"]
     assert plugin.inventory.hosts["sw2"].vars == built["hosts"]["sw2"]["vars"]
     assert plugin.inventory.groups == {name: g["hosts"] for name, g in built["groups"].items()}
+
+
+def test_builder_prepares_vms_early_and_still_keeps_the_device_on_a_name_clash():
+    device, vm = dict(HOST, is_virtual=False), dict(HOST, id=70, is_virtual=True, vcpus=2)
+    other_vm = dict(HOST, id=71, name="vm2", is_virtual=True)
+    builder = b.Builder(settings(group_by=["sites", "is_virtual"]), reserved=RESERVED)
+    early = builder.prepare([vm, other_vm])  # VM pages came in first
+    assert list(builder.register(builder.prepare([device]))) == ["sw1"]
+    assert list(builder.register(early)) == ["vm2"]
+    built = builder.finish()
+    whole = b.build({"devices": [HOST], "vms": [dict(HOST, id=70, vcpus=2), dict(HOST, id=71, name="vm2")]},
+                    settings(group_by=["sites", "is_virtual"]), reserved=RESERVED)
+    assert built == whole and list(built["groups"]) == list(whole["groups"])
+    assert built["hosts"]["sw1"]["vars"]["is_virtual"] is False and "1 host(s) share a name" in built["warnings"][0]
