@@ -140,9 +140,10 @@ def write_metrics(path, metrics):
 
 
 class Populator:
-    """Writes built hosts into Ansible's inventory: each host as soon as it is built (`host`), then the
-    groups and compose/groups/keyed_groups (`finish`). `discard` takes the hosts back out when the run fails,
-    so a failed source never leaves part of its hosts behind.
+    """Writes built hosts into Ansible's inventory: each new host as soon as it is built (`host`), then
+    the groups and compose/groups/keyed_groups (`finish`). `discard` takes the hosts it added back out
+    when the run fails, so a failed source never leaves part of its hosts behind; a host that another
+    inventory source made is only touched in `finish`, as before.
 
     `valid_name(key) -> bool` (Ansible's variable-name rule): a fresh host's vars are set in one update
     when every name is valid, which is what set_variable does per key minus its per-call checks and
@@ -154,10 +155,15 @@ class Populator:
         self.checked, self.added = {}, {}
 
     def host(self, name, host):
+        """Add one built host now, unless another inventory source has it already (then `finish` sets it)."""
+        if name in self.inventory.hosts:
+            return
+        self.added[name] = self._put(name, host)
+
+    def _put(self, name, host):
         inventory, checked, valid_name = self.inventory, self.checked, self.valid_name
         inventory.add_host(name)
         entity = inventory.get_host(name)
-        self.added[name] = entity
         fresh = not entity.vars or set(entity.vars) <= {"inventory_file", "inventory_dir"}
         ok = fresh and valid_name is not None and all(
             checked[k] if k in checked else checked.setdefault(k, valid_name(k)) for k in host["vars"])
@@ -166,6 +172,7 @@ class Populator:
         else:
             for key, value in host["vars"].items():
                 inventory.set_variable(name, key, value)
+        return entity
 
     def discard(self):
         for entity in self.added.values():
@@ -176,7 +183,7 @@ class Populator:
         plugin, inventory = self.plugin, self.inventory
         for name, host in built["hosts"].items():
             if name not in self.added:
-                self.host(name, host)
+                self._put(name, host)
         compose, groups, keyed = (plugin.get_option(n) for n in ("compose", "groups", "keyed_groups"))
         strict = plugin.get_option("strict")
         names = {group: inventory.add_group(group) for group in built["groups"]}

@@ -609,6 +609,20 @@ def test_populator_adds_hosts_early_and_discard_takes_them_out():
     assert plugin.inventory.groups == {name: g["hosts"] for name, g in built["groups"].items()}
 
 
+def test_populator_leaves_a_host_of_another_source_alone_until_finish():
+    built = b.build({"devices": [HOST]}, settings(), reserved=RESERVED)
+    plugin = _Plugin()
+    plugin.inventory.add_host("sw1")
+    plugin.inventory.hosts["sw1"].vars = {"from_other_source": 1}
+    populator = Populator(plugin, valid_name=lambda key: True)
+    populator.host("sw1", built["hosts"]["sw1"])
+    populator.discard()  # a failed run
+    assert plugin.inventory.hosts["sw1"].vars == {"from_other_source": 1}
+    populator.finish(built)
+    assert plugin.inventory.hosts["sw1"].vars["from_other_source"] == 1
+    assert plugin.inventory.hosts["sw1"].vars["ansible_host"] == built["hosts"]["sw1"]["vars"]["ansible_host"]
+
+
 def test_builder_prepares_vms_early_and_still_keeps_the_device_on_a_name_clash():
     device, vm = dict(HOST, is_virtual=False), dict(HOST, id=70, is_virtual=True, vcpus=2)
     other_vm = dict(HOST, id=71, name="vm2", is_virtual=True)
