@@ -157,13 +157,12 @@ options:
     type: path
 extends_documentation_fragment:
   - sot.netbox.connection
+  - sot.netbox.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reports, per file, whether it would change and how many rows would be added, removed or changed; writes nothing into O(dest).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: A short row-level summary per changed file (names of rows added, removed and changed), not whole files.
   platform:

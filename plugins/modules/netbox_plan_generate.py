@@ -29,13 +29,12 @@ author:
   - sot.netbox developers (@sot-netbox)
 extends_documentation_fragment:
   - sot.netbox.connection
+  - sot.netbox.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Returns the full change plan (counts and names per kind) without writing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: One line per device, interface and cable, by name; updates show the changed fields.
 options:

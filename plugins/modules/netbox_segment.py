@@ -35,13 +35,14 @@ author:
   - sot.netbox developers (@sot-netbox)
 extends_documentation_fragment:
   - sot.netbox.connection
+  - sot.netbox.attributes
 attributes:
   check_mode:
     support: full
-    description: Reports exactly what would be created, changed or deleted; allocations preview what NetBox would hand out now.
+    details: Reports exactly what would be created, changed or deleted; allocations preview what NetBox would hand out now.
   diff_mode:
     support: full
-    description: Before and after by names (VRF, site group, tenant, role, VLAN as C(100 (web))), never ids.
+    details: Before and after by names (VRF, site group, tenant, role, VLAN as C(100 (web))), never ids.
 options:
   state:
     description: What to do with the segment(s).
