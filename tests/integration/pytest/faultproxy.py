@@ -6,7 +6,8 @@ Faults are rules matched in order against (method, path); each fires a bounded n
 - ``status``: answer with an HTTP status (and headers such as Retry-After) instead of forwarding
 - ``reset``: abort the connection with a TCP RST, without an answer
 - ``delay``: wait before forwarding (past the client's timeout, it is a timeout)
-- ``down``: every request is reset until ``up()`` — NetBox unreachable, then back
+- ``down``: every request is reset until ``up()`` — the network path to NetBox broken, then back
+- ``stop()``/``start()``: nothing listens (connections refused) — NetBox stopped, then restarted
 Every request is counted, so tests can assert how many reached NetBox.
 """
 from __future__ import annotations
@@ -66,21 +67,38 @@ class FaultProxy:
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = _handle
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self._handler = Handler
+        self._tls = tls
+        self.server = self._listen(0)
         scheme = "https" if tls is not None else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.port = self.server.server_address[1]
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+
+    def _listen(self, port):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), self._handler)
+        server.daemon_threads = True
+        if self._tls is not None:
+            server.socket = self._tls.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
 
     def __enter__(self):
-        self._thread.start()
         return self
 
     def __exit__(self, *exc):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def stop(self):
+        """NetBox stopped: nothing listens any more, connections are refused."""
         self.server.shutdown()
         self.server.server_close()
+        self.server = None
+
+    def start(self):
+        """NetBox restarted on the same address."""
+        self.server = self._listen(self.port)
 
     # -------------------------------------------------------------- control
 

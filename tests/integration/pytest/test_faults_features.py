@@ -188,7 +188,7 @@ def test_inventory_survives_bursts_and_resets(proxy, tmp_path):
                       "cluster": "ro-test"}),
     (netbox_segment, {"state": "allocated", "vrf": "dev", "site_group": "dc-west", "cluster": "ro-carve",
                       "prefix_length": 28}),
-    (netbox_plan_generate, {"plan": SMALL_PLAN, "state": "generated"}),
+    (netbox_plan_generate, {"plan": {**SMALL_PLAN, "name": "ro-" + uuid.uuid4().hex[:6]}, "state": "generated"}),
 ])
 def test_read_only_token_fails_every_write_path_clearly_before_changing_anything(proxy, module, args):
     result = modharness.invoke(module, {"url": proxy.url, "token": TOKEN_RO, "cache": False, **args})
@@ -197,3 +197,73 @@ def test_read_only_token_fails_every_write_path_clearly_before_changing_anything
     # At most the one write NetBox refused; nothing before it.
     refused = [(m, p) for m, p, _outcome in proxy.log if m in ("POST", "PATCH", "PUT", "DELETE")]
     assert len(refused) <= 1, refused
+
+
+# ------------------------------------------------------------------ NetBox stopped and restarted, slow
+
+def restart_after(proxy, seconds):
+    proxy.stop()
+    threading.Timer(seconds, proxy.start).start()
+
+
+def test_segment_carve_while_netbox_restarts(proxy, tmp_path):
+    cluster = "fault-" + uuid.uuid4().hex[:8]
+    args = segment_args(proxy, tmp_path, cluster, prefix_length=28)
+    args.pop("role")
+    restart_after(proxy, 1.5)  # refused connections: safe to retry, even for the allocation POSTs
+    try:
+        result = modharness.invoke(netbox_segment, args)
+        assert not result["failed"] and result["changed"], result.get("msg")
+        again = modharness.invoke(netbox_segment, args)
+        assert not again["failed"] and not again["changed"]
+    finally:
+        modharness.invoke(netbox_segment, segment_args(proxy, tmp_path, cluster, state="released",
+                                                       release_delete=True))
+
+
+def test_plan_generation_while_netbox_restarts(proxy):
+    plan = copy.deepcopy(SMALL_PLAN)
+    plan["name"] = "restart-" + uuid.uuid4().hex[:6]
+    restart_after(proxy, 1.5)
+    try:
+        done = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan))
+        assert not done["failed"] and done["changed"], done.get("msg")
+        rerun = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan))
+        assert not rerun["failed"] and not rerun["changed"]
+    finally:
+        gone = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan, state="absent"))
+        assert not gone["failed"], gone.get("msg")
+    assert plan_objects(plan["name"]) == {"devices": [], "cables": []}
+
+
+def test_inventory_while_netbox_restarts(proxy, tmp_path):
+    source = tmp_path / "restart.netbox.yml"
+    source.write_text(yaml.safe_dump({"plugin": "sot.netbox.inventory", "url": proxy.url}))
+    restart_after(proxy, 1.5)
+    out = subprocess.run(["ansible-inventory", "--list", "-i", str(source)], capture_output=True, text=True,
+                         env={**os.environ, "NETBOX_TOKEN": TOKEN}, check=False, timeout=300)
+    assert out.returncode == 0 and "ams1-leaf1" in out.stdout, out.stderr
+
+
+def test_export_with_a_response_slower_than_the_timeout(proxy, tmp_path):
+    proxy.add("delay", path="/api/virtualization/virtual-machines/", seconds=4, times=1)
+    result = modharness.invoke(netbox_export, {**export_args(proxy, tmp_path / "export", tmp_path), "timeout": 2})
+    assert not result["failed"], result.get("msg")  # the timed-out read was retried
+    assert result["metrics"]["retries"] >= 1
+
+
+def test_plan_generation_with_a_write_slower_than_the_timeout_is_rolled_back(proxy):
+    plan = copy.deepcopy(SMALL_PLAN)
+    plan["name"] = "slow-" + uuid.uuid4().hex[:6]
+    # The cable POST answers after the client gave up: NetBox may have created them; the run must
+    # neither retry blindly nor leave anything behind unreported.
+    proxy.add("delay", method="POST", path="/api/dcim/cables/", seconds=6, times=1)
+    try:
+        result = modharness.invoke(netbox_plan_generate, {**plan_args(proxy, plan), "timeout": 3})
+        assert result["failed"], result
+        assert "rolled back" in result["msg"].lower() or "state: absent" in result["msg"], result["msg"]
+    finally:
+        proxy.rules.clear()
+        gone = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan, state="absent"))
+        assert not gone["failed"], gone.get("msg")
+    assert plan_objects(plan["name"]) == {"devices": [], "cables": []}
