@@ -58,7 +58,7 @@ options:
   state:
     description:
       - V(validated) validates, calculates and returns the plan and the change plan it would apply, and records
-        the status V(validated) (or V(draft) with the errors when validation fails) in NetBox.
+        the status V(validated) in NetBox; when validation fails nothing is written.
       - V(generated) validates, then materializes the plan and records the status V(generated).
       - V(absent) removes exactly what the plan generated (cables first, then devices), its status record and
         its tag (when nothing else carries it), and nothing else.

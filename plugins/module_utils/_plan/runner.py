@@ -236,13 +236,13 @@ def ensure_custom_fields(client):
     return [n["name"] for n in new]
 
 
-def record_data(plan, status, calc, desired, errors=()):
+def record_data(plan, status, calc, desired):
     return {"sot_plan": {
         "name": plan.name, "status": status, "plan_hash": plan.digest(), "site": plan.site,
         "algorithm_version": ALGORITHM_VERSION,
         "quantities": dict(calc.quantities) if calc else {},
         "inputs_hashes": {k: v["inputs_hash"] for k, v in calc.metadata.items()} if calc else {},
-        "counts": desired.counts() if desired else {}, "errors": list(errors)}}
+        "counts": desired.counts() if desired else {}}}
 
 
 def write_record(client, plan, record, data, created):
@@ -310,23 +310,21 @@ def run(module, client):
         errors += desired.errors
     slug = plan_slug(plan.name)
     record = read_record(client, plan.name) if plan.name else None
-    current, foreign, tag_id = read_current(client, plan.name, slug) if plan.name else (Current(), {}, None)
-    if desired is not None and not errors:
-        errors += collisions(desired, read_collisions(client, desired, current), plan.name)
     result = {"changed": False, "state": state,
               "plan": {"name": plan.name, "site": plan.site, "hash": plan.digest(), "tag": slug,
                        "record": record_name(plan.name),
                        "status": (((record or {}).get("data") or {}).get("sot_plan") or {}).get("status", "none")},
               "calculation": calc.to_dict() if calc else {}}
+    # What the plan generated is read only for a plan that validates (nothing else needs it).
+    current, foreign, tag_id = (read_current(client, plan.name, slug) if plan.name and not errors
+                                else (Current(), {}, None))
+    if desired is not None and not errors:
+        errors += collisions(desired, read_collisions(client, desired, current), plan.name)
     if foreign.get("devices") or foreign.get("cables"):
         result["foreign"] = foreign
     if errors:
-        if state == "validated" and plan.name and not module.check_mode:
-            created = []
-            ensure_tag(client, plan.name, slug, tag_id, created)
-            result["changed"] = write_record(client, plan, record, record_data(plan, "draft", calc, desired, errors),
-                                             created) or bool(created)
-            result["plan"]["status"] = "draft"
+        # Nothing is written when validation fails (not even a status): the plan stays what NetBox
+        # last recorded, and an approval is bound to the content hash, so it cannot carry over.
         raise ValidationErrors(errors, result=result)
 
     changes = diff(current, desired)
