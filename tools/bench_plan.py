@@ -26,77 +26,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from urllib.parse import urlsplit
 
 import requests
 import yaml
 
+from benchlib import CountingProxy  # pylint: disable=import-error
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLAN = os.path.join(REPO, "examples", "plans", "gpu-128.yml")
 OURS = "bench-plan-ours"
 THEIRS = "bench-plan-nb"
 TARGETS = {"requests_ratio": 1 / 20, "rerun_requests": 10}
-
-
-class CountingProxy:
-    """Forwards TCP bytes to NetBox and counts HTTP request lines going upstream."""
-
-    def __init__(self, upstream_host, upstream_port):
-        self.upstream = (upstream_host, upstream_port)
-        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(64)
-        self.port = self.server.getsockname()[1]
-        self.count = 0
-        self.methods = {}
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def reset(self):
-        with self.lock:
-            value, methods, self.count, self.methods = self.count, self.methods, 0, {}
-        return value, methods
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.upstream)
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-
-    def _pipe(self, src, dst, count):
-        try:
-            while True:
-                data = src.recv(262144)
-                if not data:
-                    break
-                if count:
-                    hits = re.findall(rb"(?:^|\r\n)(GET|POST|PUT|PATCH|DELETE|OPTIONS|HEAD) /", data)
-                    if hits:
-                        with self.lock:
-                            self.count += len(hits)
-                            for method in hits:
-                                self.methods[method.decode()] = self.methods.get(method.decode(), 0) + 1
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 def connection():
