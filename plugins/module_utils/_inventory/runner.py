@@ -4,7 +4,7 @@
 """The inventory plugin's runner: options -> (cache or NetBox) -> built inventory -> Ansible's inventory.
 
 PRIVATE to the collection; no Ansible imports. `load` is the only code that reads the plugin's options
-(through the `get_option` callable); `populate` is the only code that writes to Ansible's inventory.
+(through the `get_option` callable); `Populator` is the only code that writes to Ansible's inventory.
 """
 from __future__ import annotations
 
@@ -202,8 +202,3 @@ class Populator:
                 plugin._add_host_to_composed_groups(groups, group_vars, name, strict=strict)
             if keyed:
                 plugin._add_host_to_keyed_groups(keyed, group_vars, name, strict=strict)
-
-
-def populate(plugin, built, valid_name=None):
-    """Hosts, vars and groups into Ansible's inventory, then compose/groups/keyed_groups (Constructable)."""
-    Populator(plugin, valid_name).finish(built)
