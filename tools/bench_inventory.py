@@ -28,72 +28,20 @@ import os
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from urllib.parse import urlsplit
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration", "targets", "inventory"))
+from benchlib import CountingProxy  # noqa: E402  pylint: disable=wrong-import-position,import-error
 from compare_inventories import compare  # noqa: E402  pylint: disable=wrong-import-position
 
 GROUP_BY = ["sites", "device_roles", "tags", "platforms", "tenants", "status", "cluster", "is_virtual"]
 TARGETS = {"time_vs_nb": 0.15, "time_vs_floor": 1.3, "rss_vs_nb": 1 / 3}
-
-
-class CountingProxy:
-    """Forwards TCP bytes to NetBox and counts HTTP request lines going upstream."""
-
-    def __init__(self, upstream_host, upstream_port):
-        self.upstream = (upstream_host, upstream_port)
-        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(64)
-        self.port = self.server.getsockname()[1]
-        self.count = 0
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def reset(self):
-        with self.lock:
-            value, self.count = self.count, 0
-        return value
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.upstream)
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-
-    def _pipe(self, src, dst, count):
-        try:
-            while True:
-                data = src.recv(262144)
-                if not data:
-                    break
-                if count:
-                    hits = len(re.findall(rb"(?:^|\r\n)(?:GET|POST|PUT|PATCH|DELETE|OPTIONS|HEAD) /", data))
-                    if hits:
-                        with self.lock:
-                            self.count += hits
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 def run_child(argv, env, stdout_path):
@@ -180,7 +128,7 @@ def main():
     for _round in range(args.rounds):
         proxy.reset()
         seconds, rows = floor_fetch(proxied, token, queries)
-        results.setdefault("floor", []).append({"seconds": seconds, "requests": proxy.reset(), "rss": None,
+        results.setdefault("floor", []).append({"seconds": seconds, "requests": proxy.reset()[0], "rss": None,
                                                 "rows": rows})
         for name, (fname, _text) in files.items():
             metrics = os.path.join(work, f"{name}-metrics.json")
@@ -188,7 +136,7 @@ def main():
             proxy.reset()
             seconds, rss = run_child([inventory_cli, "-i", os.path.join(work, fname), "--list"], side_env,
                                      os.path.join(work, f"{name}.json"))
-            row = {"seconds": seconds, "requests": proxy.reset(), "rss": rss}
+            row = {"seconds": seconds, "requests": proxy.reset()[0], "rss": rss}
             if name != "nb":
                 with open(metrics, encoding="utf-8") as handle:
                     row["own_count"] = json.load(handle).get("requests")
