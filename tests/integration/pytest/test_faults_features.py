@@ -6,6 +6,7 @@ export is intact, a half-generated plan is rolled back, no segment is left half-
 converges. Also: a read-only token fails every write path before anything changes."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import os
@@ -149,11 +150,23 @@ def plan_objects(name):
             for kind, endpoint in (("devices", "dcim/devices"), ("cables", "dcim/cables"))}
 
 
+@contextlib.contextmanager
+def removed_afterwards(proxy, plan):
+    """Whatever the test does with the plan, remove it at the end and check nothing tagged is left."""
+    try:
+        yield
+    finally:
+        proxy.rules.clear()
+        gone = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan, state="absent"))
+        assert not gone["failed"], gone.get("msg")
+    assert plan_objects(plan["name"]) == {"devices": [], "cables": []}
+
+
 def test_a_500_in_the_middle_of_a_plan_generation_is_rolled_back_and_a_rerun_converges(proxy):
     plan = copy.deepcopy(SMALL_PLAN)
     plan["name"] = "fault-" + uuid.uuid4().hex[:6]
     proxy.add("status", method="POST", path="/api/dcim/cables/", status=500, times=1)
-    try:
+    with removed_afterwards(proxy, plan):
         failed = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan))
         assert failed["failed"] and "rolled back" in failed["msg"].lower(), failed.get("msg")
         assert plan_objects(plan["name"]) == {"devices": [], "cables": []}
@@ -161,10 +174,6 @@ def test_a_500_in_the_middle_of_a_plan_generation_is_rolled_back_and_a_rerun_con
         assert not done["failed"] and done["changed"], done.get("msg")
         rerun = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan))
         assert not rerun["failed"] and not rerun["changed"]
-    finally:
-        gone = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan, state="absent"))
-        assert not gone["failed"], gone.get("msg")
-    assert plan_objects(plan["name"]) == {"devices": [], "cables": []}
 
 
 # ------------------------------------------------------------------ inventory
@@ -225,15 +234,11 @@ def test_plan_generation_while_netbox_restarts(proxy):
     plan = copy.deepcopy(SMALL_PLAN)
     plan["name"] = "restart-" + uuid.uuid4().hex[:6]
     restart_after(proxy, 1.5)
-    try:
+    with removed_afterwards(proxy, plan):
         done = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan))
         assert not done["failed"] and done["changed"], done.get("msg")
         rerun = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan))
         assert not rerun["failed"] and not rerun["changed"]
-    finally:
-        gone = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan, state="absent"))
-        assert not gone["failed"], gone.get("msg")
-    assert plan_objects(plan["name"]) == {"devices": [], "cables": []}
 
 
 def test_inventory_while_netbox_restarts(proxy, tmp_path):
@@ -258,12 +263,7 @@ def test_plan_generation_with_a_write_slower_than_the_timeout_is_rolled_back(pro
     # The cable POST answers after the client gave up: NetBox may have created them; the run must
     # neither retry blindly nor leave anything behind unreported.
     proxy.add("delay", method="POST", path="/api/dcim/cables/", seconds=6, times=1)
-    try:
+    with removed_afterwards(proxy, plan):
         result = modharness.invoke(netbox_plan_generate, {**plan_args(proxy, plan), "timeout": 3})
         assert result["failed"], result
         assert "rolled back" in result["msg"].lower() or "state: absent" in result["msg"], result["msg"]
-    finally:
-        proxy.rules.clear()
-        gone = modharness.invoke(netbox_plan_generate, plan_args(proxy, plan, state="absent"))
-        assert not gone["failed"], gone.get("msg")
-    assert plan_objects(plan["name"]) == {"devices": [], "cables": []}
