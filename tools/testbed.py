@@ -188,6 +188,10 @@ def start_postgres() -> None:
     RUN.mkdir(parents=True, exist_ok=True)
     os.chmod(RUN, 0o755)
     data = pg_dir() / "data"
+    if os.geteuid() == 0 and subprocess.run(["runuser", "-u", PG_USER, "--", "test", "-x", str(RUN)],
+                                            check=False).returncode != 0:
+        sys.exit(f"[testbed] the run directory {RUN} (SOT_TESTBED_RUN) must be reachable by the {PG_USER} user, "
+                 "which runs PostgreSQL: choose a path under /tmp or make its parents world-executable")
     if not (data / "PG_VERSION").exists():
         pg_dir().mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
