@@ -55,7 +55,15 @@ ensure_collection_path() {
 # earlier runs on the same machine cannot leak into the tests.
 start_testbed() {
   local dataset="${1:-sample}"
-  eval "$(python3 "$REPO/tools/testbed.py" start --dataset "$dataset")"
+  local lines
+  # A failure inside "$(...)" would not stop `eval`: take the output first, then check its shape, so
+  # only `export NAME=value` lines are ever evaluated.
+  lines="$(python3 "$REPO/tools/testbed.py" start --dataset "$dataset")" || { log "the test bed did not start"; return 1; }
+  if grep -qvE '^export [A-Z_][A-Z0-9_]*=[^;&|`$()<> ]*$' <<<"$lines"; then
+    log "testbed.py printed something other than export lines; not evaluating it:"; printf '%s\n' "$lines" >&2
+    return 1
+  fi
+  eval "$lines"
   if [ "${SOT_TESTBED_FRESH:-}" = 1 ] && [ -z "${_SOT_FRESHENED:-}" ]; then
     python3 "$REPO/tools/testbed.py" reset --dataset "$dataset"
     export _SOT_FRESHENED=1

@@ -37,6 +37,7 @@ CACHE = pathlib.Path(os.environ.get("SOT_TESTBED_CACHE", pathlib.Path.home() / "
 RUN = pathlib.Path(os.environ.get("SOT_TESTBED_RUN", "/tmp/sot-netbox-testbed"))
 PG_PORT = int(os.environ.get("SOT_TESTBED_PG_PORT", "54329"))
 REDIS_PORT = int(os.environ.get("SOT_TESTBED_REDIS_PORT", "63799"))
+HTTP_PORT = int(os.environ.get("SOT_TESTBED_HTTP_PORT", "8765"))  # sample; large is the next port
 PG_USER = "postgres"
 
 # Fixed test-bed credentials: this NetBox listens on loopback only and holds throwaway data.
@@ -48,8 +49,8 @@ TOKEN_V2 = f"nbt_{TOKEN_V2_KEY}.{TOKEN_V2_SECRET}"
 
 DATASETS = {
     # name: (database, http port, redis db for tasks, redis db for caching)
-    "sample": ("netbox_sample", 8765, 0, 1),
-    "large": ("netbox_large", 8766, 2, 3),
+    "sample": ("netbox_sample", HTTP_PORT, 0, 1),
+    "large": ("netbox_large", HTTP_PORT + 1, 2, 3),
 }
 
 CONFIGURATION = """\
@@ -100,8 +101,13 @@ def log(msg: str) -> None:
 
 
 def run(cmd, check=True, env=None, quiet=False, **kw):
+    """Run a command whose standard output never reaches ours: callers `eval` what this script
+    prints, so a child's chatter (apt-get's "Selecting ...") would be executed as shell. Output a
+    caller wants back is captured (capture_output/stdout=...); anything else goes to stderr."""
     if not quiet:
         log("$ " + " ".join(str(c) for c in cmd))
+    if "stdout" not in kw and not kw.get("capture_output"):
+        kw["stdout"] = sys.stderr
     return subprocess.run([str(c) for c in cmd], check=check, env=env, **kw)
 
 
