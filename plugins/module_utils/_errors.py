@@ -30,16 +30,65 @@ class InputError(SotNetboxError):
     def __init__(self, field, value, problem, result=None):
         self.field = field
         self.value = value
+        self.problem = problem
         super().__init__(f"{field}: {problem} (got {value!r})", result)
 
 
+_NO_VALUE = object()
+
+
+class FieldError:
+    """One input problem as data: where (`path`, e.g. `segments[2].vlan.vid`), what was typed
+    (`value`; absent for a missing field) and what is wrong (`message`). Its text is the line a
+    person reads; `as_dict()` is what AWX users read without parsing text."""
+
+    __slots__ = ("path", "value", "message")
+
+    def __init__(self, path, message, value=_NO_VALUE):
+        self.path = path
+        self.message = message
+        self.value = value
+
+    def __str__(self):
+        typed = "" if self.value is _NO_VALUE else f" (got {self.value!r})"
+        return f"{self.path}: {self.message}{typed}"
+
+    def __eq__(self, other):
+        return str(self) == str(other)
+
+    def __hash__(self):
+        return hash(str(self))
+
+    def as_dict(self):
+        out = {"path": self.path, "message": self.message}
+        if self.value is not _NO_VALUE:
+            out["value"] = self.value
+        return out
+
+
+def field_error(item):
+    """A FieldError from what validators collect: a FieldError, an InputError, or a text line
+    `path: message` (older validators; the path is the text before the first ': ')."""
+    if isinstance(item, FieldError):
+        return item
+    if isinstance(item, InputError):
+        return FieldError(item.field, item.problem, item.value)
+    text = str(item)
+    path, sep, message = text.partition(": ")
+    return FieldError(path, message) if sep and " " not in path else FieldError("", text)
+
+
 class ValidationErrors(SotNetboxError):
-    """Several input problems reported at once (a plan's validation reports every error)."""
+    """Several input problems reported at once (a plan's validation reports every error).
+
+    The message lists them one a line; ``result['errors']`` holds them as data
+    (``[{path, value, message}]``) so a job's output can be read without parsing text."""
 
     def __init__(self, errors, result=None):
         self.errors = list(errors)
         lines = "\n".join(f"- {e}" for e in self.errors)
         super().__init__(f"{len(self.errors)} validation error(s):\n{lines}", result)
+        self.result.setdefault("errors", [field_error(e).as_dict() for e in self.errors])
 
 
 class LookupFailed(SotNetboxError):
