@@ -33,7 +33,10 @@ from ansible_collections.sot.netbox.plugins.module_utils._retry import RetryPoli
 USER_AGENT = "sot.netbox-ansible/0.1"
 DEFAULT_PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE; a larger limit is silently capped by the server
 DEFAULT_BATCH_SIZE = 200
-_TOKEN_V1 = re.compile(r"^[0-9a-fA-F]{40}$")
+# What may stand in an Authorization header: NetBox decides whether the token is right (its 401/403
+# speak for a wrong one); we only refuse what cannot be sent (whitespace, control or non-ASCII).
+_TOKEN_V1 = re.compile(r"^[!-~]{1,512}$")
+_TOKEN_V2 = re.compile(r"^nbt_[A-Za-z0-9]+\.[!-~]+$")
 # A create through one of these sub-resources writes to another endpoint: invalidate that one too.
 _WRITES_THROUGH = {
     "available-prefixes": "ipam/prefixes",
@@ -44,17 +47,22 @@ _WRITES_THROUGH = {
 
 
 def authorization_header(token):
-    """NetBox v2 tokens (`nbt_<key>.<secret>`, NetBox >= 4.5) are Bearer; v1 (40 hex) are `Token`."""
+    """NetBox v2 tokens (`nbt_<key>.<secret>`, NetBox >= 4.5) are Bearer; anything else is sent as a
+    v1 `Token` (hex before NetBox 4.7, mixed-case letters and digits from 4.7 on)."""
     if not token:
         raise InputError("token", "(empty)", "a NetBox API token is required (option token or env NETBOX_TOKEN)")
     token = token.strip()
+    # Never echo the token: name only its shape.
     if token.startswith("nbt_"):
+        if not _TOKEN_V2.match(token):
+            raise InputError("token", f"<{len(token)} characters starting nbt_>",
+                             "not a NetBox v2 token: expected nbt_<key>.<secret> of printable ASCII, no spaces")
         return "Bearer " + token
     if _TOKEN_V1.match(token):
         return "Token " + token
-    # Never echo the token: name only its shape.
     raise InputError("token", f"<{len(token)} characters>",
-                     "not a NetBox token: expected 40 hex characters (v1) or nbt_<key>.<secret> (v2)")
+                     "not a NetBox token: a v1 token is printable ASCII with no spaces or line breaks; "
+                     "a v2 token is nbt_<key>.<secret>")
 
 
 def endpoint_of(path):
