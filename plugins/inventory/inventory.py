@@ -62,6 +62,18 @@ options:
     type: path
     env:
       - name: NETBOX_CA_PATH
+  cert:
+    description:
+      - A client certificate (PEM) for NetBox or a proxy in front of it that requires one (mutual TLS).
+      - With O(key), the certificate alone; without it, a file holding both the certificate and its key.
+    type: path
+    env:
+      - name: NETBOX_CLIENT_CERT
+  key:
+    description: The private key (PEM, unencrypted) of O(cert), when it is in a file of its own.
+    type: path
+    env:
+      - name: NETBOX_CLIENT_KEY
   timeout:
     description: Seconds to wait for each HTTP response before it counts as failed (and is retried when safe).
     type: float
@@ -262,8 +274,10 @@ from ansible.utils.vars import validate_variable_name
 from ansible.vars.reserved import get_reserved_names
 
 from ansible_collections.sot.netbox.plugins.module_utils._client import HAS_REQUESTS
+from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
 from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.runner import Populator, load
+from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
 
 FILE_SUFFIXES = ("netbox.yml", "netbox.yaml", "inventory.yml", "inventory.yaml")
 METRICS_ENV = "SOT_NETBOX_INVENTORY_METRICS"
@@ -290,20 +304,47 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleError("the sot.netbox.inventory plugin requires the Python library 'requests'")
         # Hosts go into the inventory while later pages are still being fetched; a failure takes them out again.
         populator = Populator(self, valid_name=_valid_name)
+        clients = []
+        redact = self._redactor()
+
+        def client_factory(options):
+            clients.append(build_client(options))
+            return clients[-1]
+
         try:
             result = load(self._option, getattr(self, "_cache", {}), self.get_cache_key(path), cache,
                           os.environ.get(METRICS_ENV), reserved=frozenset(get_reserved_names()),
-                          on_host=populator.host)
+                          on_host=populator.host, client_factory=client_factory)
         except SotNetboxError as exc:
             populator.discard()
-            raise AnsibleParserError(f"sot.netbox.inventory: {exc.message}") from exc
+            self._show_client_warnings(clients, redact)
+            # `from None`: the message is the whole story; the chained requests/urllib3 error would print
+            # the long URL and the same failure a second time.
+            raise AnsibleParserError(redact(f"sot.netbox.inventory: {exc.message}")) from None
         except BaseException:
             populator.discard()
             raise
+        self._show_client_warnings(clients, redact)
         for warning in result["warnings"]:
-            self.display.warning(f"sot.netbox.inventory: {warning}")
+            self.display.warning(redact(f"sot.netbox.inventory: {warning}"))
         populator.finish(result["inventory"])
         self.display.vvv(f"sot.netbox.inventory: {len(result['inventory']['hosts'])} hosts, {result['source']}")
+
+    def _redactor(self):
+        """The token in every form, whatever shape the option has (a string or nb_inventory's mapping)."""
+        try:
+            token = self._option("token")
+        except Exception:  # pylint: disable=broad-except  # a broken template: nothing to redact yet
+            token = None
+        if isinstance(token, dict):
+            token = token.get("value")
+        return Redactor(token if isinstance(token, str) else None, os.environ.get("NETBOX_TOKEN"),
+                        os.environ.get("NETBOX_API_KEY"))
+
+    def _show_client_warnings(self, clients, redact):
+        for client in clients:
+            for text in client.warnings:
+                self.display.warning(redact(f"sot.netbox.inventory: {text}"))
 
     def _option(self, name):
         """Option value; templated where nb_inventory templates (token, filters)."""

@@ -22,8 +22,10 @@ import os
 import sqlite3
 import threading
 import time
+from urllib.parse import urlsplit
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
 
 DEFAULT_TTLS = {"static": 3600, "dynamic": 600}
 _SCHEMA_VERSION = "1"
@@ -44,6 +46,35 @@ def _import_redis():
 def default_cache_path():
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "sot.netbox", "http-cache.sqlite")
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_LOOPBACK = ("localhost", "127.0.0.1", "::1", "localhost.localdomain", "ip6-localhost")
+
+
+def canonical_url(url):
+    """One spelling per NetBox, so every spelling shares one cache namespace (and one invalidation).
+
+    Case of scheme and host, a default port, a trailing '/' or '/api' and the loopback spellings
+    (localhost, 127.0.0.1, [::1]) do not change which NetBox answers.
+    """
+    text = (url or "").strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text.rstrip("/")
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host in _LOOPBACK or host.startswith("127."):
+        host = "loopback"
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        port = None
+    path = parts.path.rstrip("/")
+    if path.endswith("/api"):
+        path = path[:-4]
+    netloc = host if port is None else f"{host}:{port}"
+    return f"{scheme}://{netloc}{path.rstrip('/')}"
 
 
 def token_fingerprint(token):
@@ -175,26 +206,57 @@ class RedisBackend:
 
 
 class ResponseCache:
-    """Namespaced, generation-invalidated, TTL cache of JSON responses."""
+    """Namespaced, generation-invalidated, TTL cache of JSON responses.
 
-    def __init__(self, backend, base_url, token, ttls=None):
+    A backend that fails (Redis unreachable, a cache file that cannot be opened) is a warning, not an
+    error: the run goes on with an in-process cache only. Entries never hold the token in any form.
+    """
+
+    def __init__(self, backend, base_url, token, ttls=None, variant=""):
         self.backend = backend
         self.ttls = {**DEFAULT_TTLS, **(ttls or {})}
-        site = hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:16]
-        self._ns = f"sotnb:{_SCHEMA_VERSION}:{site}:{token_fingerprint(token)}"
+        site = hashlib.sha256(canonical_url(base_url).encode()).hexdigest()[:16]
+        # `variant`: what else changes NetBox's answers for this client (its extra headers).
+        extra = ":" + hashlib.sha256(variant.encode()).hexdigest()[:12] if variant else ""
+        self._ns = f"sotnb:{_SCHEMA_VERSION}:{site}:{token_fingerprint(token)}{extra}"
         # Generations are per NetBox, not per token: a write by any user invalidates everyone's reads.
         self._gen_prefix = f"sotnb:gen:{site}:"
+        self._redact = Redactor(token)
+        self.on_warning = None  # the client's warn(): a failing backend is reported there
+        self.degraded = False
+
+    def enabled(self, kind):
+        """False for a kind whose TTL is 0: no caching, and no reading of entries stored earlier."""
+        return self.ttls.get(kind, DEFAULT_TTLS["dynamic"]) > 0
 
     def _gen_name(self, endpoint):
         return self._gen_prefix + endpoint
 
+    def _backend_call(self, what, *args):
+        try:
+            return getattr(self.backend, what)(*args)
+        except Exception as exc:  # pylint: disable=broad-except  # any backend failure: go on uncached
+            if self.degraded:
+                raise
+            self._degrade(exc)
+            return getattr(self.backend, what)(*args)
+
+    def _degrade(self, exc):
+        self.degraded = True
+        self.backend = MemoryBackend()
+        reason = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
+        text = self._redact(f"the response cache cannot be used ({reason[:200]}); going on without it "
+                            "(check cache_redis_url / cache_path, or set cache: false)")
+        if self.on_warning is not None:
+            self.on_warning(text)
+
     def key(self, endpoint, request_key):
-        gen = self.backend.generation(self._gen_name(endpoint))
+        gen = self._backend_call("generation", self._gen_name(endpoint))
         digest = hashlib.sha256(request_key.encode()).hexdigest()
         return f"{self._ns}:{endpoint}:g{gen}:{digest}"
 
     def get(self, key):
-        raw = self.backend.get(key)
+        raw = self._backend_call("get", key)
         if raw is None:
             return None
         try:
@@ -206,7 +268,12 @@ class ResponseCache:
         ttl = self.ttls.get(kind, DEFAULT_TTLS["dynamic"])
         if ttl <= 0:
             return
-        self.backend.set(key, json.dumps(value, separators=(",", ":")).encode(), ttl)
+        text = json.dumps(value, separators=(",", ":"))
+        if self._redact:
+            redacted = self._redact.text(text)
+            if redacted != text:
+                return  # an answer that carries the token is never stored
+        self._backend_call("set", key, text.encode(), ttl)
 
     def invalidate(self, endpoint):
-        self.backend.bump(self._gen_name(endpoint))
+        self._backend_call("bump", self._gen_name(endpoint))

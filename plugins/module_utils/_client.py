@@ -10,11 +10,15 @@ The constructor does no I/O.
 from __future__ import annotations
 
 import concurrent.futures
+import http.client
 import json
+import os
 import re
+import socket
+import ssl
 import threading
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 try:
     import requests
@@ -26,13 +30,21 @@ except ImportError:  # pragma: no cover - the runner reports missing_required_li
     HAS_REQUESTS = False
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ConnectionFailed, InputError, NotFound, SotNetboxError, Timeout, error_for_status)
+    ConnectionFailed, FeatureUnsupported, InputError, NotFound, ResponseIncomplete, ResponseNotJson, SotNetboxError,
+    Timeout, error_for_status)
+from ansible_collections.sot.netbox.plugins.module_utils._features import feature, parse_version
 from ansible_collections.sot.netbox.plugins.module_utils._metrics import Metrics
+from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
 from ansible_collections.sot.netbox.plugins.module_utils._retry import RetryPolicy
 
 USER_AGENT = "sot.netbox-ansible/0.1"
 DEFAULT_PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE; a larger limit is silently capped by the server
 DEFAULT_BATCH_SIZE = 200
+# Longest request URL `list_by` builds: well under the 8 KiB most servers and proxies accept.
+MAX_URL_LENGTH = 4000
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# An HTTP header name (RFC 9110 token); values may not contain CR, LF or NUL.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # What may stand in an Authorization header: NetBox decides whether the token is right (its 401/403
 # speak for a wrong one); we only refuse what cannot be sent (whitespace, control or non-ASCII).
 _TOKEN_V1 = re.compile(r"^[!-~]{1,512}$")
@@ -96,19 +108,17 @@ class NetboxClient:
 
     def __init__(self, url, token, validate_certs=True, ca_path=None, timeout=30, headers=None, max_workers=4,
                  page_size=DEFAULT_PAGE_SIZE, retry=None, cache=None, metrics=None, session=None,
-                 sleep=time.sleep, rng=None):
-        if not url:
-            raise InputError("url", url, "the NetBox URL is required (option url or env NETBOX_URL/NETBOX_API)")
-        if not re.match(r"^https?://", url):
-            raise InputError("url", url, "must start with http:// or https://")
+                 sleep=time.sleep, rng=None, cert=None, key=None):
+        self.base_url = check_url(url)
         if int(max_workers) < 1:
             raise InputError("max_workers", max_workers, "must be at least 1")
-        base = url.rstrip("/")
-        self.base_url = base[:-4] if base.endswith("/api") else base
         self._auth = authorization_header(token)
+        self.token_version = 2 if self._auth.startswith("Bearer ") else 1
+        self.redact = Redactor(token)
         self.verify = ca_path if ca_path else bool(validate_certs)
+        self.cert = check_client_cert(cert, key)
         self.timeout = timeout
-        self.headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+        self.headers = check_headers(headers)
         self.max_workers = int(max_workers)
         self.page_size = int(page_size)
         self.retry = retry or RetryPolicy()
@@ -121,6 +131,72 @@ class NetboxClient:
         self._rng = rng
         self._inflight = {}
         self._inflight_lock = threading.Lock()
+        # The server's version, from the API-Version header of the first answer (no extra request).
+        self.api_version = None
+        self._version_lock = threading.Lock()
+        self._pending = {}  # features required before the version was known: name -> optional
+        self.warnings = []
+        if cache is not None and hasattr(cache, "on_warning"):
+            cache.on_warning = self.warn
+
+    def warn(self, text):
+        """One warning for the user (deduplicated, redacted); modules and the inventory show them all."""
+        text = self.redact(str(text))
+        with self._version_lock:
+            if text not in self.warnings:
+                self.warnings.append(text)
+
+    # ------------------------------------------------------------------ versions and features
+
+    def supports(self, name):
+        """True/False once the server's version is known, None before its first answer."""
+        wanted = feature(name)
+        if self.api_version is None:
+            return None
+        return self.api_version >= wanted.minimum
+
+    def require(self, name, optional=False):
+        """Check that NetBox is new enough for feature `name` (declared in `_features.FEATURES`).
+
+        Not optional: raises FeatureUnsupported naming the feature, the version it needs and the
+        server's. Optional: warns once and returns False. Before the first answer the check is
+        deferred to it (and made before the first write); returns True meanwhile.
+        """
+        wanted = feature(name)
+        with self._version_lock:
+            known = self.api_version
+            if known is None:
+                self._pending[name] = self._pending.get(name, True) and optional
+                return True
+        return self._check(wanted, optional)
+
+    def _check(self, wanted, optional):
+        if self.api_version >= wanted.minimum:
+            return True
+        server = "NetBox " + ".".join(str(p) for p in self.api_version)
+        if optional:
+            self.warn(f"{wanted.description} needs NetBox {wanted.minimum_text} or later and {server} answered: "
+                      "going on without it")
+            return False
+        raise FeatureUnsupported(wanted.description, wanted.minimum_text, server)
+
+    def _learn_version(self, response):
+        if self.api_version is not None:
+            return
+        version = parse_version(_header(response, "API-Version"))
+        if version is None:
+            return
+        with self._version_lock:
+            if self.api_version is not None:
+                return
+            self.api_version = version
+            pending, self._pending = self._pending, {}
+        if self.token_version == 1 and version >= feature("v2_tokens").minimum:
+            self.warn("a v1 API token is used, and this NetBox (" + ".".join(map(str, version)) + ") supports v2 "
+                      "tokens (nbt_<key>.<secret>), which NetBox recommends; v1 tokens are deprecated. Create a v2 "
+                      "token in NetBox and set it as token (or NETBOX_TOKEN)")
+        for name, optional in pending.items():
+            self._check(feature(name), optional)
 
     # ------------------------------------------------------------------ transport
 
@@ -134,6 +210,7 @@ class NetboxClient:
                 adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(self.max_workers, 4), max_retries=0)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
+                session.cert = self.cert
                 self._session = session
             return self._session
 
@@ -144,6 +221,8 @@ class NetboxClient:
 
     def request(self, method, path, params=None, body=None):
         """One HTTP call with the retry policy; returns the decoded JSON body (None when empty)."""
+        if self._pending and self.api_version is None and method not in READ_METHODS:
+            self.request("GET", "status")  # features were required: know the version before the first write
         url = self.url_for(path)
         data = None if body is None else json.dumps(body).encode()
         headers = {"Authorization": self._auth, "Accept": "application/json", "User-Agent": USER_AGENT,
@@ -159,16 +238,26 @@ class NetboxClient:
                     self._wait(attempt, None)
                     attempt += 1
                     continue
-                raise self._connection_error(kind, method, url, exc) from exc
+                raise self._connection_error(kind, method, url, exc, connected, attempt + 1) from None
+            self._learn_version(response)
             status = response.status_code
             if attempt < self.retry.retries and self.retry.retry_status(method, status):
-                self._wait(attempt, response.headers.get("Retry-After"))
+                self._wait(attempt, _header(response, "Retry-After"))
                 attempt += 1
                 continue
-            error = error_for_status(status, method, url, response.text)
+            error = error_for_status(status, method, url, self.redact(_text(response)))
             if error is not None:
                 raise error
-            return response.json() if response.content else None
+            try:
+                return _decode(response)
+            except _Unreadable as why:
+                # An unreadable answer is what a proxy's 502 is: retried when a 502 would be.
+                if attempt < self.retry.retries and self.retry.retry_status(method, 502):
+                    self.metrics.incr("unreadable_answers")
+                    self._wait(attempt, None)
+                    attempt += 1
+                    continue
+                raise self._unreadable(why, method, url, attempt + 1) from None
 
     def _send_once(self, method, url, params, data, headers):
         """Returns (response, None) or (None, (kind, connected, exception))."""
@@ -178,16 +267,22 @@ class NetboxClient:
                 response = self.session.request(method, url, params=params, data=data, headers=headers,
                                                 timeout=self.timeout, verify=self.verify)
             except requests.exceptions.SSLError as exc:
-                raise ConnectionFailed(
-                    f"TLS verification failed for {url}: {exc.__class__.__name__}. Use a trusted certificate, "
-                    "set ca_path to its CA bundle, or (not recommended) validate_certs: false",
-                    method=method, url=url) from exc
+                raise self._tls_error(method, url, exc) from None
             except requests.exceptions.ConnectTimeout as exc:
                 return None, ("connect-timeout", False, exc)
             except requests.exceptions.ReadTimeout as exc:
                 return None, ("timeout", True, exc)
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                    http.client.IncompleteRead) as exc:
+                return None, ("cut", True, exc)
             except requests.exceptions.ConnectionError as exc:
+                if _is_tls_failure(exc):
+                    raise self._tls_error(method, url, exc) from None
                 return None, ("connection", _was_connected(exc), exc)
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader, ValueError) as exc:
+                # Validated up front; anything left is still one line naming the options, never a traceback.
+                raise InputError("url", self.base_url, "cannot be sent with these headers/URL: " +
+                                 self.redact(_reason(exc))) from None
         self.metrics.request(method, len(data or b""), len(response.content or b""), time.monotonic() - started)
         return response, None
 
@@ -196,13 +291,58 @@ class NetboxClient:
         kwargs = {"rng": self._rng} if self._rng else {}
         self._sleep(self.retry.delay(attempt, retry_after, **kwargs))
 
-    def _connection_error(self, kind, method, url, exc):
-        tries = self.retry.retries + 1
+    def _connection_error(self, kind, method, url, exc, connected, tries):
+        where = f"{method} {_path_of(url)}"
+        attempts = f"{tries} attempt" + ("s" if tries != 1 else "")
         if kind in ("timeout", "connect-timeout"):
-            return Timeout(f"NetBox did not answer {method} {url} within {self.timeout}s ({tries} attempts)",
+            return Timeout(f"NetBox at {self.base_url} did not answer {where} within {self.timeout}s "
+                           f"({attempts}). Raise the option timeout, or check NetBox's load and the network",
                            method=method, url=url)
-        reason = str(exc.__context__ or exc).rsplit(":", maxsplit=1)[-1].strip() or exc.__class__.__name__
-        return ConnectionFailed(f"cannot reach NetBox at {self.base_url} ({method} {url}): {reason}",
+        if connected and (kind == "cut" or method not in READ_METHODS):
+            return self._answer_lost(kind, method, url, exc, tries)
+        reason = _reason(exc)
+        return ConnectionFailed(f"cannot reach NetBox at {self.base_url} (option url): {reason} ({attempts}). "
+                                "Check the URL and that NetBox is running and reachable from here",
+                                method=method, url=url)
+
+    def _answer_lost(self, kind, method, url, exc, tries):
+        what = "was cut off" if kind == "cut" else f"was lost ({_reason(exc)})"
+        return ResponseIncomplete(self._lost_text(method, url, what, tries), may_have_applied=method not in READ_METHODS,
+                                  method=method, url=url)
+
+    def _unreadable(self, why, method, url, tries):
+        cls = ResponseIncomplete if why.cut_off else ResponseNotJson
+        what = "was cut off (incomplete JSON)" if why.cut_off else f"is not JSON ({why.detail})"
+        return cls(self._lost_text(method, url, what, tries), may_have_applied=method not in READ_METHODS,
+                   method=method, url=url, status=why.status)
+
+    def _lost_text(self, method, url, what, tries):
+        where = f"{method} {_path_of(url)}"
+        attempts = f"{tries} attempt" + ("s" if tries != 1 else "")
+        if method in READ_METHODS:
+            return (f"NetBox's answer to {where} {what} ({attempts}). Check NetBox and any proxy in front of it "
+                    f"(option url: {self.base_url}), then run again")
+        return (f"NetBox's answer to {where} {what}: NetBox may have applied it. Nothing was sent again; "
+                "check NetBox, then run again (the run reads back what exists)")
+
+    def _tls_error(self, method, url, exc):
+        text = _reason(exc, tls=True)
+        low = repr(exc).lower()
+        if "certificate_required" in low or "certificate required" in low or "handshake_failure" in low:
+            fix = ("NetBox (or its proxy) requires a client certificate: set cert (and key) to a certificate it "
+                   "accepts")
+            head = "TLS client certificate refused by"
+        elif "wrong_version_number" in low or "wrong version number" in low or "record layer" in low:
+            fix = "the server does not speak TLS there: check http:// or https:// and the port in url"
+            head = "TLS handshake failed with"
+        elif "pem" in low or "key values mismatch" in low or "no such file" in low:
+            fix = "cert must be a PEM certificate and key its PEM private key (unencrypted)"
+            head = "cannot use the client certificate for"
+        else:  # certificate verify failed, and what we cannot tell apart from it
+            fix = ("use a certificate NetBox's clients trust, set ca_path to the CA bundle that signed it, or (not "
+                   "recommended) validate_certs: false")
+            head = "TLS verification failed for"
+        return ConnectionFailed(f"{head} {self.base_url} ({method} {_path_of(url)}): {text}. To fix: {fix}",
                                 method=method, url=url)
 
     # ------------------------------------------------------------------ reading
@@ -253,10 +393,39 @@ class NetboxClient:
         while True:
             page = self.request("GET", path, {**params, "start": start, "limit": size})
             results = page["results"]
+            if start == 0 and self.supports("cursor_paging") is False:
+                # An older NetBox ignores start= and answers by offset: paging by id would loop on page 1.
+                self.require("cursor_paging", optional=True)
+                yield from self._follow_next(page)
+                return
             yield from results
             if not page.get("next") or not results:
                 return
             start = max(r["id"] for r in results) + 1
+
+    def _follow_next(self, page):
+        seen = set()
+        while True:
+            yield from _unique(page["results"], seen)
+            if not page.get("next"):
+                return
+            page = self.request("GET", page["next"])
+
+    def list_by(self, path, field, values, params=None, cache=None, max_url=MAX_URL_LENGTH, **options):
+        """Every object whose `field` (id, name, slug...) is one of `values`, without HTTP 414.
+
+        Long value lists are sent in as many requests as keep each URL under `max_url` characters
+        (NetBox ORs repeated filter values); results come back once each, in request order.
+        """
+        values = list(dict.fromkeys(str(v) for v in values))
+        if not values:
+            return []
+        fixed = _list_params(params, options.get("fields"), options.get("brief"), options.get("omit"))
+        base = len(self.url_for(path)) + len(urlencode(sorted(fixed.items()), doseq=True)) + 40  # limit/offset
+        out, seen = [], set()
+        for chunk in list_chunks(values, field, base, max_url):
+            out.extend(_unique(self.list(path, {**(params or {}), field: chunk}, cache=cache, **options), seen))
+        return out
 
     def list(self, path, params=None, cache=None, **options):
         """All objects as a list; with `cache`, the whole list is one cache entry."""
@@ -298,7 +467,8 @@ class NetboxClient:
         """Cache lookup, then one shared in-flight fetch for identical concurrent requests."""
         rkey = request_key("GET", path, params)
         cache_key = None
-        if kind and self.cache is not None:
+        # A TTL of 0 means no caching: entries already stored are not read either.
+        if kind and self.cache is not None and self.cache.enabled(kind):
             cache_key = self.cache.key(endpoint_of(path), rkey)
             hit = self.cache.get(cache_key)
             if hit is not None:
@@ -415,8 +585,193 @@ def _unique(results, seen):
         yield obj
 
 
+def check_url(url):
+    """The base URL (no trailing '/' or '/api'), or InputError naming `url` for what cannot be a NetBox URL."""
+    if not url:
+        raise InputError("url", url, "the NetBox URL is required (option url or env NETBOX_URL/NETBOX_API)")
+    if not isinstance(url, str):
+        raise InputError("url", url, "must be a string such as https://netbox.example.com")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise InputError("url", url, "must not contain spaces, line breaks or control characters")
+    if not re.match(r"^https?://", url, re.IGNORECASE):
+        raise InputError("url", url, "must start with http:// or https://")
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise InputError("url", url, "has no host name, e.g. https://netbox.example.com")
+    try:
+        port = parts.port
+    except ValueError:
+        raise InputError("url", url, "has an invalid port (a number from 1 to 65535)") from None
+    if port == 0:
+        raise InputError("url", url, "has an invalid port (a number from 1 to 65535)")
+    if parts.query or parts.fragment:
+        raise InputError("url", url, "must be the base URL of NetBox, without ?query or #fragment")
+    if "@" in parts.netloc:
+        raise InputError("url", "<url with credentials>", "must not carry a user or password; use token")
+    base = url.rstrip("/")
+    return base[:-4] if base.endswith("/api") else base
+
+
+def check_headers(headers):
+    """Extra headers as {str: str}; CR/LF/NUL, non-string names and structured values are refused up front."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, dict):
+        raise InputError("headers", type(headers).__name__, "must be a mapping of header names to values")
+    out = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise InputError("headers", name, "a header name must be letters, digits and -_.!#$%&'*+^`|~ only")
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InputError(f"headers.{name}", type(value).__name__, "a header value must be a string")
+        value = str(value)
+        if any(c in value for c in "\r\n\0"):
+            raise InputError(f"headers.{name}", "<value with a line break or NUL>",
+                             "a header value must not contain line breaks or NUL characters")
+        if name.lower() != "authorization":  # the token decides the Authorization header
+            out[name] = value
+    return out
+
+
+def check_client_cert(cert, key):
+    """What requests takes as `cert`: None, a path, or (cert, key). netbox.netbox's list form is accepted."""
+    if isinstance(cert, (list, tuple)):
+        if len(cert) != 2 or key:
+            raise InputError("cert", cert, "a list must be [certificate file, key file]; or set cert and key")
+        cert, key = cert
+    if not cert:
+        if key:
+            raise InputError("key", "<path>", "a client key needs its certificate: set cert as well")
+        return None
+    for option, path in (("cert", cert), ("key", key)):
+        if path is None:
+            continue
+        if not isinstance(path, str) or not os.path.isfile(os.path.expanduser(path)):
+            raise InputError(option, path, "must be a readable PEM file on the machine that runs the task")
+    cert = os.path.expanduser(cert)
+    return (cert, os.path.expanduser(key)) if key else cert
+
+
+def list_chunks(values, field, base_length, max_length=MAX_URL_LENGTH):
+    """Split filter values so that each request URL stays under `max_length` characters."""
+    chunks, current, size = [], [], base_length
+    for value in values:
+        piece = len(urlencode({field: value})) + 1
+        if base_length + piece > max_length:
+            raise InputError(field, value if len(value) <= 60 else value[:60] + "...",
+                             f"is too long to send as a NetBox filter (a URL longer than {max_length} characters)")
+        if current and size + piece > max_length:
+            chunks.append(current)
+            current, size = [], base_length
+        current.append(value)
+        size += piece
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+class _Unreadable(Exception):
+    def __init__(self, cut_off, detail, status):
+        super().__init__(detail)
+        self.cut_off = cut_off
+        self.detail = detail
+        self.status = status
+
+
+def _header(response, name):
+    headers = getattr(response, "headers", None) or {}
+    value = headers.get(name)
+    if value is None and isinstance(headers, dict):  # plain dicts in tests are case-sensitive
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
+    return value
+
+
+def _text(response):
+    try:
+        return response.text
+    except (ValueError, UnicodeDecodeError):  # pragma: no cover - an undecodable error page
+        return (response.content or b"").decode("utf-8", "replace")
+
+
+def _decode(response):
+    """The JSON body, or _Unreadable: cut off (JSON that ends early) or not JSON (an HTML proxy page)."""
+    content = response.content
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        pass
+    ctype = (_header(response, "Content-Type") or "").split(";")[0].strip().lower()
+    start = content.lstrip()[:1]
+    if "json" in ctype or start in (b"{", b"["):
+        raise _Unreadable(True, "incomplete JSON", response.status_code)
+    detail = f"{ctype or 'no content type'}"
+    if b"<html" in content[:2000].lower() or ctype == "text/html":
+        detail = "an HTML page, perhaps a proxy's login or error page"
+    raise _Unreadable(False, detail, response.status_code)
+
+
+def _path_of(url):
+    """'/api/dcim/devices/' from a full URL: messages name the endpoint, not the long URL."""
+    return urlsplit(url).path or url
+
+
+def _causes(exc, depth=0):
+    """An exception, its arguments that are exceptions, urllib3's `.reason`, and its cause/context."""
+    if exc is None or depth > 8:
+        return
+    yield exc
+    seen = []
+    for nested in [getattr(exc, "reason", None), exc.__cause__, exc.__context__, *getattr(exc, "args", ())]:
+        if isinstance(nested, BaseException) and nested is not exc and nested not in seen:
+            seen.append(nested)
+            yield from _causes(nested, depth + 1)
+
+
+def _reason(exc, tls=False):
+    """One short phrase for a transport failure, from the root cause, never a library's repr."""
+    for cause in _causes(exc):
+        name = cause.__class__.__name__
+        if isinstance(cause, ssl.SSLError) and tls:
+            reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or ""
+            return str(reason).replace("_", " ").lower() or "TLS error"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if name == "NameResolutionError" or isinstance(cause, socket.gaierror):
+            return "the host name does not resolve"
+        if isinstance(cause, ConnectionResetError):
+            return "the connection was reset"
+        if isinstance(cause, http.client.RemoteDisconnected):
+            return "the server closed the connection without answering"
+        if isinstance(cause, http.client.IncompleteRead):
+            return "the answer was cut off"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLError):
+            return str(getattr(cause, "reason", None) or "TLS error").replace("_", " ").lower()
+    text = str(exc)
+    # Last resort: the text after urllib3's "Caused by X(...)" wrapper, without its repr punctuation.
+    text = re.sub(r"^.*\(Caused by \w+\(", "", text)
+    text = re.sub(r"<[^>]*>:?", "", text)
+    text = text.strip(" :'\"()")
+    return text[:200] or exc.__class__.__name__
+
+
+def _is_tls_failure(exc):
+    """A TLS alert can surface as a plain ConnectionError (e.g. a client certificate refused after the handshake)."""
+    return any(isinstance(c, ssl.SSLError) for c in _causes(exc))
+
+
 def _was_connected(exc):
     """False when the connection was never established (refused, DNS): the request was not sent."""
+    for cause in _causes(exc):
+        if isinstance(cause, (ConnectionRefusedError, socket.gaierror)):
+            return False
+        if cause.__class__.__name__ in ("NewConnectionError", "NameResolutionError"):
+            return False
     text = repr(exc)
     return not any(marker in text for marker in ("NewConnectionError", "Connection refused", "NameResolutionError",
                                                  "Failed to resolve"))

@@ -151,6 +151,41 @@ class Unavailable(ApiError):
     """429/5xx that did not clear within the retries, or a 500 from NetBox."""
 
 
+class UriTooLong(ApiError):
+    """414: the request URL (usually a long filter list) is longer than NetBox or its proxy accepts."""
+
+
+class AnswerUnreadable(ApiError):
+    """NetBox's answer was cut off or is not JSON, after the allowed retries.
+
+    ``may_have_applied`` is True for a write: the request reached NetBox, which may have done it.
+    A writer that sees it must find out (read back by identity) and roll back or adopt, never repeat.
+    """
+
+    def __init__(self, message, may_have_applied=False, **kw):
+        self.may_have_applied = bool(may_have_applied)
+        super().__init__(message, **kw)
+
+
+class ResponseIncomplete(AnswerUnreadable, ConnectionFailed):
+    """The answer was cut off mid-body (connection reset, short body, truncated JSON) or lost."""
+
+
+class ResponseNotJson(AnswerUnreadable):
+    """A complete answer that is not JSON (for example a proxy's HTML login or error page with 200)."""
+
+
+class FeatureUnsupported(SotNetboxError):
+    """The connected NetBox is older than a feature this task needs."""
+
+    def __init__(self, feature, needed, server, result=None):
+        self.feature = feature
+        self.needed = needed
+        self.server = server
+        super().__init__(f"{feature} needs NetBox {needed} or later; {server} answered. Upgrade NetBox, "
+                         "or leave out the option that needs it", result)
+
+
 def _parse_body(text):
     try:
         return json.loads(text) if text else None
@@ -202,6 +237,9 @@ def error_for_status(status, method, url, text):
         fields = body if isinstance(body, (dict, list)) else {}
         return RequestValidationFailed(f"NetBox rejected the request (HTTP 400) on {where}: {detail}",
                                        fields=fields, **kw)
+    if status == 414:
+        return UriTooLong(f"the request URL is too long for NetBox or a proxy in front of it (HTTP 414) on "
+                          f"{method} {url.split('?', 1)[0]}: name fewer objects in one filter", **kw)
     if status == 409:
         return Conflict(f"conflict (HTTP 409) on {where}: {detail}", **kw)
     if status in (429, 502, 503, 504):

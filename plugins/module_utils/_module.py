@@ -13,12 +13,17 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.sot.netbox.plugins.module_utils._client import HAS_REQUESTS
 from ansible_collections.sot.netbox.plugins.module_utils._connection import CONNECTION_OPTION_NAMES, build_client
 from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
 
 CONNECTION_ARG_SPEC = dict(
-    url=dict(type="str", fallback=(env_fallback, ["NETBOX_URL", "NETBOX_API"])),
-    token=dict(type="str", no_log=True, fallback=(env_fallback, ["NETBOX_TOKEN"])),
+    # netbox.netbox's names are aliases, so its module_defaults blocks work unchanged.
+    url=dict(type="str", aliases=["netbox_url"], fallback=(env_fallback, ["NETBOX_URL", "NETBOX_API"])),
+    token=dict(type="str", no_log=True, aliases=["netbox_token"], fallback=(env_fallback, ["NETBOX_TOKEN"])),
     validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["NETBOX_VALIDATE_CERTS"])),
     ca_path=dict(type="path", fallback=(env_fallback, ["NETBOX_CA_PATH"])),
+    # raw: a path, or netbox.netbox's [certificate, key] list.
+    cert=dict(type="raw", fallback=(env_fallback, ["NETBOX_CLIENT_CERT"])),
+    key=dict(type="path", no_log=False, fallback=(env_fallback, ["NETBOX_CLIENT_KEY"])),
     timeout=dict(type="float", default=30),
     headers=dict(type="dict", default={}),
     max_workers=dict(type="int", default=4),
@@ -45,8 +50,10 @@ def client_for(module):
 def run_module(module, runner):
     """Build the client, call `runner(module, client) -> result`, exit; our errors become fail_json.
 
-    Metrics are returned on success and failure alike, so a failed run still shows its cost.
+    Metrics are returned on success and failure alike, so a failed run still shows its cost. Every
+    text that leaves here (message, result fields, warnings) passes the one redaction step.
     """
+    redact = Redactor(module.params.get("token"))
     client = None
     try:
         client = client_for(module)
@@ -56,10 +63,20 @@ def run_module(module, runner):
         if client is not None:
             extra["metrics"] = client.metrics.to_dict()
         extra.setdefault("changed", bool(extra.pop("changed", False)))
-        module.fail_json(msg=exc.message, **extra)
+        _warn_all(module, client, redact)
+        module.fail_json(**redact(dict(extra, msg=exc.message)))
     except Exception as exc:  # pylint: disable=broad-except
         # An unexpected error is still reported, never as a bare traceback with secrets in locals.
-        module.fail_json(msg=f"unexpected error: {exc.__class__.__name__}: {exc}", exception=traceback.format_exc())
+        _warn_all(module, client, redact)
+        module.fail_json(**redact(dict(msg=f"unexpected error: {exc.__class__.__name__}: {exc}",
+                                       exception=traceback.format_exc())))
     result.setdefault("changed", False)
     result["metrics"] = client.metrics.to_dict()
-    module.exit_json(**result)
+    _warn_all(module, client, redact)
+    module.exit_json(**redact(result))
+
+
+def _warn_all(module, client, redact):
+    """The client's warnings (version, deprecated token, cache) reach the user once, as task warnings."""
+    for text in getattr(client, "warnings", None) or []:
+        module.warn(redact(text))

@@ -47,7 +47,7 @@ GROUP_BY_ALIASES["device_role"] = "role"
 SITE_NESTING = ("site", "location", "region", "site_group")
 
 IP_VERSIONS = ("ipv4", "ipv6")
-CONNECTION_OPTIONS = ("url", "token", "validate_certs", "ca_path", "timeout", "headers", "max_workers")
+CONNECTION_OPTIONS = ("url", "token", "validate_certs", "ca_path", "cert", "key", "timeout", "headers", "max_workers")
 
 
 @dataclasses.dataclass(frozen=True)
