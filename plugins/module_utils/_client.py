@@ -279,7 +279,7 @@ class NetboxClient:
                 if _is_tls_failure(exc):
                     raise self._tls_error(method, url, exc) from None
                 return None, ("connection", _was_connected(exc), exc)
-            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader, ValueError) as exc:
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader) as exc:
                 # Validated up front; anything left is still one line naming the options, never a traceback.
                 raise InputError("url", self.base_url, "cannot be sent with these headers/URL: " +
                                  self.redact(_reason(exc))) from None
@@ -620,7 +620,7 @@ def check_headers(headers):
         raise InputError("headers", type(headers).__name__, "must be a mapping of header names to values")
     out = {}
     for name, value in headers.items():
-        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
             raise InputError("headers", name, "a header name must be letters, digits and -_.!#$%&'*+^`|~ only")
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise InputError(f"headers.{name}", type(value).__name__, "a header value must be a string")
@@ -737,14 +737,14 @@ def _reason(exc, tls=False):
         if isinstance(cause, ssl.SSLError) and tls:
             reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or ""
             return str(reason).replace("_", " ").lower() or "TLS error"
-        if isinstance(cause, ConnectionRefusedError):
+        if isinstance(cause, http.client.RemoteDisconnected):  # before ConnectionResetError: a subclass
+            return "the server closed the connection without answering"
+        if isinstance(cause, ConnectionRefusedError) or "connection refused" in str(cause).lower():
             return "connection refused"
         if name == "NameResolutionError" or isinstance(cause, socket.gaierror):
             return "the host name does not resolve"
         if isinstance(cause, ConnectionResetError):
             return "the connection was reset"
-        if isinstance(cause, http.client.RemoteDisconnected):
-            return "the server closed the connection without answering"
         if isinstance(cause, http.client.IncompleteRead):
             return "the answer was cut off"
         if isinstance(cause, OSError) and cause.strerror:

@@ -193,3 +193,51 @@ def test_a_new_cache_file_opened_by_many_processes_and_threads_at_once(tmp_path)
         p.join(60)
     assert [p.exitcode for p in procs] == [0] * 8
     assert SqliteBackend(path).generation("gen") == 8
+
+
+SAME_NETBOX = ["http://127.0.0.1:8000", "http://127.0.0.1:8000/", "http://127.0.0.1:8000/api", "http://127.0.0.1:8000/api/",
+               "HTTP://LOCALHOST:8000", "http://localhost:8000/api/", "http://[::1]:8000"]
+
+
+@pytest.mark.parametrize("url", SAME_NETBOX)
+def test_spellings_of_one_netbox_share_one_namespace(url):
+    assert _cache.canonical_url(url) == "http://loopback:8000"
+
+
+@pytest.mark.parametrize("one, other", [("https://NB.example.com:443/", "https://nb.example.com"),
+                                        ("http://nb.example.com:80/api", "http://nb.example.com"),
+                                        ("https://nb.example.com/netbox/api/", "https://nb.example.com/netbox")])
+def test_default_ports_case_and_api_suffix(one, other):
+    assert _cache.canonical_url(one) == _cache.canonical_url(other)
+
+
+@pytest.mark.parametrize("one, other", [("http://nb.example.com", "https://nb.example.com"),
+                                        ("http://nb.example.com:8000", "http://nb.example.com:8001"),
+                                        ("http://a.example.com", "http://b.example.com"),
+                                        ("https://nb.example.com/one", "https://nb.example.com/two")])
+def test_different_netboxes_stay_apart(one, other):
+    assert _cache.canonical_url(one) != _cache.canonical_url(other)
+
+
+def test_a_write_through_one_spelling_invalidates_reads_through_another():
+    backend = MemoryBackend()
+    first = ResponseCache(backend, "http://localhost:8000/", TOKEN)
+    second = ResponseCache(backend, "http://127.0.0.1:8000/api", TOKEN)
+    key = first.key("ipam/prefixes", "GET ipam/prefixes?")
+    first.set(key, [1], "dynamic")
+    assert second.get(second.key("ipam/prefixes", "GET ipam/prefixes?")) == [1]
+    second.invalidate("ipam/prefixes")
+    assert first.get(first.key("ipam/prefixes", "GET ipam/prefixes?")) is None
+
+
+def test_ttl_zero_disables_a_kind():
+    cache = ResponseCache(MemoryBackend(), "http://nb", TOKEN, {"static": 0, "dynamic": 5})
+    assert not cache.enabled("static") and cache.enabled("dynamic")
+
+
+def test_an_answer_carrying_the_token_is_never_stored():
+    backend = MemoryBackend()
+    cache = ResponseCache(backend, "http://nb", TOKEN, {})
+    cache.set("k", {"echo": "Token " + TOKEN}, "static")
+    cache.set("k2", {"fine": 1}, "static")
+    assert backend.get("k") is None and backend.get("k2") is not None

@@ -88,3 +88,57 @@ def test_token_env_fallback_and_no_log(monkeypatch):
         with pytest.raises(Exit):
             _module.run_module(module, runner)
     assert seen["url"] == "http://nb.test"
+
+
+def test_netbox_netbox_option_names_are_aliases(monkeypatch):
+    seen = {}
+
+    def runner(module, client):
+        seen["url"] = client.base_url
+        return {}
+
+    def exit_json(self, **kwargs):
+        raise Exit(kwargs)
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    with patch_module_args({"netbox_url": "http://nb.alias", "netbox_token": TOKEN, "cache": False}):
+        module = basic.AnsibleModule(argument_spec=_module.argument_spec(), supports_check_mode=True)
+        assert TOKEN in module.no_log_values
+        with pytest.raises(Exit):
+            _module.run_module(module, runner)
+    assert seen["url"] == "http://nb.alias"
+
+
+def test_every_text_that_leaves_is_redacted_in_every_form(monkeypatch):
+    from urllib.parse import quote
+    warned = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warned.append(text))
+
+    def runner(module, client):
+        client.warn(f"proxy said Token {TOKEN}")
+        raise SotNetboxError(f"echo: Authorization: {quote('Token ' + TOKEN, safe='')}",
+                             result={"body": {"headers": [f"Token {TOKEN}"]}})
+    out = run({}, runner, monkeypatch)
+    assert TOKEN not in json.dumps(out) and quote(TOKEN) not in json.dumps(out)
+    assert warned and TOKEN not in " ".join(warned)
+
+
+def test_client_warnings_become_task_warnings_on_success(monkeypatch):
+    warned = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warned.append(text))
+
+    def runner(module, client):
+        client.warn("once")
+        client.warn("once")
+        return {}
+    assert run({}, runner, monkeypatch)["failed"] is False
+    assert warned == ["once"]
+
+
+@pytest.mark.parametrize("args, words", [
+    ({"url": "http://nb .test"}, "url: must not contain spaces"), ({"token": TOKEN[:10] + "\n" + TOKEN[10:]}, "token:"),
+    ({"headers": {"X-A": "a\r\nb"}}, "headers.X-A:"), ({"cert": "/nonexistent.pem"}, "cert:"),
+])
+def test_bad_connection_options_are_one_line_naming_the_option(monkeypatch, args, words):
+    out = run(args, lambda module, client: {}, monkeypatch)
+    assert out["failed"] and out["msg"].startswith(words) and "Traceback" not in out["msg"]
+    assert TOKEN[10:] not in out["msg"]
