@@ -301,7 +301,7 @@ class NetboxClient:
         if connected and (kind == "cut" or method not in READ_METHODS):
             return self._answer_lost(kind, method, url, exc, tries)
         reason = _reason(exc)
-        return ConnectionFailed(f"cannot reach NetBox at {self.base_url} (option url): {reason} ({attempts}). "
+        return ConnectionFailed(f"cannot reach NetBox at {self.base_url} (option url) for {where}: {reason} ({attempts}). "
                                 "Check the URL and that NetBox is running and reachable from here",
                                 method=method, url=url)
 

@@ -107,6 +107,9 @@ class LookupFailed(SotNetboxError):
 class ApiError(SotNetboxError):
     """An HTTP-level failure. Never carries the token: messages are built from method, URL and body."""
 
+    # True only when NetBox may have done a write whose answer we could not read (AnswerUnreadable).
+    may_have_applied = False
+
     def __init__(self, message, status=None, method=None, url=None, body=None, result=None):
         self.status = status
         self.method = method

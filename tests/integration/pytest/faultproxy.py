@@ -8,6 +8,14 @@ Faults are rules matched in order against (method, path); each fires a bounded n
 - ``delay``: wait before forwarding (past the client's timeout, it is a timeout)
 - ``down``: every request is reset until ``up()`` — the network path to NetBox broken, then back
 - ``stop()``/``start()``: nothing listens (connections refused) — NetBox stopped, then restarted
+Answer faults forward the request first (so NetBox applies a write), then spoil NetBox's answer:
+- ``truncate``: the full Content-Length, half the body, then close (a content-length mismatch)
+- ``cut``: chunked transfer, half the body in a chunk, then close mid-stream (a broken chunked answer)
+- ``short``: a complete HTTP answer whose body is the first half of NetBox's JSON
+- ``html``: a proxy's HTML page with HTTP 200 instead of NetBox's JSON
+- ``lost``: the answer never comes: the connection is reset after NetBox answered
+- ``echo``: NetBox is not asked; an error page (``status``) quotes the request's headers, as a
+  misconfigured proxy or a debug page does
 Every request is counted, so tests can assert how many reached NetBox.
 """
 from __future__ import annotations
@@ -158,6 +166,9 @@ class FaultProxy:
             req.end_headers()
             req.wfile.write(payload)
             return None
+        if rule is not None and rule.action == "echo":
+            self._record(method, path, "echo")
+            return _answer(req, rule.status, "text/plain", _echo_page(method, path, req.headers))
         if rule is not None and rule.action == "delay":
             time.sleep(rule.seconds)
         headers = {k: v for k, v in req.headers.items() if k.lower() not in _HOP_HEADERS}
@@ -168,6 +179,8 @@ class FaultProxy:
             return _reset(req)
         self._record(method, path, "forwarded" if rule is None else rule.action)
         content = upstream.content
+        if rule is not None and rule.action in ANSWER_FAULTS:
+            return _spoil(req, rule.action, upstream, content)
         try:
             req.send_response(upstream.status_code)
             for k, v in upstream.headers.items():
@@ -178,6 +191,55 @@ class FaultProxy:
             req.wfile.write(content)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout) while we were delaying
+        return None
+
+
+ANSWER_FAULTS = ("truncate", "cut", "short", "html", "lost")
+HTML_PAGE = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Please sign in to continue.</body></html>"
+
+
+def _echo_page(method, path, headers):
+    lines = [f"Bad gateway while forwarding {method} {path}", "Request headers:"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return "\n".join(lines).encode()
+
+
+def _answer(req, status, ctype, payload):
+    req.send_response(status)
+    req.send_header("Content-Type", ctype)
+    req.send_header("Content-Length", str(len(payload)))
+    req.end_headers()
+    req.wfile.write(payload)
+
+
+def _spoil(req, action, upstream, content):
+    """NetBox answered (`upstream`); send the client a spoiled version of it."""
+    half = content[:max(1, len(content) // 2)]
+    try:
+        if action == "lost":
+            return _reset(req)
+        if action == "html":
+            return _answer(req, 200, "text/html; charset=utf-8", HTML_PAGE)
+        if action == "short":
+            return _answer(req, upstream.status_code, "application/json", half)
+        req.send_response(upstream.status_code)
+        req.send_header("Content-Type", upstream.headers.get("Content-Type", "application/json"))
+        if "API-Version" in upstream.headers:
+            req.send_header("API-Version", upstream.headers["API-Version"])
+        if action == "truncate":
+            req.send_header("Content-Length", str(len(content) + 10))
+            req.end_headers()
+            req.wfile.write(half)
+        else:  # cut: a chunk announced longer than what follows, then the connection ends
+            req.send_header("Transfer-Encoding", "chunked")
+            req.end_headers()
+            req.wfile.write(f"{len(content):x}\r\n".encode() + half)
+        req.wfile.flush()
+        # End the stream cleanly (FIN, not RST), so the client reads the half body and then sees it end early.
+        req.close_connection = True
+        req.connection.shutdown(socket.SHUT_WR)
+        return None
+    except (BrokenPipeError, ConnectionResetError):
         return None
 
 

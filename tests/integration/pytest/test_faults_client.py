@@ -104,3 +104,75 @@ def test_a_500_in_the_middle_of_a_bulk_create_reports_what_was_created(proxy):
     client.delete("tenancy/tenants", [c["id"] for c in created])
     direct = build_client({"url": URL, "token": TOKEN, "cache": False})
     assert not direct.list("tenancy/tenants", {"name__isw": prefix}, fields=["id"])
+
+
+# ------------------------------------------------------------------ answers cut off or not JSON (issue 13 §1)
+
+ANSWER_FAULTS = ("truncate", "cut", "short", "html", "lost")
+
+
+@pytest.mark.parametrize("fault", ANSWER_FAULTS)
+def test_a_spoiled_answer_to_a_read_is_retried(proxy, fault):
+    proxy.add(fault, method="GET", path="/api/dcim/sites/", times=2)
+    client = client_via(proxy)
+    sites = client.list("dcim/sites", fields=["id", "name"])
+    direct = build_client({"url": URL, "token": TOKEN, "cache": False})
+    assert sorted(s["id"] for s in sites) == sorted(s["id"] for s in direct.list("dcim/sites", fields=["id"]))
+    assert proxy.count(outcome=fault) == 2 and client.metrics.to_dict()["retries"] == 2
+
+
+@pytest.mark.parametrize("fault, cls, words", [
+    ("truncate", errors.ResponseIncomplete, "was cut off"), ("cut", errors.ResponseIncomplete, "was cut off"),
+    ("short", errors.ResponseIncomplete, "was cut off"), ("html", errors.ResponseNotJson, "is not JSON"),
+    ("lost", errors.ConnectionFailed, "the connection was reset")])
+def test_a_read_that_stays_spoiled_is_one_clear_typed_error(proxy, fault, cls, words):
+    proxy.add(fault, method="GET", path="/api/status/", times=100)
+    with pytest.raises(cls) as info:
+        client_via(proxy).status()
+    message = info.value.message
+    assert words in message and "GET /api/status/" in message and f"{FAST.retries + 1} attempts" in message
+    assert not info.value.may_have_applied and "Error" not in message and TOKEN not in message
+    assert proxy.count(outcome=fault) == FAST.retries + 1
+
+
+@pytest.mark.parametrize("fault", ANSWER_FAULTS)
+def test_a_create_whose_answer_is_spoiled_may_have_applied_and_is_sent_once(proxy, fault):
+    proxy.add(fault, method="POST", path="/api/tenancy/tenants/", times=1)
+    name = "sot-fault-" + uuid.uuid4().hex[:8]
+    with pytest.raises(errors.AnswerUnreadable) as info:
+        client_via(proxy).create("tenancy/tenants", [{"name": name, "slug": name}])
+    assert info.value.may_have_applied and "NetBox may have applied it" in info.value.message
+    assert proxy.count(method="POST") == 1
+    # It did apply: a writer reads back by identity (here the name) and adopts or rolls back.
+    direct = build_client({"url": URL, "token": TOKEN, "cache": False})
+    found = direct.list("tenancy/tenants", {"name": name}, fields=["id"])
+    assert len(found) == 1
+    direct.delete("tenancy/tenants", [found[0]["id"]])
+
+
+@pytest.mark.parametrize("fault", ("truncate", "html"))
+def test_an_update_whose_answer_is_spoiled_is_retried_idempotently(proxy, fault):
+    direct = build_client({"url": URL, "token": TOKEN, "cache": False})
+    name = "sot-fault-" + uuid.uuid4().hex[:8]
+    tenant = direct.create_one("tenancy/tenants", {"name": name, "slug": name})
+    try:
+        proxy.add(fault, method="PATCH", times=1)
+        updated = client_via(proxy).update_one("tenancy/tenants", tenant["id"], {"description": "x"})
+        assert updated["description"] == "x" and proxy.count(method="PATCH") == 2
+    finally:
+        direct.delete("tenancy/tenants", [tenant["id"]])
+
+
+def test_the_version_comes_from_the_first_answer(proxy):
+    client = client_via(proxy)
+    client.list("dcim/sites", fields=["id"])
+    assert client.api_version >= (4, 7) and proxy.count() == 1
+    assert client.require("cursor_paging") and client.require("v2_tokens")
+    assert any("v1 API token" in w for w in client.warnings)
+
+
+def test_a_long_name_filter_is_sent_in_chunks_not_as_http_414(proxy):
+    names = [f"sot-no-such-device-{i:05d}-" + "x" * 40 for i in range(600)] + ["ams1-leaf1"]
+    client = client_via(proxy)
+    found = client.list_by("dcim/devices", "name", names, fields=["id", "name"])
+    assert [d["name"] for d in found] == ["ams1-leaf1"] and proxy.count(method="GET") > 1
