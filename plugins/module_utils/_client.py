@@ -328,10 +328,17 @@ class NetboxClient:
     def _tls_error(self, method, url, exc):
         text = _reason(exc, tls=True)
         low = repr(exc).lower()
-        if "certificate_required" in low or "certificate required" in low or "handshake_failure" in low:
-            fix = ("NetBox (or its proxy) requires a client certificate: set cert (and key) to a certificate it "
-                   "accepts")
-            head = "TLS client certificate refused by"
+        if "alert" in low or "eof occurred" in low or isinstance(_root(exc, ssl.SSLEOFError), ssl.SSLEOFError):
+            # The server ended the handshake (an alert, or closing it): it wants a client certificate
+            # we did not send, or does not accept the one we did.
+            if self.cert is None:
+                head = "TLS handshake refused by"
+                fix = "NetBox (or its proxy) may require a client certificate: set cert (and key)"
+            else:
+                head = "TLS client certificate refused by"
+                fix = "the server does not accept the client certificate in cert/key (is it signed by a CA it trusts?)"
+            if text == "tls error" or "eof occurred" in text:
+                text = "the server closed the connection during the handshake"
         elif "wrong_version_number" in low or "wrong version number" in low or "record layer" in low:
             fix = "the server does not speak TLS there: check http:// or https:// and the port in url"
             head = "TLS handshake failed with"
@@ -758,6 +765,10 @@ def _reason(exc, tls=False):
     text = re.sub(r"<[^>]*>:?", "", text)
     text = text.strip(" :'\"()")
     return text[:200] or exc.__class__.__name__
+
+
+def _root(exc, cls):
+    return next((c for c in _causes(exc) if isinstance(c, cls)), None)
 
 
 def _is_tls_failure(exc):

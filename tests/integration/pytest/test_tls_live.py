@@ -72,3 +72,81 @@ def test_wrong_ca_still_fails(https, pki):
 
 def test_validate_certs_false_is_an_explicit_opt_out(https):
     assert client(https.url, validate_certs=False).status()["netbox-version"]
+
+
+# ------------------------------------------------------------------ client certificates (mutual TLS)
+
+@pytest.fixture(scope="module")
+def client_pki(pki):
+    d = pki
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=sot client", "-keyout", "cli.key", "-out", "cli.csr",
+            cwd=d)
+    (d / "cli.cnf").write_text("extendedKeyUsage=clientAuth\n")
+    openssl("x509", "-req", "-in", "cli.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+            "-extfile", "cli.cnf", "-out", "cli.pem", cwd=d)
+    (d / "cli-both.pem").write_text((d / "cli.pem").read_text() + (d / "cli.key").read_text())
+    # A client certificate from a CA the server does not trust.
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=stranger",
+            "-keyout", "stranger.key", "-out", "stranger.pem", cwd=d)
+    return d
+
+
+@pytest.fixture
+def mtls(client_pki):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(client_pki / "srv.pem", client_pki / "srv.key")
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(client_pki / "ca.pem")
+    with FaultProxy(URL, tls=ctx) as proxy:
+        yield proxy
+
+
+def test_client_certificate_and_key(mtls, client_pki):
+    c = client(mtls.url, ca_path=str(client_pki / "ca.pem"), cert=str(client_pki / "cli.pem"),
+               key=str(client_pki / "cli.key"))
+    assert c.status()["netbox-version"]
+
+
+@pytest.mark.parametrize("cert", ["cli-both.pem", ["cli.pem", "cli.key"]])
+def test_client_certificate_in_one_file_or_as_netbox_netbox_list(mtls, client_pki, cert):
+    cert = [str(client_pki / c) for c in cert] if isinstance(cert, list) else str(client_pki / cert)
+    assert client(mtls.url, ca_path=str(client_pki / "ca.pem"), cert=cert).status()["netbox-version"]
+
+
+@pytest.mark.parametrize("cert", [None, "stranger"])
+def test_missing_or_untrusted_client_certificate_is_one_clear_line(mtls, client_pki, cert):
+    options = {"ca_path": str(client_pki / "ca.pem")}
+    if cert:
+        options.update(cert=str(client_pki / f"{cert}.pem"), key=str(client_pki / f"{cert}.key"))
+    with pytest.raises(errors.ConnectionFailed) as info:
+        client(mtls.url, **options).status()
+    message = info.value.message
+    assert "client certificate" in message and "cert" in message and "\n" not in message, message
+    for junk in ('"))', "SSLError(", "Max retries", "HTTPSConnection"):
+        assert junk not in message, message
+
+
+def test_every_module_and_the_inventory_take_cert_and_key(mtls, client_pki, tmp_path, monkeypatch):
+    """netbox_export in-process (the module path) and ansible-inventory (the plugin path) through mTLS."""
+    import yaml
+
+    from ansible_collections.sot.netbox.plugins.modules import netbox_export
+
+    import modharness  # pylint: disable=import-error
+    modharness.install(monkeypatch)
+    tls = {"ca_path": str(client_pki / "ca.pem"), "cert": str(client_pki / "cli.pem"), "key": str(client_pki / "cli.key")}
+    result = modharness.invoke(netbox_export, {"netbox_url": mtls.url, "netbox_token": TOKEN, "cache": False,
+                                               "dest": str(tmp_path / "export"), **tls})
+    assert result["failed"] is False, result.get("msg")
+    source = tmp_path / "inv.netbox.yml"
+    source.write_text(yaml.safe_dump({"plugin": "sot.netbox.inventory", "url": mtls.url, **tls}))
+    inv = subprocess.run(["ansible-inventory", "--list", "-i", str(source)], capture_output=True, text=True,
+                         env={**os.environ, "NETBOX_TOKEN": TOKEN, "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false"},
+                         check=False, timeout=300)
+    assert inv.returncode == 0 and "ams1-leaf1" in inv.stdout, inv.stderr[-2000:]
+    no_cert = dict(tls)
+    del no_cert["cert"], no_cert["key"]
+    source.write_text(yaml.safe_dump({"plugin": "sot.netbox.inventory", "url": mtls.url, **no_cert}))
+    bad = subprocess.run(["ansible-inventory", "--list", "-i", str(source)], capture_output=True, text=True,
+                         env={**os.environ, "NETBOX_TOKEN": TOKEN}, check=False, timeout=300)
+    assert "client certificate" in bad.stderr and "Traceback" not in bad.stderr
