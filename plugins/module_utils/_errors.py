@@ -9,6 +9,7 @@ domain layer and the inventory plugin all raise these; only the runners turn the
 from __future__ import annotations
 
 import json
+import re
 
 
 class SotNetboxError(Exception):
@@ -193,7 +194,19 @@ def _parse_body(text):
     try:
         return json.loads(text) if text else None
     except ValueError:
-        return text.strip()[:500] if text else None
+        return _text_summary(text) if text else None
+
+
+def _text_summary(text):
+    """One line from a non-JSON error page: an HTML page's title, else its first line of text."""
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title:
+        text = title.group(1)
+    elif re.search(r"<(html|body|!doctype)", text[:2000], re.IGNORECASE):
+        text = " ".join(re.sub(r"<[^>]*>", " ", text).split())
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    line = re.sub(r"\s+", " ", lines[0]) if lines else ""
+    return line[:200] + ("..." if len(line) > 200 else "")
 
 
 def _describe(body):

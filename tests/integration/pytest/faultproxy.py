@@ -21,11 +21,13 @@ Every request is counted, so tests can assert how many reached NetBox.
 from __future__ import annotations
 
 import http.server
+import json
 import re
 import socket
 import struct
 import threading
 import time
+import urllib.parse
 
 import requests
 
@@ -199,8 +201,11 @@ HTML_PAGE = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Plea
 
 
 def _echo_page(method, path, headers):
+    """What a debug page shows: every header raw, URL-encoded (as in a logged URL) and JSON-escaped."""
     lines = [f"Bad gateway while forwarding {method} {path}", "Request headers:"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
+    lines += [f"{k}={urllib.parse.quote(v, safe='')}" for k, v in headers.items()]
+    lines.append(json.dumps(dict(headers.items())))
     return "\n".join(lines).encode()
 
 

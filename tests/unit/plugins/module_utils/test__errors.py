@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    FieldError, InputError, ValidationErrors, field_error)
+    FieldError, InputError, ValidationErrors, error_for_status, field_error)
 
 
 @pytest.mark.parametrize("item, expected", [
@@ -34,3 +34,14 @@ def test_validation_errors_carry_every_error_as_data_and_text():
                                     {"path": "b.c", "message": "missing"}]
     assert exc.result["changed"] is False
     assert exc.message.splitlines() == ["2 validation error(s):", "- a: bad (got 1)", "- b.c: missing"]
+
+
+@pytest.mark.parametrize("text, line", [
+    ("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "502 Bad Gateway"),
+    ("<html><body><h1>Sign in</h1>\n<p>to continue</p></body></html>", "Sign in to continue"),
+    ("first line\nsecond line\n", "first line"),
+    ("x" * 300, "x" * 200 + "..."),
+])
+def test_a_non_json_error_page_is_one_line(text, line):
+    error = error_for_status(502, "GET", "http://nb/api/status/", text)
+    assert error.message.endswith(line) and "\n" not in error.message
