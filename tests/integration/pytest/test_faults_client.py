@@ -176,3 +176,37 @@ def test_a_long_name_filter_is_sent_in_chunks_not_as_http_414(proxy):
     client = client_via(proxy)
     found = client.list_by("dcim/devices", "name", names, fields=["id", "name"])
     assert [d["name"] for d in found] == ["ams1-leaf1"] and proxy.count(method="GET") > 1
+
+
+# ------------------------------------------------------------------ the inventory under spoiled answers
+
+def run_inventory(proxy, tmp_path, **env):
+    import subprocess
+
+    import yaml
+    source = tmp_path / "inv.netbox.yml"
+    source.write_text(yaml.safe_dump({"plugin": "sot.netbox.inventory", "url": proxy.url}))
+    return subprocess.run(["ansible-inventory", "--list", "-i", str(source)], capture_output=True, text=True,
+                          env={**os.environ, "NETBOX_TOKEN": TOKEN, "ANSIBLE_NOCOLOR": "1", **env}, check=False,
+                          timeout=300)
+
+
+@pytest.mark.parametrize("fault", ANSWER_FAULTS)
+def test_a_single_spoiled_answer_never_gives_an_inventory_without_hosts(proxy, tmp_path, fault):
+    import json
+    direct = build_client({"url": URL, "token": TOKEN, "cache": False})
+    expected = {d["name"] for d in direct.list("dcim/devices", fields=["name"]) if d["name"]}
+    proxy.add(fault, method="GET", path="/api/dcim/devices/", times=1)
+    inv = run_inventory(proxy, tmp_path)
+    assert inv.returncode == 0, inv.stderr[-2000:]
+    hosts = set(json.loads(inv.stdout)["_meta"]["hostvars"])
+    assert expected <= hosts and proxy.count(outcome=fault) == 1
+
+
+def test_an_inventory_whose_answers_stay_cut_off_fails_with_one_clear_line(proxy, tmp_path):
+    proxy.add("truncate", method="GET", path="/api/dcim/devices/", times=1000)
+    inv = run_inventory(proxy, tmp_path, ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
+    assert inv.returncode != 0
+    assert "sot.netbox.inventory: NetBox's answer to GET /api/dcim/devices/ was cut off" in inv.stderr
+    for junk in ("Traceback", "ChunkedEncodingError", "IncompleteRead", "Max retries", "HTTPConnectionPool"):
+        assert junk not in inv.stderr
