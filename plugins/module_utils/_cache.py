@@ -224,6 +224,7 @@ class ResponseCache:
         self._redact = Redactor(token)
         self.on_warning = None  # the client's warn(): a failing backend is reported there
         self.degraded = False
+        self._lock = threading.Lock()
 
     def enabled(self, kind):
         """False for a kind whose TTL is 0: no caching, and no reading of entries stored earlier."""
@@ -233,12 +234,15 @@ class ResponseCache:
         return self._gen_prefix + endpoint
 
     def _backend_call(self, what, *args):
+        backend = self.backend
         try:
-            return getattr(self.backend, what)(*args)
+            return getattr(backend, what)(*args)
         except Exception as exc:  # pylint: disable=broad-except  # any backend failure: go on uncached
-            if self.degraded:
+            if isinstance(backend, MemoryBackend):
                 raise
-            self._degrade(exc)
+            with self._lock:  # threads failing at once: one warning, one replacement
+                if self.backend is backend:
+                    self._degrade(exc)
             return getattr(self.backend, what)(*args)
 
     def _degrade(self, exc):

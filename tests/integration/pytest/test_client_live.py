@@ -146,3 +146,76 @@ def test_redis_cache_is_shared_between_tasks():
     assert second["metrics"]["requests"] == 0 and second["metrics"]["cache_hits"] == 4
     keys = redis.Redis.from_url(REDIS_URL).keys("*")
     assert keys and not any(TOKEN.encode() in k for k in keys)
+
+
+# ------------------------------------------------------------------ the client boundary as a module sees it
+
+def _export(monkeypatch, tmp_path, **args):
+    import modharness  # pylint: disable=import-error
+    from ansible.module_utils import basic
+
+    from ansible_collections.sot.netbox.plugins.modules import netbox_export
+    warned = []
+    modharness.install(monkeypatch)
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: warned.append(text))
+    result = modharness.invoke(netbox_export, {"dest": str(tmp_path / "export"), "cache_path": str(tmp_path / "c.sqlite"),
+                                               **args})
+    return result, warned
+
+
+def test_v1_token_gives_one_deprecation_warning_per_task_and_v2_none(monkeypatch, tmp_path):
+    result, warned = _export(monkeypatch, tmp_path, url=URL, token=TOKEN)
+    assert result["failed"] is False and len([w for w in warned if "v1 API token" in w]) == 1
+    result, warned = _export(monkeypatch, tmp_path, url=URL, token=TOKEN_V2)
+    assert result["failed"] is False and not [w for w in warned if "v1 API token" in w]
+
+
+def test_module_defaults_with_netbox_netbox_names(monkeypatch, tmp_path):
+    result, _ = _export(monkeypatch, tmp_path, netbox_url=URL + "/api/", netbox_token=TOKEN_V2, validate_certs=True)
+    assert result["failed"] is False and result["changed"] is True
+
+
+def test_an_unreachable_redis_is_a_warning_and_the_task_succeeds(monkeypatch, tmp_path):
+    result, warned = _export(monkeypatch, tmp_path, url=URL, token=TOKEN_V2, cache_redis_url="redis://127.0.0.1:1/0")
+    assert result["failed"] is False, result.get("msg")
+    assert any("cache_redis_url" in w for w in warned)
+
+
+@pytest.mark.parametrize("args, option", [
+    ({"url": "http://127.0.0.1 :8783"}, "url"), ({"url": "http://:8783"}, "url"), ({"url": "http://127.0.0.1:99999"}, "url"),
+    ({"token": TOKEN[:10] + "\n" + TOKEN[10:]}, "token"), ({"headers": {"X-A": "1\r\nX-B: 2"}}, "headers.X-A"),
+    ({"headers": {"X-A": ["1"]}}, "headers.X-A"),
+])
+def test_malformed_connection_options_fail_before_any_request_naming_the_option(monkeypatch, tmp_path, args, option):
+    result, _ = _export(monkeypatch, tmp_path, **{"url": URL, "token": TOKEN, **args})
+    assert result["failed"] and result["msg"].startswith(option + ":"), result["msg"]
+    assert "Traceback" not in result["msg"] and "Invalid" not in result["msg"]
+    assert not (tmp_path / "export").exists()
+
+
+def test_two_spellings_of_one_netbox_share_the_cache_and_its_invalidation(tmp_path):
+    path = str(tmp_path / "c.sqlite")
+    spellings = [URL + "/", URL.replace("127.0.0.1", "localhost") + "/api", URL.upper().replace("HTTP://", "http://")]
+    warm = build_client({"url": URL, "token": TOKEN, "cache_path": path})
+    warm.list("tenancy/tenants", cache="static", fields=["id", "name"])
+    for url in spellings:
+        other = build_client({"url": url, "token": TOKEN, "cache_path": path})
+        other.list("tenancy/tenants", cache="static", fields=["id", "name"])
+        assert other.metrics.to_dict()["cache_hits"] == 1, url
+    writer = build_client({"url": spellings[1], "token": TOKEN, "cache_path": path})
+    name = "sot-spelling-" + uuid.uuid4().hex[:6]
+    created = writer.create_one("tenancy/tenants", {"name": name, "slug": name})
+    try:
+        reader = build_client({"url": URL, "token": TOKEN, "cache_path": path})
+        names = [t["name"] for t in reader.list("tenancy/tenants", cache="static", fields=["id", "name"])]
+        assert name in names and reader.metrics.to_dict()["cache_hits"] == 0
+    finally:
+        writer.delete("tenancy/tenants", [created["id"]])
+
+
+def test_ttl_zero_reads_fresh_even_when_the_cache_holds_an_entry(tmp_path):
+    path = str(tmp_path / "c.sqlite")
+    build_client({"url": URL, "token": TOKEN, "cache_path": path}).list("tenancy/tenants", cache="static")
+    fresh = build_client({"url": URL, "token": TOKEN, "cache_path": path, "cache_ttl_static": 0})
+    fresh.list("tenancy/tenants", cache="static")
+    assert fresh.metrics.to_dict()["cache_hits"] == 0 and fresh.metrics.to_dict()["requests"] >= 1
