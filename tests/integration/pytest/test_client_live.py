@@ -219,3 +219,14 @@ def test_ttl_zero_reads_fresh_even_when_the_cache_holds_an_entry(tmp_path):
     fresh = build_client({"url": URL, "token": TOKEN, "cache_path": path, "cache_ttl_static": 0})
     fresh.list("tenancy/tenants", cache="static")
     assert fresh.metrics.to_dict()["cache_hits"] == 0 and fresh.metrics.to_dict()["requests"] >= 1
+
+
+@pytest.mark.parametrize("token, warnings", [(TOKEN, 1), (TOKEN_V2, 0)])
+def test_the_inventory_warns_once_about_a_v1_token(tmp_path, token, warnings):
+    import yaml
+    source = tmp_path / "inv.netbox.yml"
+    source.write_text(yaml.safe_dump({"plugin": "sot.netbox.inventory", "url": URL}))
+    inv = subprocess.run(["ansible-inventory", "--list", "-i", str(source)], capture_output=True, text=True,
+                         env={**os.environ, "NETBOX_TOKEN": token, "ANSIBLE_NOCOLOR": "1"}, check=False, timeout=300)
+    assert inv.returncode == 0 and "ams1-leaf1" in inv.stdout
+    assert inv.stderr.count("v1 API token") == warnings, inv.stderr
