@@ -24,16 +24,21 @@ def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
+def issue(d, name, subject, extension):
+    """<name>.key and <name>.pem, signed by the test CA (ca.pem/ca.key in d)."""
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", f"{name}.key", "-out",
+            f"{name}.csr", cwd=d)
+    (d / f"{name}.cnf").write_text(extension + "\n")
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+            "-extfile", f"{name}.cnf", "-out", f"{name}.pem", cwd=d)
+
+
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     d = tmp_path_factory.mktemp("pki")
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=sot test CA",
             "-keyout", "ca.key", "-out", "ca.pem", cwd=d)
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "srv.key", "-out",
-            "srv.csr", cwd=d)
-    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
-    openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-            "-extfile", "ext.cnf", "-out", "srv.pem", cwd=d)
+    issue(d, "srv", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1")
     # An unrelated CA: trusting it must not make the server's certificate valid.
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other CA",
             "-keyout", "other.key", "-out", "other.pem", cwd=d)
@@ -79,11 +84,7 @@ def test_validate_certs_false_is_an_explicit_opt_out(https):
 @pytest.fixture(scope="module")
 def client_pki(pki):
     d = pki
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=sot client", "-keyout", "cli.key", "-out", "cli.csr",
-            cwd=d)
-    (d / "cli.cnf").write_text("extendedKeyUsage=clientAuth\n")
-    openssl("x509", "-req", "-in", "cli.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-            "-extfile", "cli.cnf", "-out", "cli.pem", cwd=d)
+    issue(d, "cli", "/CN=sot client", "extendedKeyUsage=clientAuth")
     (d / "cli-both.pem").write_text((d / "cli.pem").read_text() + (d / "cli.key").read_text())
     # A client certificate from a CA the server does not trust.
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=stranger",
