@@ -85,11 +85,15 @@ options:
       - A Redis server that cannot be reached is a warning; the task then runs without the shared cache.
     type: str
   cache_ttl_static:
-    description: Seconds a cached lookup table (VRFs, roles, tenants, site groups, contact roles...) stays valid. V(0) disables caching them and ignores entries cached earlier.
+    description:
+      - Seconds a cached lookup table (VRFs, roles, tenants, site groups, contact roles...) stays valid.
+      - V(0) disables caching them and ignores entries cached earlier.
     type: int
     default: 3600
   cache_ttl_dynamic:
-    description: Seconds cached dynamic data (prefixes, VLANs, VLAN groups...) stays valid. V(0) disables caching it and ignores entries cached earlier.
+    description:
+      - Seconds cached dynamic data (prefixes, VLANs, VLAN groups...) stays valid.
+      - V(0) disables caching it and ignores entries cached earlier.
     type: int
     default: 600
 requirements:

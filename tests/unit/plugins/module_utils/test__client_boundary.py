@@ -213,8 +213,8 @@ def test_list_by_keeps_every_url_bounded_and_returns_each_object_once():
     def route(method, path, params, body):
         names = ast.literal_eval(params["name"])
         urls.append(len("http://nb.test" + path) + sum(len(quote(n)) + 6 for n in names))
-        return answer({"count": len(names), "next": None, "results": [{"id": int(n[1:4]) % 50, "name": n}
-                                                                        for n in names]})
+        rows = [{"id": int(n[1:4]) % 50, "name": n} for n in names]
+        return answer({"count": len(names), "next": None, "results": rows})
     client, session, _ = make({("GET", "/api/dcim/devices/"): route})
     names = [f"n{i:03d}" + "x" * 60 for i in range(200)]
     out = client.list_by("dcim/devices", "name", names, max_url=1000)
