@@ -171,7 +171,7 @@ def test_v1_token_gives_one_deprecation_warning_per_task_and_v2_none(monkeypatch
 
 
 def test_module_defaults_with_netbox_netbox_names(monkeypatch, tmp_path):
-    result, _ = _export(monkeypatch, tmp_path, netbox_url=URL + "/api/", netbox_token=TOKEN_V2, validate_certs=True)
+    result, _warned = _export(monkeypatch, tmp_path, netbox_url=URL + "/api/", netbox_token=TOKEN_V2, validate_certs=True)
     assert result["failed"] is False and result["changed"] is True
 
 
@@ -187,7 +187,7 @@ def test_an_unreachable_redis_is_a_warning_and_the_task_succeeds(monkeypatch, tm
     ({"headers": {"X-A": ["1"]}}, "headers.X-A"),
 ])
 def test_malformed_connection_options_fail_before_any_request_naming_the_option(monkeypatch, tmp_path, args, option):
-    result, _ = _export(monkeypatch, tmp_path, **{"url": URL, "token": TOKEN, **args})
+    result, _warned = _export(monkeypatch, tmp_path, **{"url": URL, "token": TOKEN, **args})
     assert result["failed"] and result["msg"].startswith(option + ":"), result["msg"]
     assert "Traceback" not in result["msg"] and "Invalid" not in result["msg"]
     assert not (tmp_path / "export").exists()

@@ -41,14 +41,14 @@ def answer(body=None, version="4.7", status=200, raw=None, ctype="application/js
 # ---------------------------------------------------------------- versions and features
 
 def test_version_comes_from_the_first_answer_without_an_extra_request():
-    client, session, _ = make({("GET", "/api/dcim/sites/"): [answer({"results": [], "count": 0, "next": None})]})
+    client, session, _sleeps = make({("GET", "/api/dcim/sites/"): [answer({"results": [], "count": 0, "next": None})]})
     assert client.api_version is None
     client.list("dcim/sites")
     assert client.api_version == (4, 7) and len(session.calls) == 1
 
 
 def test_v1_token_on_a_netbox_with_v2_tokens_warns_once():
-    client, _, _ = make({STATUS: [answer({})]})
+    client, _session, _sleeps = make({STATUS: [answer({})]})
     client.status()
     client.status()
     assert len(client.warnings) == 1 and "v1 API token" in client.warnings[0] and TOKEN not in client.warnings[0]
@@ -56,13 +56,13 @@ def test_v1_token_on_a_netbox_with_v2_tokens_warns_once():
 
 @pytest.mark.parametrize("token, version", [(V2, "4.7"), (TOKEN, "4.4")])
 def test_no_deprecation_warning_when_v2_is_used_or_unsupported(token, version):
-    client, _, _ = make({STATUS: [answer({}, version=version)]}, token=token)
+    client, _session, _sleeps = make({STATUS: [answer({}, version=version)]}, token=token)
     client.status()
     assert client.warnings == []
 
 
 def test_require_names_feature_needed_version_and_server_version():
-    client, _, _ = make({STATUS: [answer({}, version="4.5")]})
+    client, _session, _sleeps = make({STATUS: [answer({}, version="4.5")]})
     client.status()
     assert client.require("v2_tokens") is True
     with pytest.raises(errors.FeatureUnsupported) as info:
@@ -72,21 +72,21 @@ def test_require_names_feature_needed_version_and_server_version():
 
 
 def test_optional_feature_is_a_warning():
-    client, _, _ = make({STATUS: [answer({}, version="4.1")]}, token=V2)
+    client, _session, _sleeps = make({STATUS: [answer({}, version="4.1")]}, token=V2)
     client.status()
     assert client.require("prefix_scope", optional=True) is False
     assert "needs NetBox 4.2" in client.warnings[0]
 
 
 def test_require_before_any_answer_is_checked_on_the_first_answer():
-    client, _, _ = make({STATUS: [answer({}, version="4.1")]}, token=V2)
+    client, _session, _sleeps = make({STATUS: [answer({}, version="4.1")]}, token=V2)
     assert client.require("prefix_scope") is True  # not known yet
     with pytest.raises(errors.FeatureUnsupported):
         client.status()
 
 
 def test_required_feature_is_checked_before_the_first_write():
-    client, session, _ = make({STATUS: [answer({}, version="4.1")], ("POST", "/api/ipam/prefixes/"): [answer({})]},
+    client, session, _sleeps = make({STATUS: [answer({}, version="4.1")], ("POST", "/api/ipam/prefixes/"): [answer({})]},
                               token=V2)
     client.require("prefix_scope")
     with pytest.raises(errors.FeatureUnsupported):
@@ -103,7 +103,7 @@ def test_cursor_paging_on_an_older_netbox_falls_back_to_offset_paging():
         response = route(method, path, params, body)
         response.headers = {"API-Version": "4.5"}
         return response
-    client, _, _ = make({("GET", "/api/dcim/devices/"): old_netbox}, token=V2)
+    client, _session, _sleeps = make({("GET", "/api/dcim/devices/"): old_netbox}, token=V2)
     assert [o["id"] for o in client.iter_all("dcim/devices", cursor=True, page_size=3)] == list(range(1, 8))
     assert any("cursor paging" in w for w in client.warnings)
 
@@ -130,7 +130,7 @@ def test_get_with_an_unreadable_answer_is_retried_like_a_503(bad):
 @pytest.mark.parametrize("bad, cls, words", [(b, errors.ResponseIncomplete, "was cut off") for b in CUT_OFF] +
                          [(b, errors.ResponseNotJson, "is not JSON") for b in NOT_JSON])
 def test_get_still_unreadable_is_a_typed_error_without_class_names(bad, cls, words):
-    client, session, _ = make({STATUS: [bad]}, retry=RetryPolicy(retries=2))
+    client, session, _sleeps = make({STATUS: [bad]}, retry=RetryPolicy(retries=2))
     with pytest.raises(cls) as info:
         client.status()
     message = info.value.message
@@ -143,7 +143,7 @@ def test_get_still_unreadable_is_a_typed_error_without_class_names(bad, cls, wor
 @pytest.mark.parametrize("bad", CUT_OFF + NOT_JSON + [
     requests.exceptions.ConnectionError("('Connection aborted.', ConnectionResetError(104, 'reset'))")])
 def test_a_write_whose_answer_is_unreadable_may_have_applied_and_is_not_repeated(bad):
-    client, session, _ = make({("POST", "/api/dcim/sites/"): [bad, answer({"id": 1})]})
+    client, session, _sleeps = make({("POST", "/api/dcim/sites/"): [bad, answer({"id": 1})]})
     with pytest.raises(errors.AnswerUnreadable) as info:
         client.create_one("dcim/sites", {"name": "a"})
     assert info.value.may_have_applied is True and "NetBox may have applied it" in info.value.message
@@ -152,7 +152,7 @@ def test_a_write_whose_answer_is_unreadable_may_have_applied_and_is_not_repeated
 
 def test_a_cut_bulk_create_reports_what_earlier_batches_created():
     route = [answer([{"id": 1}]), requests.exceptions.ChunkedEncodingError("broken")]
-    client, _, _ = make({("POST", "/api/dcim/sites/"): route})
+    client, _session, _sleeps = make({("POST", "/api/dcim/sites/"): route})
     with pytest.raises(errors.ResponseIncomplete) as info:
         client.create("dcim/sites", [{"name": "a"}, {"name": "b"}], batch_size=1)
     assert info.value.result["created"] == [{"id": 1}] and info.value.may_have_applied
@@ -180,7 +180,7 @@ def _urllib3_refused():
         "Connection aborted.", ConnectionResetError(104, "Connection reset by peer"))), "the connection was reset"),
 ])
 def test_connection_failures_are_one_clear_line(exc, phrase):
-    client, _, _ = make({STATUS: [exc]}, retry=RetryPolicy(retries=0))
+    client, _session, _sleeps = make({STATUS: [exc]}, retry=RetryPolicy(retries=0))
     with pytest.raises(errors.ConnectionFailed) as info:
         client.status()
     message = info.value.message
@@ -190,7 +190,7 @@ def test_connection_failures_are_one_clear_line(exc, phrase):
 
 
 def test_http_414_is_a_clear_error():
-    client, _, _ = make({("GET", "/api/dcim/devices/"): [answer({"detail": "x"}, status=414)]})
+    client, _session, _sleeps = make({("GET", "/api/dcim/devices/"): [answer({"detail": "x"}, status=414)]})
     with pytest.raises(errors.UriTooLong) as info:
         client.list("dcim/devices", {"name": ["a"] * 3})
     assert "HTTP 414" in info.value.message and "fewer" in info.value.message
@@ -198,7 +198,7 @@ def test_http_414_is_a_clear_error():
 
 def test_error_bodies_that_echo_the_token_are_redacted():
     echo = f"headers: Authorization: Token {TOKEN}; encoded {quote(TOKEN)}"
-    client, _, _ = make({STATUS: [answer(raw=echo.encode(), status=400, ctype="text/plain")]})
+    client, _session, _sleeps = make({STATUS: [answer(raw=echo.encode(), status=400, ctype="text/plain")]})
     with pytest.raises(errors.RequestValidationFailed) as info:
         client.status()
     assert TOKEN not in info.value.message and quote(TOKEN) not in info.value.message
@@ -215,7 +215,7 @@ def test_list_by_keeps_every_url_bounded_and_returns_each_object_once():
         urls.append(len("http://nb.test" + path) + sum(len(quote(n)) + 6 for n in names))
         rows = [{"id": int(n[1:4]) % 50, "name": n} for n in names]
         return answer({"count": len(names), "next": None, "results": rows})
-    client, session, _ = make({("GET", "/api/dcim/devices/"): route})
+    client, session, _sleeps = make({("GET", "/api/dcim/devices/"): route})
     names = [f"n{i:03d}" + "x" * 60 for i in range(200)]
     out = client.list_by("dcim/devices", "name", names, max_url=1000)
     assert len(session.calls) > 1 and max(urls) <= 1000
@@ -223,7 +223,7 @@ def test_list_by_keeps_every_url_bounded_and_returns_each_object_once():
 
 
 def test_list_by_refuses_a_value_that_can_never_fit():
-    client, session, _ = make({})
+    client, session, _sleeps = make({})
     with pytest.raises(errors.InputError) as info:
         client.list_by("dcim/devices", "name", ["x" * 5000])
     assert info.value.field == "name" and not session.calls
@@ -291,7 +291,7 @@ def _cache_key(**changes):
     options = {"url": "http://nb.test", "token": TOKEN, "cache": False, "headers": {}, **changes.pop("client", {})}
     client = build_client(options)
     seen = []
-    client.cache.backend.get = lambda key: seen.append(key)  # record the key, always a miss
+    client.cache.backend.get = seen.append  # record the key, always a miss
     call = {"path": "ipam/prefixes", "params": {"role": "pool"}, "options": {}, **changes}
     client._session = FakeSession({("GET", "/api/" + call["path"].strip("/") + "/"): [answer(
         {"count": 0, "next": None, "results": []})]})
@@ -331,8 +331,8 @@ def test_ttl_zero_bypasses_entries_cached_earlier():
     from ansible_collections.sot.netbox.plugins.module_utils._cache import MemoryBackend, ResponseCache
     backend = MemoryBackend()
     routes = {("GET", "/api/ipam/roles/"): [answer({"count": 1, "next": None, "results": [{"id": 1}]})]}
-    warm, _, _ = make(routes, cache=ResponseCache(backend, "http://nb.test", TOKEN))
+    warm, _session, _sleeps = make(routes, cache=ResponseCache(backend, "http://nb.test", TOKEN))
     warm.list("ipam/roles", cache="static")
-    cold, session, _ = make(routes, cache=ResponseCache(backend, "http://nb.test", TOKEN, {"static": 0}))
+    cold, session, _sleeps = make(routes, cache=ResponseCache(backend, "http://nb.test", TOKEN, {"static": 0}))
     cold.list("ipam/roles", cache="static")
     assert len(session.calls) == 1 and cold.metrics.to_dict()["cache_hits"] == 0

@@ -16,7 +16,7 @@ V2 = "nbt_abcdefghijkl.Se+cret/Secret=SecretSecretSecret1"
 @pytest.mark.parametrize("token", [V1, V1_ODD, V2])
 @pytest.mark.parametrize("shape", [
     lambda t: t, lambda t: "Token " + t, lambda t: "Bearer " + t, lambda t: quote(t, safe=""),
-    lambda t: quote_plus(t), lambda t: quote("Token " + t, safe=""), lambda t: '{"h": %s}' % __import__("json").dumps(t),
+    quote_plus, lambda t: quote("Token " + t, safe=""), lambda t: '{"h": %s}' % __import__("json").dumps(t),
     lambda t: t.split(".", 1)[-1],
 ])
 def test_every_form_is_masked(token, shape):
