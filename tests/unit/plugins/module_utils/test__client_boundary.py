@@ -86,8 +86,8 @@ def test_require_before_any_answer_is_checked_on_the_first_answer():
 
 
 def test_required_feature_is_checked_before_the_first_write():
-    client, session, _sleeps = make({STATUS: [answer({}, version="4.1")], ("POST", "/api/ipam/prefixes/"): [answer({})]},
-                              token=V2)
+    routes = {STATUS: [answer({}, version="4.1")], ("POST", "/api/ipam/prefixes/"): [answer({})]}
+    client, session, _sleeps = make(routes, token=V2)
     client.require("prefix_scope")
     with pytest.raises(errors.FeatureUnsupported):
         client.create_one("ipam/prefixes", {"prefix": "10.0.0.0/24"})
