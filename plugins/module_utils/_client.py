@@ -295,9 +295,12 @@ class NetboxClient:
         where = f"{method} {_path_of(url)}"
         attempts = f"{tries} attempt" + ("s" if tries != 1 else "")
         if kind in ("timeout", "connect-timeout"):
-            return Timeout(f"NetBox at {self.base_url} did not answer {where} within {self.timeout}s "
-                           f"({attempts}). Raise the option timeout, or check NetBox's load and the network",
-                           method=method, url=url)
+            error = Timeout(f"NetBox at {self.base_url} did not answer {where} within {self.timeout}s "
+                            f"({attempts}). Raise the option timeout, or check NetBox's load and the network",
+                            method=method, url=url)
+            # A write that was sent and not answered in time may still be committed by NetBox.
+            error.may_have_applied = connected and method not in READ_METHODS
+            return error
         if connected and (kind == "cut" or method not in READ_METHODS):
             return self._answer_lost(kind, method, url, exc, tries)
         reason = _reason(exc)

@@ -336,3 +336,13 @@ def test_ttl_zero_bypasses_entries_cached_earlier():
     cold, session, _sleeps = make(routes, cache=ResponseCache(backend, "http://nb.test", TOKEN, {"static": 0}))
     cold.list("ipam/roles", cache="static")
     assert len(session.calls) == 1 and cold.metrics.to_dict()["cache_hits"] == 0
+
+
+@pytest.mark.parametrize("method, exc, applied", [
+    ("POST", requests.exceptions.ReadTimeout("slow"), True), ("GET", requests.exceptions.ReadTimeout("slow"), False),
+    ("POST", requests.exceptions.ConnectTimeout("never connected"), False)])
+def test_a_write_that_timed_out_after_sending_may_have_applied(method, exc, applied):
+    client, _session, _sleeps = make({(method, "/api/dcim/sites/"): [exc]}, retry=RetryPolicy(retries=0))
+    with pytest.raises(errors.Timeout) as info:
+        client.request(method, "dcim/sites", body={"name": "a"} if method == "POST" else None)
+    assert info.value.may_have_applied is applied
