@@ -283,6 +283,17 @@ FILE_SUFFIXES = ("netbox.yml", "netbox.yaml", "inventory.yml", "inventory.yaml")
 METRICS_ENV = "SOT_NETBOX_INVENTORY_METRICS"
 
 
+class _SourceError(AnsibleParserError):
+    """Our failure, shown once. ansible-core 2.19+ prints an error whose source context differs from the
+    warning wrapping it twice (a summary line, then the detail with an "Origin:" line); our message
+    already names the plugin and the next warning names the file, so there is no source context to show.
+    On older ansible-core the property is unused."""
+
+    @property
+    def _formatted_source_context(self):
+        return None
+
+
 def _valid_name(name):
     try:
         validate_variable_name(name)
@@ -320,7 +331,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._show_client_warnings(clients, redact)
             # `from None`: the message is the whole story; the chained requests/urllib3 error would print
             # the long URL and the same failure a second time.
-            raise AnsibleParserError(redact(f"sot.netbox.inventory: {exc.message}")) from None
+            raise _SourceError(redact(f"sot.netbox.inventory: {exc.message}")) from None
         except BaseException:
             populator.discard()
             raise

@@ -208,5 +208,6 @@ def test_an_inventory_whose_answers_stay_cut_off_fails_with_one_clear_line(proxy
     inv = run_inventory(proxy, tmp_path, ANSIBLE_INVENTORY_UNPARSED_FAILED="true")
     assert inv.returncode != 0
     assert "sot.netbox.inventory: NetBox's answer to GET /api/dcim/devices/ was cut off" in inv.stderr
+    assert inv.stderr.count("was cut off") == 1, inv.stderr  # printed once, not as summary and detail
     for junk in ("Traceback", "ChunkedEncodingError", "IncompleteRead", "Max retries", "HTTPConnectionPool"):
         assert junk not in inv.stderr
