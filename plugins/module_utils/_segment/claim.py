@@ -26,13 +26,13 @@ import secrets
 import time
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ApiError, Conflict, InputError, NotFound, RequestValidationFailed, SotNetboxError)
+    EXISTS, NO_SPACE, ApiError, Conflict, InputError, NotFound, RequestValidationFailed, SotNetboxError,
+    classify_rejection)
 from ansible_collections.sot.netbox.plugins.module_utils._segment import domain
 from ansible_collections.sot.netbox.plugins.module_utils._segment.domain import Change, Segment
-from ansible_collections.sot.netbox.plugins.module_utils._segment.store import (
-    error_fields, scope_params, vlan_group_name)
+from ansible_collections.sot.netbox.plugins.module_utils._segment.store import group_key, scope_params
 
-AWAIT_DELAYS = (0.25, 0.5, 1.0, 2.0)   # waiting for a concurrent allocation of the same identity
+AWAIT_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)   # waiting for a concurrent allocation of the same identity
 
 
 class Allocator:
@@ -46,6 +46,7 @@ class Allocator:
         self.clock = clock
         self.nonce = nonce
         self.warnings = []
+        self._pool_rows = {}
 
     # ------------------------------------------------------------ allocated
 
@@ -186,19 +187,21 @@ class Allocator:
 
     # ------------------------------------------------------------ carve
 
+    def pool_params(self, spec, ids):
+        """The pool query: every parameter that changes which pools answer is in it (and the query is
+        never cached: a pool retired in NetBox is not carved from)."""
+        if spec.pool:
+            return {"prefix": spec.pool, "vrf_id": ids["vrf"]}
+        return {**scope_params(ids), "role_id": self.store.pool_role_id(), "status": self.names.pool_status,
+                "ordering": "prefix"}
+
     def _pools(self, spec, ids):
-        ident = f"{ids['vrf']}:{ids['site_group']}:{spec.pool or 'auto'}"
-        pools = self.store.ids_cache.get("pools", ident)
-        if pools is None:
-            if spec.pool:
-                params = {"prefix": spec.pool, "vrf_id": ids["vrf"]}
-            else:
-                params = {**scope_params(ids), "role_id": self.store.pool_role_id(), "status": self.names.pool_status,
-                          "ordering": "prefix"}
-            pools = [{"id": r["id"], "prefix": r["prefix"]}
-                     for r in self.client.list("ipam/prefixes", params, fields=("id", "prefix"))]
-            if pools:
-                self.store.ids_cache.set("pools", ident, pools)
+        """The pools a carve may use, read once per item in this run (the plan checks them before writes)."""
+        if spec.index not in self._pool_rows:
+            self._pool_rows[spec.index] = [
+                {"id": r["id"], "prefix": r["prefix"]}
+                for r in self.client.list("ipam/prefixes", self.pool_params(spec, ids), fields=("id", "prefix"))]
+        pools = self._pool_rows[spec.index]
         if not pools:
             what = f"pool {spec.pool}" if spec.pool else (f"pool prefix (role {self.names.pool_role}, status "
                                                           f"{self.names.pool_status})")
@@ -211,11 +214,17 @@ class Allocator:
         return fitting
 
     def _vlan_group(self, spec, ids, check_mode):
-        key = (ids["vrf"], ids["site_group"])
-        return self.store.vlan_groups({key: vlan_group_name(spec)}, create=True, check_mode=check_mode)[key]
+        key = group_key(spec, ids)
+        return self.store.vlan_groups([key], create=True, check_mode=check_mode)[key]
 
     def carve(self, spec, ids, check_mode):
-        """Mode (b): the next VID from the VLAN group, then the next /length from a pool, both by NetBox."""
+        """Mode (b): the next VID from the VLAN group, then the next /length from a pool, both by NetBox.
+
+        The carved VLAN is named by the identity (unique per group): of concurrent carves of one
+        identity one creates it and the others wait for its segment and return it. A VLAN of this
+        identity that no segment uses (an interrupted carve, or a lost answer) is adopted. After its
+        prefix is created, a carve reads the identity back: should two segments hold it (an adopter
+        racing a slow winner), the lowest id is the allocation and the other is removed."""
         existing = self._existing(spec, self.store.by_identity(spec.key, ids))
         if existing is not None:
             return Change("none", spec, existing, existing)
@@ -228,7 +237,7 @@ class Allocator:
                                ids)
         if check_mode:
             return self._carve_preview(spec, pools, group, body)
-        vlan = self._carve_vlan(spec, ids, group) if group else None
+        vlan, created_vlan = self._carve_vlan(spec, ids, group) if group else (None, False)
         if isinstance(vlan, Change):
             return vlan
         if vlan:
@@ -236,38 +245,80 @@ class Allocator:
         try:
             created = self._carve_prefix(spec, pools, body)
         except SotNetboxError as exc:
-            if vlan:
-                self.client.delete("ipam/vlans", [vlan["id"]])
-                exc.result.setdefault("rolled_back", []).append(f"VLAN {vlan['vid']} ({vlan['name']})")
+            if vlan and created_vlan:
+                self._roll_back_vlan(vlan, exc)
             raise
-        after = Segment.from_netbox(created)
+        after = self._settle(spec, ids, Segment.from_netbox(created))
+        if after.ids.get("prefix") != created.get("id"):
+            return Change("none", spec, after, after)
         if group:
             after.ids.update(vlan_group=group["id"], vlan_group_name=group["name"])
         return Change("carve", spec, None, after, {f: (None, v) for f, v in after.view().items() if v not in (None, {})})
 
+    def _roll_back_vlan(self, vlan, exc):
+        try:
+            self.client.delete("ipam/vlans", [vlan["id"]])
+        except SotNetboxError as failure:
+            exc.result.setdefault("left_behind", []).append(f"VLAN {vlan['vid']} ({vlan['name']}): {failure.message}")
+        else:
+            exc.result.setdefault("rolled_back", []).append(f"VLAN {vlan['vid']} ({vlan['name']})")
+
+    def _settle(self, spec, ids, mine):
+        """The identity's allocation after our create: ours, or a lower-id one we then remove ours for."""
+        held = self._existing(spec, self.store.by_identity(spec.key, ids))
+        if held is None or held.ids["prefix"] == mine.ids["prefix"]:
+            return mine
+        self.warnings = [w for w in self.warnings if not w.startswith(f"{spec.label}: key ")]
+        self.client.delete("ipam/prefixes", [mine.ids["prefix"]])
+        return held
+
     def _carve_vlan(self, spec, ids, group):
+        """(vlan row, created by this run) or (Change, False) when a concurrent run of the identity won."""
         body = {"name": spec.vlan_name, "status": "active"}
         for field in ("tenant", "role"):
             if ids.get(field):
                 body[field] = ids[field]
         try:
-            vlan = self.client.create_one(f"ipam/vlan-groups/{group['id']}/available-vlans", body)
+            return self._create_vlan(group, body), True
         except NotFound:
             # The cached group id is gone: forget it, resolve again (and create it if needed), once.
             self.store.ids_cache.drop("vlan-group")
             group.update(self._vlan_group(spec, ids, False))
-            vlan = self.client.create_one(f"ipam/vlan-groups/{group['id']}/available-vlans", body)
-        except RequestValidationFailed as exc:
-            if "name" not in error_fields(exc) and "name" not in str(exc.body):
+            return self._create_vlan(group, body), True
+        except ApiError as exc:
+            if getattr(exc, "may_have_applied", False):
+                found = self._vlan_named(group, spec.vlan_name)   # our create may be in NetBox: find out
+                if found is not None:
+                    return found, True
                 raise
-            found = self._await_identity(spec, ids)
-            if found is not None:
-                return Change("none", spec, found, found)
-            raise SotNetboxError(f"{spec.label}: VLAN name {spec.vlan_name!r} is already used in VLAN group "
-                                 f"{group['name']!r} but no segment holds key {spec.key!r}: another allocation of "
-                                 "this key is running, or one was interrupted; run it again, or delete that VLAN "
-                                 "or set vlan_name") from exc
+            if classify_rejection(exc).kind != EXISTS:
+                raise
+            return self._await_or_adopt(spec, ids, group, exc), False
+
+    def _create_vlan(self, group, body):
+        vlan = self.client.create_one(f"ipam/vlan-groups/{group['id']}/available-vlans", body)
         return vlan[0] if isinstance(vlan, list) else vlan
+
+    def _vlan_named(self, group, name):
+        rows = self.client.list("ipam/vlans", {"group_id": group["id"], "name": name},
+                                fields=("id", "vid", "name", "group"))
+        rows = [r for r in rows if r.get("name") == name]
+        return rows[0] if rows else None
+
+    def _await_or_adopt(self, spec, ids, group, exc):
+        """The identity's VLAN exists: a concurrent carve's segment (return it), or what an interrupted
+        carve left (a VLAN no prefix uses: adopt it)."""
+        found = self._await_identity(spec, ids)
+        if found is not None:
+            return Change("none", spec, found, found)
+        vlan = self._vlan_named(group, spec.vlan_name)
+        if vlan is not None and not self.store.vlans_in_use([vlan["id"]]):
+            self.warnings.append(f"{spec.label}: adopted VLAN {vlan['vid']} ({vlan['name']}) that an interrupted "
+                                 f"allocation of key {spec.key!r} left in VLAN group {group['name']!r}")
+            return vlan
+        raise SotNetboxError(f"{spec.label}: VLAN name {spec.vlan_name!r} is already used in VLAN group "
+                             f"{group['name']!r} by a VLAN another segment uses, and no segment holds key "
+                             f"{spec.key!r}; delete that VLAN or set vlan_name") from exc
 
     def _carve_prefix(self, spec, pools, body):
         body = {**body, "prefix_length": spec.prefix_length}
@@ -275,12 +326,10 @@ class Allocator:
             try:
                 created = self.client.create_one(f"ipam/prefixes/{pool['id']}/available-prefixes", body)
                 return created[0] if isinstance(created, list) else created
-            except (Conflict, NotFound) as exc:
-                if isinstance(exc, NotFound):
-                    self.store.ids_cache.drop("pools")
-                continue
-            except RequestValidationFailed as exc:
-                if "insufficient" in str(exc.body).lower():
+            except NotFound:
+                continue                                  # the pool was deleted since it was listed
+            except (Conflict, RequestValidationFailed) as exc:
+                if classify_rejection(exc).kind == NO_SPACE:
                     continue
                 raise
         raise SotNetboxError(f"{spec.label}: no free /{spec.prefix_length} left in pool(s) "
