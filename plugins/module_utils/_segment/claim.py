@@ -47,6 +47,7 @@ class Allocator:
         self.nonce = nonce
         self.warnings = []
         self._pool_rows = {}
+        self._held = {}
 
     # ------------------------------------------------------------ allocated
 
@@ -187,6 +188,17 @@ class Allocator:
 
     # ------------------------------------------------------------ carve
 
+    def existing_for(self, spec, ids):
+        """The identity's segment as read once at the start of this run (None: carve one)."""
+        if spec.index not in self._held:
+            self._held[spec.index] = self._existing(spec, self.store.by_identity(spec.key, ids))
+        return self._held[spec.index]
+
+    def check_carve(self, spec, ids):
+        """Before any write: an allocation to carve has a pool it fits in."""
+        if self.existing_for(spec, ids) is None:
+            self._pools(spec, ids)
+
     def pool_params(self, spec, ids):
         """The pool query: every parameter that changes which pools answer is in it (and the query is
         never cached: a pool retired in NetBox is not carved from)."""
@@ -225,7 +237,7 @@ class Allocator:
         identity that no segment uses (an interrupted carve, or a lost answer) is adopted. After its
         prefix is created, a carve reads the identity back: should two segments hold it (an adopter
         racing a slow winner), the lowest id is the allocation and the other is removed."""
-        existing = self._existing(spec, self.store.by_identity(spec.key, ids))
+        existing = self.existing_for(spec, ids)
         if existing is not None:
             return Change("none", spec, existing, existing)
         pools = self._pools(spec, ids)

@@ -145,7 +145,7 @@ class SegmentRun:
                 found = self.allocator.find_for_release(spec, ids, current)
                 plans[spec.index] = domain.plan_release(spec, found, self.names)
             elif spec.carve:
-                self.allocator._pools(spec, ids)  # pylint: disable=protected-access  # fit errors before writes
+                self.allocator.check_carve(spec, ids)
         present = [(plans[s.index], i) for s, i in zip(specs, ids_list) if s.state == "present"]
         self._prepare_vlans(present)
         if not self.check_mode:
@@ -177,8 +177,12 @@ class SegmentRun:
             return
         needed = [c for c, _ids in present if c.changed and c.spec.segment.vlan_vid is not None]
         groups = self.store.vlan_groups(wanted, create=bool(needed), check_mode=self.check_mode)
-        existing = self.store.vlans([g["id"] for g in groups.values() if g.get("id")],
-                                    [c.spec.segment.vlan_vid for c, _ids in present if c.spec.segment.vlan_vid])
+        existing = self._known_vlans(present)
+        unknown = [(groups[group_key(c.spec, ids)], c.spec.segment.vlan_vid) for c, ids in present
+                   if c.spec.segment.vlan_vid is not None]
+        unknown = [(g["id"], vid) for g, vid in unknown if g.get("id") and (g["id"], vid) not in existing]
+        if unknown:
+            existing.update(self.store.vlans([g for g, _vid in unknown], [vid for _g, vid in unknown]))
         for change, ids in present:
             seg = change.spec.segment
             if seg.vlan_vid is None:
@@ -201,6 +205,18 @@ class SegmentRun:
                     self._vlan_change(change, group)
             if change.orphan_vlan and change.orphan_vlan.get("id") == change.after.ids.get("vlan"):
                 change.orphan_vlan = None
+
+    @staticmethod
+    def _known_vlans(present):
+        """{(group id, vid): VLAN} of the VLANs the current prefixes use, as just read with them (their
+        real group): a steady-state run asks NetBox for no other VLAN."""
+        out = {}
+        for change, _ids in present:
+            before = change.before
+            if before is not None and before.ids.get("vlan") and before.ids.get("vlan_group"):
+                out[(before.ids["vlan_group"], before.vlan_vid)] = {"id": before.ids["vlan"], "vid": before.vlan_vid,
+                                                                  "name": before.vlan_name}
+        return out
 
     @staticmethod
     def _vlan_change(change, group):
