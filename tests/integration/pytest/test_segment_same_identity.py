@@ -57,7 +57,8 @@ def playbooks(tmp_path, cluster, site_group, prefix_length=None):
                NETBOX_TOKEN="")
     for i in range(RUNS):
         extra = {"url": URL, "token": TOKEN, "cluster": cluster, "site_group": site_group,
-                 "cache_path": str(tmp_path / f"c{i}.sqlite"), "out": str(tmp_path / f"r{i}.json")}
+                 "cache_path": str(tmp_path / f"c{i}.sqlite"), "out": str(tmp_path / f"r{i}.json"),
+                 "ansible_python_interpreter": sys.executable}
         if prefix_length:
             extra["prefix_length"] = prefix_length
         varfile = tmp_path / f"v{i}.json"
