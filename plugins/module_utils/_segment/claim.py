@@ -108,9 +108,27 @@ class Allocator:
                 # Written by something outside this protocol after we listed it: give the marker back.
                 self.client.delete("extras/tags", [marker["id"]])
                 continue
-            return self._patch_reserved(spec, Segment.from_netbox(fresh), marker)
+            return self._patch_or_give_back(spec, Segment.from_netbox(fresh), marker)
         raise SotNetboxError(f"{spec.label}: all {len(candidates)} matching free segments were claimed by "
                              "concurrent allocations while this one ran; run it again")
+
+    def _patch_or_give_back(self, spec, current, marker):
+        """PATCH the won segment. When the PATCH fails (a 500, an answer cut off), find out: the segment
+        holding our key means NetBox applied it; otherwise our marker is removed, so nothing of this
+        claim is left and a re-run starts clean."""
+        try:
+            return self._patch_reserved(spec, current, marker)
+        except (SotNetboxError, ValueError) as exc:
+            fresh = self.client.get(f"ipam/prefixes/{current.ids['prefix']}")
+            now = Segment.from_netbox(fresh) if fresh else None
+            if now is not None and now.custom_fields.get(self.names.key_field) == spec.key:
+                change = self._reserve_change(spec, current)
+                change.after = now
+                return change
+            self.client.delete("extras/tags", [marker["id"]])
+            if isinstance(exc, SotNetboxError):
+                exc.result.setdefault("rolled_back", []).append(f"claim marker {marker.get('name')!r}")
+            raise
 
     def _is_free(self, seg):
         return seg.status == self.names.free_status and not domain.is_allocated(seg, self.names)
@@ -148,7 +166,7 @@ class Allocator:
                     "description": domain.claim_description(nonce, spec.key, row["prefix"])}
             try:
                 return "won", self.client.create_one("extras/tags", body)
-            except (RequestValidationFailed, ApiError) as exc:
+            except (ApiError, ValueError) as exc:   # ValueError: an answer that is not JSON (cut off)
                 failure = exc
             found = self.client.fetch_concurrently({
                 "slug": lambda: self.client.list("extras/tags", {"slug": slug}),
@@ -256,11 +274,20 @@ class Allocator:
             body["vlan"] = vlan["id"]
         try:
             created = self._carve_prefix(spec, pools, body)
-        except SotNetboxError as exc:
-            if vlan and created_vlan:
-                self._roll_back_vlan(vlan, exc)
-            raise
-        after = self._settle(spec, ids, Segment.from_netbox(created))
+        except (SotNetboxError, ValueError) as exc:
+            held = self._existing(spec, self.store.by_identity(spec.key, ids)) if _may_have_applied(exc) else None
+            if held is None:
+                if vlan and created_vlan and isinstance(exc, SotNetboxError):
+                    self._roll_back_vlan(vlan, exc)
+                elif vlan and created_vlan:
+                    self.client.delete("ipam/vlans", [vlan["id"]])
+                raise
+            created = {"id": held.ids["prefix"]}      # NetBox applied it; its answer was lost
+            return self._carved(spec, ids, group, held, created)
+        return self._carved(spec, ids, group, Segment.from_netbox(created), created)
+
+    def _carved(self, spec, ids, group, mine, created):
+        after = self._settle(spec, ids, mine)
         if after.ids.get("prefix") != created.get("id"):
             return Change("none", spec, after, after)
         if group:
@@ -297,8 +324,8 @@ class Allocator:
             self.store.ids_cache.drop("vlan-group")
             group.update(self._vlan_group(spec, ids, False))
             return self._create_vlan(group, body), True
-        except ApiError as exc:
-            if getattr(exc, "may_have_applied", False):
+        except (ApiError, ValueError) as exc:
+            if _may_have_applied(exc):
                 found = self._vlan_named(group, spec.vlan_name)   # our create may be in NetBox: find out
                 if found is not None:
                     return found, True
@@ -414,6 +441,11 @@ class Allocator:
             self.client.delete("extras/tags", sorted(marker_ids))
         change.after = Segment.from_netbox(row)
         return change
+
+
+def _may_have_applied(exc):
+    """A write whose answer was lost or cut off: NetBox may have applied it (find out by identity)."""
+    return isinstance(exc, ValueError) or bool(getattr(exc, "may_have_applied", False))
 
 
 def _fits(pool, length):

@@ -129,10 +129,7 @@ class SegmentRun:
         self.done = []
 
     def execute(self, specs):
-        ids_list = self.store.resolve(specs)
-        duplicates = domain.duplicates(specs)
-        if duplicates:
-            raise ValidationErrors(duplicates)
+        ids_list = self._validate(specs)
         known = [(s, i) for s, i in zip(specs, ids_list) if s.state != "allocated"]
         current = self.store.current_by_prefix([s for s, _ids in known], [i for _spec, i in known])
         plans = {}
@@ -164,6 +161,28 @@ class SegmentRun:
             self.done.append(change)
             out.append(change)
         return out
+
+    def _validate(self, specs):
+        """Names to ids, custom fields against NetBox's declarations, duplicates after resolution, and
+        the write permissions a carve needs: every problem at once, before any write."""
+        errors, ids_list = [], None
+        try:
+            ids_list = self.store.resolve(specs)
+        except ValidationErrors as exc:
+            errors.extend(exc.errors)
+        errors.extend(self.store.check_custom_fields(specs))
+        if ids_list is not None:
+            errors.extend(domain.duplicates(specs))
+        carves = [s for s in specs if s.state == "allocated" and s.carve]
+        if carves and not self.check_mode:
+            endpoints = ["ipam/prefixes"] + (["ipam/vlans"] if any(s.allocate_vlan for s in carves) else [])
+            for endpoint, permission in self.store.writable(endpoints):
+                errors.append(FieldError(f"segments[{carves[0].index}]", f"this token may not create objects in "
+                                         f"{endpoint} (NetBox permission {permission}), which a carve needs; "
+                                         "nothing was written", carves[0].key))
+        if errors:
+            raise ValidationErrors(errors)
+        return ids_list
 
     # ------------------------------------------------------------ present: VLAN groups, VLANs, prefixes
 

@@ -18,6 +18,9 @@ from ansible_collections.sot.netbox.plugins.module_utils._segment.domain import 
 PREFIX_FIELDS = ("id", "prefix", "vrf", "scope_type", "scope_id", "scope", "tenant", "role", "status", "description",
                  "vlan", "custom_fields", "tags")
 SITEGROUP = "dcim.sitegroup"
+PREFIX_OBJECT_TYPE = "ipam.prefix"
+ADD_PERMISSIONS = {"ipam/prefixes": "ipam.add_prefix", "ipam/vlans": "ipam.add_vlan",
+                   "ipam/vlan-groups": "ipam.add_vlangroup"}
 # Segment field -> lookup type; each may be named by any key of its record, or by id.
 REFERENCE_TYPES = (("vrf", "vrf"), ("site_group", "site_group"), ("tenant", "tenant"), ("role", "prefix_role"))
 
@@ -108,6 +111,66 @@ class Store:
         if errors:
             raise ValidationErrors(errors)
         return out
+
+    def check_custom_fields(self, specs):
+        """FieldErrors for every custom field a run would write or filter by that NetBox does not declare
+        for prefixes, or whose value is not of its declared type: before any write, all at once."""
+        used = {}          # name -> [(path, value, typed)]; `typed` False for filter-only use
+        for spec in specs:
+            for name, value in spec.segment.custom_fields.items():
+                used.setdefault(name, []).append((self._cf_path(spec, name), value, True))
+            if spec.state in ("allocated", "released"):
+                for option in ("cluster_field", "key_field"):
+                    name = getattr(self.names, option)
+                    used.setdefault(name, []).append((option, name, False))
+        if not used:
+            return []
+        errors = []
+        for name, uses in used.items():
+            row = self.lookups.find("custom_field", name)
+            path, value, _typed = uses[0]
+            shown = value if path.startswith("segments") else name
+            if row is None:
+                errors.append(FieldError(path, f"NetBox has no custom field {name!r}; create it for prefixes "
+                                               "(ipam.prefix) or name another", shown))
+                continue
+            if PREFIX_OBJECT_TYPE not in (row.get("object_types") or []):
+                errors.append(FieldError(path, f"custom field {name!r} is not enabled for prefixes (ipam.prefix) in "
+                                               f"NetBox; it is for {', '.join(row.get('object_types') or []) or '-'}",
+                                         shown))
+                continue
+            kind = (row.get("type") or {}).get("value") if isinstance(row.get("type"), dict) else row.get("type")
+            for path, value, typed in uses:
+                problem = _cf_type_problem(kind, value) if typed else None
+                if problem:
+                    errors.append(FieldError(path, f"custom field {name!r} is of type {kind} in NetBox: {problem}",
+                                             value))
+        return list(dict.fromkeys(errors))
+
+    def _cf_path(self, spec, name):
+        at = f"segments[{spec.index}]"
+        if name == self.names.dhcp_field:
+            return f"{at}.dhcp"
+        if name == self.names.cluster_field and spec.cluster is not None:
+            return f"{at}.cluster"
+        if name == self.names.key_field and spec.key is not None:
+            return f"{at}.key"
+        return f"{at}.custom_fields.{name}"
+
+    def writable(self, endpoints):
+        """The endpoints among `endpoints` this token may NOT create objects in, from NetBox's OPTIONS
+        answer (its `actions` lists POST only when the token has the add permission), cached per
+        token: [(endpoint, missing permission)]."""
+        missing = []
+        for endpoint in endpoints:
+            actions = self.ids_cache.get("permissions", endpoint)
+            if actions is None:
+                answer = self.client.request("OPTIONS", endpoint) or {}
+                actions = sorted((answer.get("actions") or {}) if isinstance(answer, dict) else {})
+                self.ids_cache.set("permissions", endpoint, actions)
+            if "POST" not in actions:
+                missing.append((endpoint, ADD_PERMISSIONS.get(endpoint, f"add on {endpoint}")))
+        return missing
 
     def pool_role_id(self):
         return self.lookups.id_of("prefix_role", self.names.pool_role, field="pool_role")
@@ -238,3 +301,22 @@ def _find_group(rows, sg_id, asked):
                 return row
     return None
 
+
+
+# NetBox custom field type -> the Python types its values take in the API (None always clears).
+_CF_TYPES = {
+    "text": (str,), "longtext": (str,), "url": (str,), "date": (str,), "datetime": (str,), "select": (str,),
+    "integer": (int,), "decimal": (int, float, str), "boolean": (bool,), "multiselect": (list,),
+}
+
+
+def _cf_type_problem(kind, value):
+    """Why `value` cannot be stored in a custom field of NetBox type `kind`; None when it can."""
+    allowed = _CF_TYPES.get(kind)
+    if value is None or allowed is None:
+        return None
+    if isinstance(value, bool) and bool not in allowed:
+        return "a yes/no value does not fit"
+    if not isinstance(value, allowed):
+        return f"expects {' or '.join(t.__name__ for t in allowed)}, not {type(value).__name__}"
+    return None

@@ -39,13 +39,21 @@ class Netbox:
                             2: {"id": 2, "name": "日本", "slug": "nihon"}, 3: {"id": 3, "name": "中国", "slug": "zhongguo"}},
             "tenants": {1: {"id": 1, "name": "Platform Team", "slug": "platform"}},
             "roles": {1: {"id": 1, "name": "Web", "slug": "web"}},
+            "custom-fields": {1: {"id": 1, "name": "cluster_name", "type": {"value": "text"},
+                                  "object_types": ["ipam.prefix"]},
+                              2: {"id": 2, "name": "dhcp_enabled", "type": {"value": "boolean"},
+                                  "object_types": ["ipam.prefix"]},
+                              3: {"id": 3, "name": "owner", "type": {"value": "text"}, "object_types": ["dcim.site"]},
+                              4: {"id": 4, "name": "rack_count", "type": {"value": "integer"},
+                                  "object_types": ["ipam.prefix"]}},
             "vlan-groups": {}, "vlans": {}, "prefixes": {},
         }
         self.next_id = 100
         self.fail_prefix_write = None
         session_routes = {}
         for name, endpoint in (("vrfs", "ipam/vrfs"), ("site-groups", "dcim/site-groups"),
-                               ("tenants", "tenancy/tenants"), ("roles", "ipam/roles")):
+                               ("tenants", "tenancy/tenants"), ("roles", "ipam/roles"),
+                               ("custom-fields", "extras/custom-fields")):
             session_routes[("GET", f"/api/{endpoint}/")] = self._lister(name)
         session_routes.update({
             ("GET", "/api/ipam/vlan-groups/"): self.list_groups, ("POST", "/api/ipam/vlan-groups/"): self.post_group,
@@ -301,3 +309,38 @@ def test_diff_is_text_that_keeps_unicode():
     nb = Netbox()
     result = execute(nb.client(), params(vrf="Zürich", description="Ελλάδα"), want_diff=True)
     assert "Zürich" in result["diff"]["after"] and "Ελλάδα" in result["diff"]["after"]
+
+
+@pytest.mark.parametrize("over, path, message", [
+    (dict(custom_fields={"no_such": "x"}), "segments[0].custom_fields.no_such", "no custom field 'no_such'"),
+    (dict(custom_fields={"owner": "x"}), "segments[0].custom_fields.owner", "not enabled for prefixes"),
+    (dict(custom_fields={"rack_count": "many"}), "segments[0].custom_fields.rack_count", "of type integer"),
+    (dict(custom_fields={"rack_count": True}), "segments[0].custom_fields.rack_count", "yes/no"),
+    (dict(dhcp=True, dhcp_field="dhcp_on"), "segments[0].dhcp", "no custom field 'dhcp_on'"),
+    (dict(custom_fields={"cluster_name": 5}), "segments[0].custom_fields.cluster_name", "of type text"),
+])
+def test_custom_fields_are_checked_against_netbox_before_any_write(over, path, message):
+    nb = Netbox()
+    with pytest.raises(ValidationErrors) as info:
+        execute(nb.client(), params(**over))
+    assert any(e["path"] == path and message in e["message"] for e in info.value.result["errors"]), \
+        info.value.result["errors"]
+    assert nb.writes() == []
+
+
+def test_every_problem_of_a_task_at_once():
+    nb = Netbox()
+    with pytest.raises(ValidationErrors) as info:
+        execute(nb.client(), params(segments=[{"tenant": "nobody"}, {"prefix": "10.3.0.0/24",
+                                                                     "custom_fields": {"no_such": 1}}]))
+    assert {e["path"] for e in info.value.result["errors"]} == {"segments[0].tenant",
+                                                                "segments[1].custom_fields.no_such"}
+    assert nb.writes() == []
+
+
+def test_a_custom_field_created_after_the_table_was_cached_is_found():
+    nb = Netbox()
+    execute(nb.client(), params())
+    nb.tables["custom-fields"][9] = {"id": 9, "name": "late", "type": {"value": "text"},
+                                     "object_types": ["ipam.prefix"]}
+    assert execute(nb.client(), params(custom_fields={"late": "x"}))["changed"]
