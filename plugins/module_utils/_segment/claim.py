@@ -26,8 +26,8 @@ import secrets
 import time
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    EXISTS, NO_SPACE, ApiError, Conflict, InputError, NotFound, RequestValidationFailed, SotNetboxError,
-    classify_rejection)
+    EXISTS, NO_SPACE, ApiError, Conflict, ConnectionFailed, InputError, NotFound, RequestValidationFailed,
+    SotNetboxError, classify_rejection)
 from ansible_collections.sot.netbox.plugins.module_utils._segment import domain
 from ansible_collections.sot.netbox.plugins.module_utils._segment.domain import Change, Segment
 from ansible_collections.sot.netbox.plugins.module_utils._segment.store import group_key, scope_params
@@ -444,8 +444,10 @@ class Allocator:
 
 
 def _may_have_applied(exc):
-    """A write whose answer was lost or cut off: NetBox may have applied it (find out by identity)."""
-    return isinstance(exc, ValueError) or bool(getattr(exc, "may_have_applied", False))
+    """A write whose answer was lost or cut off: NetBox may have applied it (find out by identity).
+    A connection that failed may have failed after NetBox applied the write; reading back costs one
+    GET and finds nothing when it did not."""
+    return isinstance(exc, (ValueError, ConnectionFailed)) or bool(getattr(exc, "may_have_applied", False))
 
 
 def _fits(pool, length):
