@@ -101,7 +101,7 @@ def execute(client, params, check_mode=False, want_diff=False, sleep=time.sleep,
             exc.result.setdefault("segments", [entry(c) for c in done])
             exc.result["changed"] = any(c.changed for c in done) or bool(exc.result.get("rolled_back"))
             raise
-    result = {"changed": any(c.changed for c in changes), "segments": [entry(c) for c in changes],
+    result = {"changed": any(c.changed for c in changes + done), "segments": [entry(c) for c in changes],
               "warnings": allocator.warnings}
     if len(changes) == 1:
         result["segment"] = result["segments"][0]

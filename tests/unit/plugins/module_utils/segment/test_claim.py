@@ -336,3 +336,9 @@ def test_every_parameter_that_changes_the_pools_is_in_their_query(option, value)
         return Allocator(None, Roles(names.pool_role), names).pool_params(spec, ids)
 
     assert query() != query(**{option: value})
+
+
+def test_no_options_answer_leaves_the_decision_to_the_writes():
+    nb = FakeNetbox()
+    nb.session.routes[("OPTIONS", "/api/ipam/prefixes/")] = [FakeResponse(405, {"detail": "Method not allowed"})]
+    assert run(nb, prefix_length=28, role="web")["segment"]["action"] == "carve"

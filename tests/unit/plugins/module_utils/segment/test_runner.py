@@ -344,3 +344,9 @@ def test_a_custom_field_created_after_the_table_was_cached_is_found():
     nb.tables["custom-fields"][9] = {"id": 9, "name": "late", "type": {"value": "text"},
                                      "object_types": ["ipam.prefix"]}
     assert execute(nb.client(), params(custom_fields={"late": "x"}))["changed"]
+
+
+def test_a_token_that_may_not_read_custom_fields_still_works():
+    nb = Netbox()
+    nb.session.routes[("GET", "/api/extras/custom-fields/")] = [FakeResponse(403, {"detail": "no permission"})]
+    assert execute(nb.client(), params(dhcp=True))["changed"]
