@@ -233,8 +233,8 @@ class SegmentRun:
         for change, _ids in present:
             before = change.before
             if before is not None and before.ids.get("vlan") and before.ids.get("vlan_group"):
-                out[(before.ids["vlan_group"], before.vlan_vid)] = {"id": before.ids["vlan"], "vid": before.vlan_vid,
-                                                                  "name": before.vlan_name}
+                vlan = {"id": before.ids["vlan"], "vid": before.vlan_vid, "name": before.vlan_name}
+                out[(before.ids["vlan_group"], before.vlan_vid)] = vlan
         return out
 
     @staticmethod

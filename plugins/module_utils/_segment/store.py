@@ -312,7 +312,6 @@ def _find_group(rows, sg_id, asked):
     return None
 
 
-
 # NetBox custom field type -> the Python types its values take in the API (None always clears).
 _CF_TYPES = {
     "text": (str,), "longtext": (str,), "url": (str,), "date": (str,), "datetime": (str,), "select": (str,),

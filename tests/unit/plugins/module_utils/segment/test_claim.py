@@ -278,13 +278,16 @@ def test_a_claim_marker_whose_answer_was_cut_off_is_won_by_nonce():
     assert result["segment"]["action"] == "reserve" and len(nb.tags) == 1
 
 
+def no_prefix_uses_a_vlan(nb):
+    return lambda *a: paged([])(*a) if "vlan_id" in a[2] else nb.list_prefixes(*a)
+
+
 def test_a_carve_whose_vlan_answer_was_cut_off_finds_its_vlan():
     nb = FakeNetbox()
     made = {"id": 77, "vid": 2, "name": "k1", "group": {"id": 5, "name": "prod-dc-east"}}
     nb.session.routes[("POST", "/api/ipam/vlan-groups/5/available-vlans/")] = [CutBody(201, made)]
     nb.session.routes[("GET", "/api/ipam/vlans/")] = paged([made])
-    nb.session.routes[("GET", "/api/ipam/prefixes/")] = lambda *a: (paged([])(*a) if "vlan_id" in a[2]
-                                                          else nb.list_prefixes(*a))
+    nb.session.routes[("GET", "/api/ipam/prefixes/")] = no_prefix_uses_a_vlan(nb)
     result = run(nb, prefix_length=28, role="web")
     assert result["segment"]["action"] == "carve" and result["segment"]["vlan"]["id"] == 77
 
@@ -295,8 +298,7 @@ def test_an_interrupted_carve_leaves_a_vlan_the_next_run_adopts():
     nb.session.routes[("POST", "/api/ipam/vlan-groups/5/available-vlans/")] = [
         FakeResponse(400, {"__all__": ["VLAN with this Group and Name already exists."]})]
     nb.session.routes[("GET", "/api/ipam/vlans/")] = paged([left])
-    nb.session.routes[("GET", "/api/ipam/prefixes/")] = lambda *a: (paged([])(*a) if "vlan_id" in a[2]
-                                                          else nb.list_prefixes(*a))
+    nb.session.routes[("GET", "/api/ipam/prefixes/")] = no_prefix_uses_a_vlan(nb)
     result = execute(nb.client(), params(prefix_length=28, role="web"), sleep=lambda s: None)
     carved = [c for c in nb.session.calls if c["path"].endswith("available-prefixes/")]
     assert result["segment"]["action"] == "carve" and carved[0]["body"]["vlan"] == 66

@@ -88,7 +88,7 @@ class Netbox:
 
     def post_group(self, method, path, params, body):
         if not SLUG_OK.match(body["slug"]):
-            return FakeResponse(400, {"slug": ["Enter a valid “slug” consisting of letters, numbers, ..."]})
+            return FakeResponse(400, {"slug": ["Enter a valid 'slug' consisting of letters, numbers, ..."]})
         for g in self.tables["vlan-groups"].values():
             if g["scope_id"] == body["scope_id"] and body["slug"] == g["slug"]:
                 return FakeResponse(400, {"__all__": ["VLAN group with this Scope type, Scope id and Slug already "
