@@ -198,7 +198,7 @@ def test_a_vlan_group_deleted_after_it_was_cached_is_created_again(world):
     nb.update_one("ipam/prefixes", first["segment"]["id"], {"vlan": None})
     nb.delete("ipam/vlans", [first["segment"]["vlan"]["id"]])
     nb.delete("ipam/vlan-groups", [first["segment"]["vlan"]["group_id"]])
-    for _ in range(2):
+    for _run in range(2):
         result = execute(world.task(), seg(world, objs))
     assert result["changed"] is False and result["segment"]["vlan"]["group_id"] != first["segment"]["vlan"]["group_id"]
     assert nb.get(f"ipam/vlan-groups/{result['segment']['vlan']['group_id']}") is not None

@@ -115,7 +115,11 @@ def test_every_spelling_is_the_same_object(type_name, spellings, name):
 
 def cached_lookups(rows, ttls=None, backend=None):
     backend = backend or MemoryBackend()
-    session = FakeSession({("GET", "/api/ipam/vrfs/"): lambda *a: paged(list(rows))(*a)})
+
+    def route(*args):
+        return paged(list(rows))(*args)   # the rows as they are now
+
+    session = FakeSession({("GET", "/api/ipam/vrfs/"): route})
     cache = ResponseCache(backend, "http://nb.test", "0" * 40, ttls=ttls)
     client = NetboxClient("http://nb.test", "0" * 40, session=session, sleep=lambda s: None, cache=cache)
     return client, session, backend

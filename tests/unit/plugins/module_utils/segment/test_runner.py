@@ -74,7 +74,9 @@ class Netbox:
         return self.next_id
 
     def _lister(self, name):
-        return lambda *a: paged(list(self.tables[name].values()))(*a)
+        def route(*args):
+            return paged(list(self.tables[name].values()))(*args)   # the table as it is now
+        return route
 
     def _stale(self, field, value, table):
         if value and int(value) not in self.tables[table]:
