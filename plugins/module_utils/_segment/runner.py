@@ -174,7 +174,7 @@ class SegmentRun:
         if ids_list is not None:
             errors.extend(domain.duplicates(specs))
         carves = [s for s in specs if s.state == "allocated" and s.carve]
-        if carves and not self.check_mode:
+        if carves and not errors and not self.check_mode:   # asking costs a request: only for valid input
             endpoints = ["ipam/prefixes"] + (["ipam/vlans"] if any(s.allocate_vlan for s in carves) else [])
             for endpoint, permission in self.store.writable(endpoints):
                 errors.append(FieldError(f"segments[{carves[0].index}]", f"this token may not create objects in "
