@@ -263,3 +263,59 @@ def error_for_status(status, method, url, text):
     if status >= 500:
         return Unavailable(f"NetBox server error (HTTP {status}) on {where}: {detail}", **kw)
     return ApiError(f"unexpected HTTP {status} on {where}: {detail}", **kw)
+
+
+# ---------------------------------------------------------------- what a 400 from NetBox means
+# (added by the segment work; kept as one block at the end of the file for clean merges)
+
+EXISTS = "exists"                  # a uniqueness constraint: the object (or its name/slug) is already there
+STALE_REFERENCE = "stale_reference"  # an id NetBox no longer has (a deleted or re-created object)
+NO_SPACE = "no_space"              # available-prefixes / available-vlans has nothing left
+INVALID = "invalid"                # any other rejection of the request
+
+# NetBox's (Django's, DRF's, django-filter's) messages, lower-cased, per kind. The only place they are read.
+_REJECTION_TEXTS = (
+    (EXISTS, ("already exists",)),
+    (STALE_REFERENCE, ("not one of the available choices", "select a valid choice", "object does not exist",
+                       "related object not found", "invalid pk")),
+    (NO_SPACE, ("insufficient space", "unable to allocate")),
+)
+
+
+class Rejection:
+    """A 400 classified: `kind` (one of EXISTS, STALE_REFERENCE, NO_SPACE, INVALID) and the `fields`
+    NetBox named for that kind (`__all__` for a model-level constraint such as unique name per group)."""
+
+    __slots__ = ("kind", "fields")
+
+    def __init__(self, kind, fields=()):
+        self.kind = kind
+        self.fields = frozenset(fields)
+
+    def __repr__(self):
+        return f"Rejection({self.kind!r}, {sorted(self.fields)!r})"
+
+
+def _messages(body, field="__all__"):
+    """(field, lower-cased message) pairs from a NetBox error body (dict, list of dicts for bulk, text)."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            yield from _messages(value, key if key not in ("detail", "non_field_errors") else "__all__")
+    elif isinstance(body, list):
+        for value in body:
+            yield from _messages(value, field)
+    elif body not in (None, ""):
+        yield field, str(body).lower()
+
+
+def classify_rejection(exc):
+    """What a NetBox 400 (or 409) means, from its body: the first kind any of its messages matches,
+    with every field that matched it. Anything that is not a 400/409 is INVALID."""
+    if not isinstance(exc, (RequestValidationFailed, Conflict)):
+        return Rejection(INVALID)
+    pairs = list(_messages(exc.body))
+    for kind, texts in _REJECTION_TEXTS:
+        fields = {f for f, text in pairs if any(t in text for t in texts)}
+        if fields:
+            return Rejection(kind, fields)
+    return Rejection(INVALID, {f for f, _text in pairs})

@@ -6,11 +6,44 @@
 A table is one paginated, cached read of the type's endpoint with only the fields a lookup needs;
 never one GET per reference. Tables load concurrently, and come from the persistent cache when a
 previous task already read them.
+
+Every documented way to name an object (each key of its record, e.g. name or slug, a VRF's RD, or
+its numeric id) resolves to the same row: callers compare the resolved ids, and take names they
+derive (a VLAN group's name) from the row, never from the user's spelling. A name that a cached
+table does not know is looked up once more in a fresh read of that table (the object may have been
+created since), and a TTL of 0 for the table's kind means no cache at all, not even old entries.
 """
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
+
 from ansible_collections.sot.netbox.plugins.module_utils._errors import LookupFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
+
+SLUG_MAX = 100                      # NetBox's slug fields are 100 characters
+_SLUG_INVALID = re.compile(r"[^a-z0-9_-]+")
+_SLUG_HASH = 8                      # hex digits of the stable suffix for names ASCII cannot spell
+
+
+def slugify(name, taken=(), max_length=SLUG_MAX):
+    """A slug NetBox accepts (ASCII letters, digits, '-' and '_'; Django's validate_slug) for `name`.
+
+    Accents fold to ASCII (`Zürich` -> `zurich`). A name ASCII cannot spell exactly (any non-ASCII
+    character: `Ελλάδα`, `日本`, also `Zürich`, which would otherwise collide with `Zurich`) gets a
+    stable suffix from a hash of the exact name, so two different names never share a slug by
+    folding. A slug in `taken` (slugs already used by other objects in the same uniqueness scope)
+    gets the suffix too, deterministically."""
+    text = str(name)
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    base = _SLUG_INVALID.sub("-", folded.lower()).strip("-")
+    suffix = hashlib.sha256(text.encode("utf-8")).hexdigest()[:_SLUG_HASH]
+    plain = base[:max_length].strip("-")
+    if plain and text.isascii() and plain not in taken:
+        return plain
+    head = base[:max_length - _SLUG_HASH - 1].strip("-")
+    return f"{head}-{suffix}" if head else f"x-{suffix}"
 
 
 def key_value(obj, key):
@@ -21,9 +54,10 @@ def key_value(obj, key):
 
 
 class LookupTable:
-    def __init__(self, object_type, rows):
+    def __init__(self, object_type, rows, fresh=False):
         self.type = object_type
         self.rows = list(rows)
+        self.fresh = fresh           # read from NetBox in this run (not from the persistent cache)
         self.by_id = {r["id"]: r for r in self.rows}
         self._index = {}
         for key in object_type.keys:
@@ -51,10 +85,13 @@ class LookupTable:
 
 
 class Lookups:
-    """Lookup tables for one run, loaded on demand in bulk."""
+    """Lookup tables for one run, loaded on demand in bulk.
 
-    def __init__(self, client):
+    `fresh=True` never reads the persistent cache (a retry after NetBox rejected a cached id)."""
+
+    def __init__(self, client, fresh=False):
         self.client = client
+        self.fresh = fresh
         self._tables = {}
 
     def load(self, *type_names, params=None):
@@ -62,23 +99,51 @@ class Lookups:
         missing = [n for n in dict.fromkeys(type_names) if n not in self._tables]
         calls = {n: self._fetcher(n, params) for n in missing}
         for name, rows in self.client.fetch_concurrently(calls).items():
-            self._tables[name] = LookupTable(record(name), rows)
+            self._tables[name] = LookupTable(record(name), rows, fresh=self._cache_kind(name) is None)
         return self
+
+    def _cache_kind(self, name):
+        """The cache TTL kind to read the table with; None for no cache (fresh, or its TTL is 0)."""
+        cache = getattr(self.client, "cache", None)
+        kind = record(name).kind
+        if self.fresh or cache is None or getattr(cache, "ttls", {}).get(kind, 1) <= 0:
+            return None
+        return kind
 
     def _fetcher(self, name, params):
         rec = record(name)
-        return lambda: self.client.list(rec.endpoint, params, cache=rec.kind, fields=list(rec.fields))
+        kind = self._cache_kind(name)
+        return lambda: self.client.list(rec.endpoint, params, cache=kind, fields=list(rec.fields))
+
+    def refresh(self, type_name):
+        """Read the table again from NetBox (not the cache), and drop its cached copies for every
+        later reader: generation-based invalidation of its endpoint."""
+        rec = record(type_name)
+        cache = getattr(self.client, "cache", None)
+        if cache is not None:
+            cache.invalidate(rec.endpoint)
+        rows = self._fetcher(type_name, None)()    # a miss now (new generation); stored for later readers
+        self._tables[type_name] = LookupTable(rec, rows, fresh=True)
+        return self._tables[type_name]
 
     def table(self, type_name):
         if type_name not in self._tables:
             self.load(type_name)
         return self._tables[type_name]
 
-    def get(self, type_name, value, field=None):
-        """The row for `value`; LookupFailed naming the type, the value and what exists."""
+    def find(self, type_name, value):
+        """The row for `value`, or None; a miss in a table from the cache re-reads it once."""
         table = self.table(type_name)
         row = table.find(value)
+        if row is None and not table.fresh:
+            row = self.refresh(type_name).find(value)
+        return row
+
+    def get(self, type_name, value, field=None):
+        """The row for `value`; LookupFailed naming the type, the value and what exists."""
+        row = self.find(type_name, value)
         if row is None:
+            table = self.table(type_name)
             what = f"{table.type.title}" + (f" (option {field})" if field else "")
             raise LookupFailed(what, value, known=table.names())
         return row
@@ -87,6 +152,13 @@ class Lookups:
         if value is None or value == "":
             return None
         return self.get(type_name, value, field)["id"]
+
+    def canonical(self, type_name, value, field=None):
+        """(id, name) of the object `value` names by any key: the name as NetBox spells it."""
+        if value is None or value == "":
+            return None, None
+        row = self.get(type_name, value, field)
+        return row["id"], key_value(row, record(type_name).keys[0])
 
     def name_of(self, type_name, obj_id):
         """For diffs: ids become names."""

@@ -28,7 +28,11 @@ description:
   - O(state=released) clears the cluster (and key) field and returns the segment to O(free_status), or
     deletes it with O(release_delete=true).
   - Site groups are never created; a missing site group, VRF, tenant or role is an error naming it,
-    reported before anything is written. Names resolve through cached lookup tables.
+    reported before anything is written. Names resolve through cached lookup tables (a name a cached
+    table does not know is read once more fresh); every spelling of one object (name, slug, id, a
+    VRF's RD) is that object, compared by id.
+  - Whether a prefix exists and its fields are read fresh before any write; a cached id NetBox rejects
+    makes the run start once more from fresh reads.
   - O(segments) handles many segments in one task; its items take the same options as the top level,
     and top-level values are their defaults.
 author:
@@ -53,23 +57,23 @@ options:
     description: The segment's prefix in CIDR notation. Required for O(state=present) and O(state=absent).
     type: str
   vrf:
-    description: VRF name (or RD). Required for O(state=present) and O(state=allocated).
+    description: VRF by name, RD or id (one VRF, however it is named). Required for O(state=present) and O(state=allocated).
     type: str
   site_group:
-    description: Site group name or slug the prefix is scoped to. Never created.
+    description: Site group (name, slug or id) the prefix is scoped to. Never created.
     type: str
   tenant:
-    description: Tenant name or slug.
+    description: Tenant by name, slug or id.
     type: str
   role:
-    description: Prefix role name or slug. For O(state=allocated), also a filter on the free segments.
+    description: Prefix role by name, slug or id. For O(state=allocated), also a filter on the free segments.
     type: str
   status:
     description: Prefix status (new segments default to V(active)).
     type: str
     choices: [container, active, reserved, deprecated]
   description:
-    description: Prefix description.
+    description: Prefix description (at most 200 characters).
     type: str
   vlan:
     description: The segment's VLAN in the VLAN group of its VRF and site group; created when missing.
@@ -83,10 +87,12 @@ options:
         description: VLAN name (a new VLAN without a name is called C(vlan-<vid>)).
         type: str
   vlan_group:
-    description: VLAN group name, when it is not C(<vrf>-<site group>).
+    description:
+      - VLAN group, when it is not C(<vrf>-<site group>) (built from NetBox's names).
+      - Names an existing group of the site group by name, slug or id; created by name when missing.
     type: str
   custom_fields:
-    description: Further custom fields of the prefix, by name.
+    description: Further custom fields of the prefix, by name; checked against the custom fields NetBox declares for prefixes and their types before any write.
     type: dict
   dhcp:
     description: Value of the DHCP custom field (named by O(dhcp_field)).
@@ -288,7 +294,7 @@ segments:
     role: {description: Role name., type: str}
     role_id: {description: Role id., type: int}
     status: {description: Prefix status., type: str}
-    description: {description: Prefix description., type: str}
+    description: {description: Prefix description (at most 200 characters)., type: str}
     vlan: {description: "VLAN as id, vid, name, group, group_id; null without one.", type: dict}
     custom_fields: {description: Custom fields of the prefix., type: dict}
     action: {description: "What happened: create, update, delete, reserve, carve, release or none.", type: str}

@@ -26,13 +26,13 @@ import secrets
 import time
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ApiError, Conflict, InputError, NotFound, RequestValidationFailed, SotNetboxError)
+    EXISTS, NO_SPACE, ApiError, Conflict, ConnectionFailed, InputError, NotFound, RequestValidationFailed,
+    SotNetboxError, classify_rejection)
 from ansible_collections.sot.netbox.plugins.module_utils._segment import domain
 from ansible_collections.sot.netbox.plugins.module_utils._segment.domain import Change, Segment
-from ansible_collections.sot.netbox.plugins.module_utils._segment.store import (
-    error_fields, scope_params, vlan_group_name)
+from ansible_collections.sot.netbox.plugins.module_utils._segment.store import group_key, scope_params
 
-AWAIT_DELAYS = (0.25, 0.5, 1.0, 2.0)   # waiting for a concurrent allocation of the same identity
+AWAIT_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)   # waiting for a concurrent allocation of the same identity
 
 
 class Allocator:
@@ -46,6 +46,8 @@ class Allocator:
         self.clock = clock
         self.nonce = nonce
         self.warnings = []
+        self._pool_rows = {}
+        self._held = {}
 
     # ------------------------------------------------------------ allocated
 
@@ -106,9 +108,27 @@ class Allocator:
                 # Written by something outside this protocol after we listed it: give the marker back.
                 self.client.delete("extras/tags", [marker["id"]])
                 continue
-            return self._patch_reserved(spec, Segment.from_netbox(fresh), marker)
+            return self._patch_or_give_back(spec, Segment.from_netbox(fresh), marker)
         raise SotNetboxError(f"{spec.label}: all {len(candidates)} matching free segments were claimed by "
                              "concurrent allocations while this one ran; run it again")
+
+    def _patch_or_give_back(self, spec, current, marker):
+        """PATCH the won segment. When the PATCH fails (a 500, an answer cut off), find out: the segment
+        holding our key means NetBox applied it; otherwise our marker is removed, so nothing of this
+        claim is left and a re-run starts clean."""
+        try:
+            return self._patch_reserved(spec, current, marker)
+        except (SotNetboxError, ValueError) as exc:
+            fresh = self.client.get(f"ipam/prefixes/{current.ids['prefix']}")
+            now = Segment.from_netbox(fresh) if fresh else None
+            if now is not None and now.custom_fields.get(self.names.key_field) == spec.key:
+                change = self._reserve_change(spec, current)
+                change.after = now
+                return change
+            self.client.delete("extras/tags", [marker["id"]])
+            if isinstance(exc, SotNetboxError):
+                exc.result.setdefault("rolled_back", []).append(f"claim marker {marker.get('name')!r}")
+            raise
 
     def _is_free(self, seg):
         return seg.status == self.names.free_status and not domain.is_allocated(seg, self.names)
@@ -146,7 +166,7 @@ class Allocator:
                     "description": domain.claim_description(nonce, spec.key, row["prefix"])}
             try:
                 return "won", self.client.create_one("extras/tags", body)
-            except (RequestValidationFailed, ApiError) as exc:
+            except (ApiError, ValueError) as exc:   # ValueError: an answer that is not JSON (cut off)
                 failure = exc
             found = self.client.fetch_concurrently({
                 "slug": lambda: self.client.list("extras/tags", {"slug": slug}),
@@ -186,19 +206,32 @@ class Allocator:
 
     # ------------------------------------------------------------ carve
 
+    def existing_for(self, spec, ids):
+        """The identity's segment as read once at the start of this run (None: carve one)."""
+        if spec.index not in self._held:
+            self._held[spec.index] = self._existing(spec, self.store.by_identity(spec.key, ids))
+        return self._held[spec.index]
+
+    def check_carve(self, spec, ids):
+        """Before any write: an allocation to carve has a pool it fits in."""
+        if self.existing_for(spec, ids) is None:
+            self._pools(spec, ids)
+
+    def pool_params(self, spec, ids):
+        """The pool query: every parameter that changes which pools answer is in it (and the query is
+        never cached: a pool retired in NetBox is not carved from)."""
+        if spec.pool:
+            return {"prefix": spec.pool, "vrf_id": ids["vrf"]}
+        return {**scope_params(ids), "role_id": self.store.pool_role_id(), "status": self.names.pool_status,
+                "ordering": "prefix"}
+
     def _pools(self, spec, ids):
-        ident = f"{ids['vrf']}:{ids['site_group']}:{spec.pool or 'auto'}"
-        pools = self.store.ids_cache.get("pools", ident)
-        if pools is None:
-            if spec.pool:
-                params = {"prefix": spec.pool, "vrf_id": ids["vrf"]}
-            else:
-                params = {**scope_params(ids), "role_id": self.store.pool_role_id(), "status": self.names.pool_status,
-                          "ordering": "prefix"}
-            pools = [{"id": r["id"], "prefix": r["prefix"]}
-                     for r in self.client.list("ipam/prefixes", params, fields=("id", "prefix"))]
-            if pools:
-                self.store.ids_cache.set("pools", ident, pools)
+        """The pools a carve may use, read once per item in this run (the plan checks them before writes)."""
+        if spec.index not in self._pool_rows:
+            self._pool_rows[spec.index] = [
+                {"id": r["id"], "prefix": r["prefix"]}
+                for r in self.client.list("ipam/prefixes", self.pool_params(spec, ids), fields=("id", "prefix"))]
+        pools = self._pool_rows[spec.index]
         if not pools:
             what = f"pool {spec.pool}" if spec.pool else (f"pool prefix (role {self.names.pool_role}, status "
                                                           f"{self.names.pool_status})")
@@ -211,12 +244,18 @@ class Allocator:
         return fitting
 
     def _vlan_group(self, spec, ids, check_mode):
-        key = (ids["vrf"], ids["site_group"])
-        return self.store.vlan_groups({key: vlan_group_name(spec)}, create=True, check_mode=check_mode)[key]
+        key = group_key(spec, ids)
+        return self.store.vlan_groups([key], create=True, check_mode=check_mode)[key]
 
     def carve(self, spec, ids, check_mode):
-        """Mode (b): the next VID from the VLAN group, then the next /length from a pool, both by NetBox."""
-        existing = self._existing(spec, self.store.by_identity(spec.key, ids))
+        """Mode (b): the next VID from the VLAN group, then the next /length from a pool, both by NetBox.
+
+        The carved VLAN is named by the identity (unique per group): of concurrent carves of one
+        identity one creates it and the others wait for its segment and return it. A VLAN of this
+        identity that no segment uses (an interrupted carve, or a lost answer) is adopted. After its
+        prefix is created, a carve reads the identity back: should two segments hold it (an adopter
+        racing a slow winner), the lowest id is the allocation and the other is removed."""
+        existing = self.existing_for(spec, ids)
         if existing is not None:
             return Change("none", spec, existing, existing)
         pools = self._pools(spec, ids)
@@ -228,46 +267,97 @@ class Allocator:
                                ids)
         if check_mode:
             return self._carve_preview(spec, pools, group, body)
-        vlan = self._carve_vlan(spec, ids, group) if group else None
+        vlan, created_vlan = self._carve_vlan(spec, ids, group) if group else (None, False)
         if isinstance(vlan, Change):
             return vlan
         if vlan:
             body["vlan"] = vlan["id"]
         try:
             created = self._carve_prefix(spec, pools, body)
-        except SotNetboxError as exc:
-            if vlan:
-                self.client.delete("ipam/vlans", [vlan["id"]])
-                exc.result.setdefault("rolled_back", []).append(f"VLAN {vlan['vid']} ({vlan['name']})")
-            raise
-        after = Segment.from_netbox(created)
+        except (SotNetboxError, ValueError) as exc:
+            held = self._existing(spec, self.store.by_identity(spec.key, ids)) if _may_have_applied(exc) else None
+            if held is None:
+                if vlan and created_vlan and isinstance(exc, SotNetboxError):
+                    self._roll_back_vlan(vlan, exc)
+                elif vlan and created_vlan:
+                    self.client.delete("ipam/vlans", [vlan["id"]])
+                raise
+            created = {"id": held.ids["prefix"]}      # NetBox applied it; its answer was lost
+            return self._carved(spec, ids, group, held, created)
+        return self._carved(spec, ids, group, Segment.from_netbox(created), created)
+
+    def _carved(self, spec, ids, group, mine, created):
+        after = self._settle(spec, ids, mine)
+        if after.ids.get("prefix") != created.get("id"):
+            return Change("none", spec, after, after)
         if group:
             after.ids.update(vlan_group=group["id"], vlan_group_name=group["name"])
         return Change("carve", spec, None, after, {f: (None, v) for f, v in after.view().items() if v not in (None, {})})
 
+    def _roll_back_vlan(self, vlan, exc):
+        try:
+            self.client.delete("ipam/vlans", [vlan["id"]])
+        except SotNetboxError as failure:
+            exc.result.setdefault("left_behind", []).append(f"VLAN {vlan['vid']} ({vlan['name']}): {failure.message}")
+        else:
+            exc.result.setdefault("rolled_back", []).append(f"VLAN {vlan['vid']} ({vlan['name']})")
+
+    def _settle(self, spec, ids, mine):
+        """The identity's allocation after our create: ours, or a lower-id one we then remove ours for."""
+        held = self._existing(spec, self.store.by_identity(spec.key, ids))
+        if held is None or held.ids["prefix"] == mine.ids["prefix"]:
+            return mine
+        self.warnings = [w for w in self.warnings if not w.startswith(f"{spec.label}: key ")]
+        self.client.delete("ipam/prefixes", [mine.ids["prefix"]])
+        return held
+
     def _carve_vlan(self, spec, ids, group):
+        """(vlan row, created by this run) or (Change, False) when a concurrent run of the identity won."""
         body = {"name": spec.vlan_name, "status": "active"}
         for field in ("tenant", "role"):
             if ids.get(field):
                 body[field] = ids[field]
         try:
-            vlan = self.client.create_one(f"ipam/vlan-groups/{group['id']}/available-vlans", body)
+            return self._create_vlan(group, body), True
         except NotFound:
             # The cached group id is gone: forget it, resolve again (and create it if needed), once.
             self.store.ids_cache.drop("vlan-group")
             group.update(self._vlan_group(spec, ids, False))
-            vlan = self.client.create_one(f"ipam/vlan-groups/{group['id']}/available-vlans", body)
-        except RequestValidationFailed as exc:
-            if "name" not in error_fields(exc) and "name" not in str(exc.body):
+            return self._create_vlan(group, body), True
+        except (ApiError, ValueError) as exc:
+            if _may_have_applied(exc):
+                found = self._vlan_named(group, spec.vlan_name)   # our create may be in NetBox: find out
+                if found is not None:
+                    return found, True
                 raise
-            found = self._await_identity(spec, ids)
-            if found is not None:
-                return Change("none", spec, found, found)
-            raise SotNetboxError(f"{spec.label}: VLAN name {spec.vlan_name!r} is already used in VLAN group "
-                                 f"{group['name']!r} but no segment holds key {spec.key!r}: another allocation of "
-                                 "this key is running, or one was interrupted; run it again, or delete that VLAN "
-                                 "or set vlan_name") from exc
+            if classify_rejection(exc).kind != EXISTS:
+                raise
+            return self._await_or_adopt(spec, ids, group, exc), False
+
+    def _create_vlan(self, group, body):
+        vlan = self.client.create_one(f"ipam/vlan-groups/{group['id']}/available-vlans", body)
         return vlan[0] if isinstance(vlan, list) else vlan
+
+    def _vlan_named(self, group, name):
+        rows = self.client.list("ipam/vlans", {"group_id": group["id"], "name": name},
+                                fields=("id", "vid", "name", "group"))
+        rows = [r for r in rows if r.get("name") == name]
+        return rows[0] if rows else None
+
+    def _await_or_adopt(self, spec, ids, group, exc):
+        """The identity's VLAN exists: a concurrent carve's segment (return it), or what an interrupted
+        carve left (a VLAN no prefix uses: adopt it)."""
+        found = self._await_identity(spec, ids)
+        if found is not None:
+            return Change("none", spec, found, found)
+        vlan = self._vlan_named(group, spec.vlan_name)
+        if vlan is not None and not self.store.vlans_in_use([vlan["id"]]):
+            self.warnings.append(f"{spec.label}: adopted VLAN {vlan['vid']} ({vlan['name']}) that an interrupted "
+                                 f"allocation of key {spec.key!r} left in VLAN group {group['name']!r}")
+            return vlan
+        raise SotNetboxError(f"{spec.label}: VLAN name {spec.vlan_name!r} is already used in VLAN group "
+                             f"{group['name']!r} by a VLAN another segment uses, and no segment holds key "
+                             f"{spec.key!r}; delete that VLAN or set vlan_name") from exc
 
     def _carve_prefix(self, spec, pools, body):
         body = {**body, "prefix_length": spec.prefix_length}
@@ -275,12 +365,10 @@ class Allocator:
             try:
                 created = self.client.create_one(f"ipam/prefixes/{pool['id']}/available-prefixes", body)
                 return created[0] if isinstance(created, list) else created
-            except (Conflict, NotFound) as exc:
-                if isinstance(exc, NotFound):
-                    self.store.ids_cache.drop("pools")
-                continue
-            except RequestValidationFailed as exc:
-                if "insufficient" in str(exc.body).lower():
+            except NotFound:
+                continue                                  # the pool was deleted since it was listed
+            except (Conflict, RequestValidationFailed) as exc:
+                if classify_rejection(exc).kind == NO_SPACE:
                     continue
                 raise
         raise SotNetboxError(f"{spec.label}: no free /{spec.prefix_length} left in pool(s) "
@@ -353,6 +441,13 @@ class Allocator:
             self.client.delete("extras/tags", sorted(marker_ids))
         change.after = Segment.from_netbox(row)
         return change
+
+
+def _may_have_applied(exc):
+    """A write whose answer was lost or cut off: NetBox may have applied it (find out by identity).
+    A connection that failed may have failed after NetBox applied the write; reading back costs one
+    GET and finds nothing when it did not."""
+    return isinstance(exc, (ValueError, ConnectionFailed)) or bool(getattr(exc, "may_have_applied", False))
 
 
 def _fits(pool, length):

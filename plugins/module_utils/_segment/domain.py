@@ -15,17 +15,21 @@ import datetime
 import hashlib
 import ipaddress
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError, ValidationErrors
+from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError, InputError, ValidationErrors
 
 STATES = ("present", "absent", "allocated", "released")
 PREFIX_STATUSES = ("container", "active", "reserved", "deprecated")
 VID_MIN, VID_MAX = 1, 4094
 TAG_MAX = 100          # NetBox tag name and slug length
 VLAN_NAME_MAX = 64     # NetBox VLAN name length
+VLAN_GROUP_NAME_MAX = 100  # NetBox VLAN group name length
+DESCRIPTION_MAX = 200  # NetBox description length (prefixes, VLANs)
 CLAIM_SLUG_PREFIX = "sot-claim-p"
 CLAIM_NAME_PREFIX = "sot-claim "
-# Fields compared by the diff, in display order. `vlan` is compared as (vid, name).
+# Fields compared by the diff, in display order. `vlan` is compared as (vid, name) and by its id
+# once the desired VLAN is known. References are compared by id (any spelling of one object is it).
 FIELDS = ("prefix", "vrf", "site_group", "tenant", "role", "status", "description", "vlan")
+REFERENCES = ("vrf", "site_group", "tenant", "role")
 
 
 @dataclasses.dataclass
@@ -156,7 +160,14 @@ def parse_cidr(value, field):
     return net
 
 
+def _not_bool(value, field, what):
+    """YAML `yes`/`true` arrive as Python True, which is also the int 1: refuse it by name."""
+    if isinstance(value, bool):
+        raise InputError(field, value, f"{what} must be a whole number, not a yes/no value")
+
+
 def check_vid(value, field):
+    _not_bool(value, field, "a VLAN ID")
     try:
         vid = int(value)
     except (TypeError, ValueError):
@@ -184,17 +195,21 @@ def merge(defaults, item):
 def parse_spec(raw, names, index=0):
     """A Spec from one option dict; raises ValidationErrors listing every problem of the item."""
     errors = []
+    at = f"segments[{index}]"
 
     def guard(fn, *args):
         try:
             return fn(*args)
         except InputError as exc:
-            errors.append(exc.message)
+            errors.append(FieldError(exc.field, exc.problem, exc.value))
             return None
+
+    def error(field, message, *value):
+        errors.append(FieldError(f"{at}.{field}" if field else at, message, *value))
 
     state = raw.get("state") or "present"
     if state not in STATES:
-        errors.append(f"segments[{index}].state: must be one of {', '.join(STATES)} (got {state!r})")
+        error("state", f"must be one of {', '.join(STATES)}", state)
     custom = dict(raw.get("custom_fields") or {})
     if raw.get("dhcp") is not None:
         custom[names.dhcp_field] = bool(raw["dhcp"])
@@ -205,48 +220,55 @@ def parse_spec(raw, names, index=0):
     if key is not None and names.key_field != names.cluster_field:
         custom[names.key_field] = key
     if raw.get("key") and cluster and raw["key"] != cluster and names.key_field == names.cluster_field:
-        errors.append(f"segments[{index}].key: {raw['key']!r} differs from cluster {cluster!r} but both would be "
-                      f"stored in custom field {names.cluster_field!r}; set key_field to another custom field")
+        error("key", f"differs from cluster {cluster!r} but both would be stored in custom field "
+                     f"{names.cluster_field!r}; set key_field to another custom field", raw["key"])
     vlan = raw.get("vlan") or {}
-    vid = guard(check_vid, vlan["vid"], f"segments[{index}].vlan.vid") if vlan.get("vid") is not None else None
+    vid = guard(check_vid, vlan["vid"], f"{at}.vlan.vid") if vlan.get("vid") is not None else None
     prefix = raw.get("prefix")
-    if prefix is not None and guard(parse_cidr, prefix, f"segments[{index}].prefix") is not None:
+    if prefix is not None and guard(parse_cidr, prefix, f"{at}.prefix") is not None:
         prefix = str(ipaddress.ip_network(prefix))
     pool = raw.get("pool")
-    if pool is not None and guard(parse_cidr, pool, f"segments[{index}].pool") is None:
+    if pool is not None and guard(parse_cidr, pool, f"{at}.pool") is None:
         pool = None
     length = raw.get("prefix_length")
     if length is not None:
-        if not isinstance(length, int) or not 1 <= length <= 128:
-            errors.append(f"segments[{index}].prefix_length: must be a whole number of bits 1-128 (got {length!r})")
+        if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= 128:
+            error("prefix_length", "must be a whole number of bits 1-128"
+                  + (", not a yes/no value" if isinstance(length, bool) else ""), length)
+            length = None
         elif pool is not None:
-            guard(check_fits, pool, length, f"segments[{index}].prefix_length")
+            guard(check_fits, pool, length, f"{at}.prefix_length")
     status = raw.get("status")
     if status is not None and status not in PREFIX_STATUSES:
-        errors.append(f"segments[{index}].status: must be one of {', '.join(PREFIX_STATUSES)} (got {status!r})")
+        error("status", f"must be one of {', '.join(PREFIX_STATUSES)}", status)
     for field in ("vrf", "site_group"):
         if state in ("present", "allocated") and not raw.get(field):
-            errors.append(f"segments[{index}].{field}: required for state {state}")
+            error(field, f"required for state {state}")
     if state in ("present", "absent") and not prefix:
-        errors.append(f"segments[{index}].prefix: required for state {state}")
+        error("prefix", f"required for state {state}")
     if state == "allocated":
         if not key:
-            errors.append(f"segments[{index}]: state allocated needs cluster or key (the allocation's identity)")
+            error("", "state allocated needs cluster or key (the allocation's identity)")
         if prefix:
-            errors.append(f"segments[{index}].prefix: not used by state allocated (the segment is chosen); "
-                          "use state present to manage a known prefix")
+            error("prefix", "not used by state allocated (the segment is chosen); use state present to manage "
+                            "a known prefix", prefix)
     if state == "released" and not prefix and not key:
-        errors.append(f"segments[{index}]: state released needs prefix (with vrf) or cluster/key")
+        error("", "state released needs prefix (with vrf) or cluster/key")
     vlan_name = raw.get("vlan_name")
     carved_vlan_name = vlan_name or key
     if state == "allocated" and length is not None and raw.get("allocate_vlan", True) and carved_vlan_name \
             and len(carved_vlan_name) > VLAN_NAME_MAX:
-        errors.append(f"segments[{index}].vlan_name: VLAN names are at most {VLAN_NAME_MAX} characters "
-                      f"(got {carved_vlan_name!r}); set vlan_name")
+        error("vlan_name", f"VLAN names are at most {VLAN_NAME_MAX} characters; set vlan_name", carved_vlan_name)
     if vlan.get("name") and len(vlan["name"]) > VLAN_NAME_MAX:
-        errors.append(f"segments[{index}].vlan.name: at most {VLAN_NAME_MAX} characters (got {vlan['name']!r})")
+        error("vlan.name", f"at most {VLAN_NAME_MAX} characters", vlan["name"])
+    description = raw.get("description")
+    if description is not None and len(description) > DESCRIPTION_MAX:
+        error("description", f"at most {DESCRIPTION_MAX} characters (NetBox's limit); this one has "
+                             f"{len(description)}", description)
+    if raw.get("vlan_group") is not None and len(str(raw["vlan_group"])) > VLAN_GROUP_NAME_MAX:
+        error("vlan_group", f"VLAN group names are at most {VLAN_GROUP_NAME_MAX} characters", raw["vlan_group"])
     if vlan and vid is None and not errors:
-        errors.append(f"segments[{index}].vlan.vid: required when vlan is given")
+        error("vlan.vid", "required when vlan is given")
     if errors:
         raise ValidationErrors(errors)
     segment = Segment(prefix=prefix, vrf=raw.get("vrf"), site_group=raw.get("site_group"), tenant=raw.get("tenant"),
@@ -268,15 +290,24 @@ def parse_all(params, items, names):
             specs.append(parse_spec(raw, names, i))
         except ValidationErrors as exc:
             errors.extend(exc.errors)
-    seen = {}
-    for spec in specs:
-        ident = identity(spec) if spec.state == "allocated" else (spec.segment.prefix, spec.segment.vrf)
-        if ident in seen and ident[0] is not None:
-            errors.append(f"segments[{spec.index}]: same segment as segments[{seen[ident]}] ({ident[0]})")
-        seen.setdefault(ident, spec.index)
     if errors:
         raise ValidationErrors(errors)
     return specs
+
+
+def duplicates(specs):
+    """Two items for the same segment (after names became ids: `prod` and its RD are one VRF)."""
+    errors, seen = [], {}
+    for spec in specs:
+        ids = spec.segment.ids
+        if spec.state == "allocated":
+            ident = (spec.key, ids.get("vrf"), ids.get("site_group"))
+        else:
+            ident = (spec.segment.prefix, ids.get("vrf"))
+        if ident in seen and ident[0] is not None:
+            errors.append(FieldError(f"segments[{spec.index}]", f"same segment as segments[{seen[ident]}]", ident[0]))
+        seen.setdefault(ident, spec.index)
+    return errors
 
 
 def identity(spec):
@@ -321,7 +352,12 @@ def diff_segment(current, desired):
                 changes["vlan"] = (current.vlan, Segment(vlan_vid=want[0], vlan_name=want[1]).vlan)
             continue
         want = getattr(desired, field)
-        if want is not None and getattr(current, field) != want:
+        if want is None:
+            continue
+        if field in REFERENCES and desired.ids.get(field) is not None:
+            if current.ids.get(field) != desired.ids[field]:
+                changes[field] = (getattr(current, field), want)
+        elif getattr(current, field) != want:
             changes[field] = (getattr(current, field), want)
     for name, want in sorted(desired.custom_fields.items()):
         have = current.custom_fields.get(name)
@@ -337,6 +373,8 @@ def apply_changes(current, desired):
     for field in ("prefix", "vrf", "site_group", "tenant", "role", "status", "description"):
         if getattr(desired, field) is not None:
             setattr(out, field, getattr(desired, field))
+            if field in REFERENCES and desired.ids.get(field) is not None:
+                out.ids[field] = desired.ids[field]
     if desired.vlan_vid is not None:
         out.vlan_vid = desired.vlan_vid
         out.vlan_name = desired.vlan_name if desired.vlan_name is not None else current.vlan_name

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._difftext import diff_entry
+from ansible_collections.sot.netbox.plugins.module_utils._errors import (
+    STALE_REFERENCE, FieldError, SotNetboxError, ValidationErrors, classify_rejection)
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import Lookups
 from ansible_collections.sot.netbox.plugins.module_utils._segment import domain
 from ansible_collections.sot.netbox.plugins.module_utils._segment.claim import Allocator
-from ansible_collections.sot.netbox.plugins.module_utils._segment.store import Store, vlan_group_name
+from ansible_collections.sot.netbox.plugins.module_utils._segment.store import Store, group_key
 
 _ITEM = dict(
     state=dict(type="str", choices=list(domain.STATES)),
@@ -70,27 +72,41 @@ def run(module, client):
 
 
 def execute(client, params, check_mode=False, want_diff=False, sleep=time.sleep, clock=time.time):
-    """Everything the module does, from a plain params dict (unit tests and the benchmark call this)."""
+    """Everything the module does, from a plain params dict (unit tests and the benchmark call this).
+
+    When NetBox rejects an id this run took from the cache (an object deleted or re-created since),
+    the run starts once more from fresh reads (no cache): every step is idempotent, and what the
+    first attempt wrote is found and kept."""
     names = names_from(params)
     item_params = {k: v for k, v in params.items() if k in _ITEM or k == "segments"}
-    specs = domain.parse_all(item_params, params.get("segments"), names)
+    domain.parse_all(item_params, params.get("segments"), names)   # every input error before any request
     if params.get("claim_timeout", 900) < 0:
-        raise SotNetboxError(f"claim_timeout: must be 0 (never take over a claim) or seconds (got {params['claim_timeout']})")
-    store = Store(client, Lookups(client), names)
-    allocator = Allocator(client, store, names, claim_timeout=params.get("claim_timeout", 900), sleep=sleep, clock=clock)
-    run_ = SegmentRun(client, store, allocator, names, check_mode)
-    try:
-        changes = run_.execute(specs)
-    except SotNetboxError as exc:
-        exc.result.setdefault("segments", [entry(c) for c in run_.done])
-        exc.result["changed"] = any(c.changed for c in run_.done)
-        raise
-    result = {"changed": any(c.changed for c in changes), "segments": [entry(c) for c in changes],
+        raise ValidationErrors([FieldError("claim_timeout", "must be 0 (never take over a claim) or seconds",
+                                           params["claim_timeout"])])
+    done = []
+    for fresh in (False, True):
+        specs = domain.parse_all(item_params, params.get("segments"), names)
+        store = Store(client, Lookups(client, fresh=fresh), names, fresh=fresh)
+        allocator = Allocator(client, store, names, claim_timeout=params.get("claim_timeout", 900), sleep=sleep,
+                              clock=clock)
+        run_ = SegmentRun(client, store, allocator, names, check_mode)
+        try:
+            changes = run_.execute(specs)
+            break
+        except SotNetboxError as exc:
+            done.extend(run_.done)
+            if not fresh and classify_rejection(exc).kind == STALE_REFERENCE:
+                store.ids_cache.drop("vlan-group")
+                continue
+            exc.result.setdefault("segments", [entry(c) for c in done])
+            exc.result["changed"] = any(c.changed for c in done) or bool(exc.result.get("rolled_back"))
+            raise
+    result = {"changed": any(c.changed for c in changes + done), "segments": [entry(c) for c in changes],
               "warnings": allocator.warnings}
     if len(changes) == 1:
         result["segment"] = result["segments"][0]
     if want_diff:
-        diffs = [c.diff() for c in changes if c.changed]
+        diffs = [diff_entry(**c.diff()) for c in changes if c.changed]
         result["diff"] = diffs[0] if len(diffs) == 1 else diffs
     return result
 
@@ -113,7 +129,7 @@ class SegmentRun:
         self.done = []
 
     def execute(self, specs):
-        ids_list = self.store.resolve(specs)
+        ids_list = self._validate(specs)
         known = [(s, i) for s, i in zip(specs, ids_list) if s.state != "allocated"]
         current = self.store.current_by_prefix([s for s, _ids in known], [i for _spec, i in known])
         plans = {}
@@ -126,7 +142,7 @@ class SegmentRun:
                 found = self.allocator.find_for_release(spec, ids, current)
                 plans[spec.index] = domain.plan_release(spec, found, self.names)
             elif spec.carve:
-                self.allocator._pools(spec, ids)  # pylint: disable=protected-access  # fit errors before writes
+                self.allocator.check_carve(spec, ids)
         present = [(plans[s.index], i) for s, i in zip(specs, ids_list) if s.state == "present"]
         self._prepare_vlans(present)
         if not self.check_mode:
@@ -146,61 +162,101 @@ class SegmentRun:
             out.append(change)
         return out
 
+    def _validate(self, specs):
+        """Names to ids, custom fields against NetBox's declarations, duplicates after resolution, and
+        the write permissions a carve needs: every problem at once, before any write."""
+        errors, ids_list = [], None
+        try:
+            ids_list = self.store.resolve(specs)
+        except ValidationErrors as exc:
+            errors.extend(exc.errors)
+        errors.extend(self.store.check_custom_fields(specs))
+        if ids_list is not None:
+            errors.extend(domain.duplicates(specs))
+        carves = [s for s in specs if s.state == "allocated" and s.carve]
+        if carves and not errors and not self.check_mode:   # asking costs a request: only for valid input
+            endpoints = ["ipam/prefixes"] + (["ipam/vlans"] if any(s.allocate_vlan for s in carves) else [])
+            for endpoint, permission in self.store.writable(endpoints):
+                errors.append(FieldError(f"segments[{carves[0].index}]", f"this token may not create objects in "
+                                         f"{endpoint} (NetBox permission {permission}), which a carve needs; "
+                                         "nothing was written", carves[0].key))
+        if errors:
+            raise ValidationErrors(errors)
+        return ids_list
+
     # ------------------------------------------------------------ present: VLAN groups, VLANs, prefixes
 
     def _prepare_vlans(self, present):
-        """Per change with a VLAN: its group (found or planned) and whether the VLAN is created or renamed."""
-        wanted = {}
-        for change, ids in present:
-            if change.spec.segment.vlan_vid is not None:
-                wanted[(ids["vrf"], ids["site_group"])] = vlan_group_name(change.spec)
+        """Per change with a VLAN: its group (found or planned) and whether the VLAN is created or renamed.
+
+        The desired VLAN is the one with the VID in the desired group; a prefix that points to
+        another VLAN (one moved to another group, same VID and name) is drift, and is fixed."""
+        wanted = [group_key(c.spec, ids) for c, ids in present if c.spec.segment.vlan_vid is not None]
         if not wanted:
             return
         needed = [c for c, _ids in present if c.changed and c.spec.segment.vlan_vid is not None]
         groups = self.store.vlan_groups(wanted, create=bool(needed), check_mode=self.check_mode)
-        existing = self.store.vlans([g["id"] for g in groups.values() if g.get("id")],
-                                    [c.spec.segment.vlan_vid for c, _ids in present if c.spec.segment.vlan_vid])
+        existing = self._known_vlans(present)
+        unknown = [(groups[group_key(c.spec, ids)], c.spec.segment.vlan_vid) for c, ids in present
+                   if c.spec.segment.vlan_vid is not None]
+        unknown = [(g["id"], vid) for g, vid in unknown if g.get("id") and (g["id"], vid) not in existing]
+        if unknown:
+            existing.update(self.store.vlans([g for g, _vid in unknown], [vid for _g, vid in unknown]))
         for change, ids in present:
             seg = change.spec.segment
             if seg.vlan_vid is None:
                 continue
-            group = groups.get((ids["vrf"], ids["site_group"]))
+            group = groups.get(group_key(change.spec, ids))
             change.after.ids.update(vlan_group=group["id"], vlan_group_name=group["name"])
             row = existing.get((group["id"], seg.vlan_vid)) if group["id"] else None
+            before_vlan = change.before.ids.get("vlan") if change.before else None
             if row is None:
                 change.vlan_action = "create"
                 change.after.ids["vlan"] = None
-                if change.action == "none":
-                    change.action = "update"
-                change.changes.setdefault("vlan", (change.before.vlan if change.before else None,
-                                                   change.after.vlan))
+                self._vlan_change(change, group)
             else:
                 change.after.ids["vlan"] = row["id"]
                 if seg.vlan_name and row["name"] != seg.vlan_name:
                     change.vlan_action = "update"
                     if change.action == "none":
                         change.action = "update"
+                if change.before is not None and before_vlan != row["id"]:
+                    self._vlan_change(change, group)
             if change.orphan_vlan and change.orphan_vlan.get("id") == change.after.ids.get("vlan"):
                 change.orphan_vlan = None
 
+    @staticmethod
+    def _known_vlans(present):
+        """{(group id, vid): VLAN} of the VLANs the current prefixes use, as just read with them (their
+        real group): a steady-state run asks NetBox for no other VLAN."""
+        out = {}
+        for change, _ids in present:
+            before = change.before
+            if before is not None and before.ids.get("vlan") and before.ids.get("vlan_group"):
+                vlan = {"id": before.ids["vlan"], "vid": before.vlan_vid, "name": before.vlan_name}
+                out[(before.ids["vlan_group"], before.vlan_vid)] = vlan
+        return out
+
+    @staticmethod
+    def _vlan_change(change, group):
+        """The prefix gets another VLAN object: say which group each side's VLAN is in."""
+        if change.action == "none":
+            change.action = "update"
+        before = change.before
+        old = None
+        if before is not None and before.vlan is not None:
+            old = before.vlan + (f" in {before.ids['vlan_group_name']}" if before.ids.get("vlan_group_name") else "")
+        change.changes["vlan"] = (old, f"{change.after.vlan} in {group['name']}")
+
     def _write_present(self, present):
-        to_create = [(c, i) for c, i in present if c.vlan_action == "create"]
-        if to_create:
-            bodies = [self._vlan_body(c, i) for c, i in to_create]
-            for (change, _ids), row in zip(to_create, self.client.create("ipam/vlans", bodies)):
-                change.after.ids["vlan"] = row["id"]
-        renames = [{"id": c.after.ids["vlan"], "name": c.spec.segment.vlan_name}
-                   for c, _ids in present if c.vlan_action == "update"]
-        if renames:
-            self.client.update("ipam/vlans", renames)
-        creates = [(c, domain.body_for(c.after, i, c.after.ids.get("vlan"))) for c, i in present if c.action == "create"]
-        if creates:
-            for (change, _ids), row in zip(creates, self.client.create("ipam/prefixes", [b for _change, b in creates])):
-                change.after.ids["prefix"] = row["id"]
-        updates = [dict(domain.body_for(c.spec.segment, i, c.after.ids.get("vlan")), id=c.before.ids["prefix"])
-                   for c, i in present if c.action == "update"]
-        if updates:
-            self.client.update("ipam/prefixes", updates)
+        """VLANs (each distinct one once: a dual-stack pair shares it), then prefixes. A failed prefix
+        write removes the VLANs this task created, and says so in the failure."""
+        created_vlans = self._create_vlans(present)
+        try:
+            self._write_prefixes(present)
+        except SotNetboxError as exc:
+            self._roll_back_vlans(created_vlans, exc)
+            raise
         orphans = [c.orphan_vlan["id"] for c, _ids in present if c.action == "update" and c.orphan_vlan]
         if orphans:
             deleted = set(self.store.delete_orphan_vlans(orphans))
@@ -210,6 +266,47 @@ class SegmentRun:
                                                                      vlan_name=change.orphan_vlan["name"]).vlan, None)
         for change, ids in present:
             change.after.ids.update({k: v for k, v in ids.items() if v is not None and k not in change.after.ids})
+
+    def _create_vlans(self, present):
+        """Create each planned VLAN once per (group, VID); returns the created rows."""
+        planned = {}
+        for change, ids in present:
+            if change.vlan_action == "create":
+                planned.setdefault((change.after.ids["vlan_group"], change.spec.segment.vlan_vid), []).append(
+                    (change, ids))
+        if not planned:
+            return []
+        bodies = [self._vlan_body(*users[0]) for users in planned.values()]
+        rows = self.client.create("ipam/vlans", bodies)
+        for users, row in zip(planned.values(), rows):
+            for change, _ids in users:
+                change.after.ids["vlan"] = row["id"]
+        return rows
+
+    def _write_prefixes(self, present):
+        renames = {c.after.ids["vlan"]: {"id": c.after.ids["vlan"], "name": c.spec.segment.vlan_name}
+                   for c, _ids in present if c.vlan_action == "update"}
+        if renames:
+            self.client.update("ipam/vlans", list(renames.values()))
+        creates = [(c, domain.body_for(c.after, i, c.after.ids.get("vlan"))) for c, i in present if c.action == "create"]
+        if creates:
+            for (change, _ids), row in zip(creates, self.client.create("ipam/prefixes", [b for _change, b in creates])):
+                change.after.ids["prefix"] = row["id"]
+        updates = [dict(domain.body_for(c.spec.segment, i, c.after.ids.get("vlan")), id=c.before.ids["prefix"])
+                   for c, i in present if c.action == "update"]
+        if updates:
+            self.client.update("ipam/prefixes", updates)
+
+    def _roll_back_vlans(self, rows, exc):
+        if not rows:
+            return
+        labels = [f"VLAN {r.get('vid')} ({r.get('name')})" for r in rows]
+        try:
+            self.client.delete("ipam/vlans", [r["id"] for r in rows])
+        except SotNetboxError as failure:
+            exc.result.setdefault("left_behind", []).extend(f"{label}: {failure.message}" for label in labels)
+        else:
+            exc.result.setdefault("rolled_back", []).extend(labels)
 
     def _vlan_body(self, change, ids):
         seg = change.spec.segment

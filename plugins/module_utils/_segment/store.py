@@ -11,22 +11,33 @@ namespace and are dropped when a write names an id NetBox no longer has.
 from __future__ import annotations
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    LookupFailed, RequestValidationFailed, ValidationErrors)
+    EXISTS, ApiError, FieldError, LookupFailed, PermissionDenied, RequestValidationFailed, ValidationErrors,
+    classify_rejection)
+from ansible_collections.sot.netbox.plugins.module_utils._lookups import slugify
+from ansible_collections.sot.netbox.plugins.module_utils._records import record
 from ansible_collections.sot.netbox.plugins.module_utils._segment.domain import Segment
 
 PREFIX_FIELDS = ("id", "prefix", "vrf", "scope_type", "scope_id", "scope", "tenant", "role", "status", "description",
                  "vlan", "custom_fields", "tags")
 SITEGROUP = "dcim.sitegroup"
+PREFIX_OBJECT_TYPE = "ipam.prefix"
+ADD_PERMISSIONS = {"ipam/prefixes": "ipam.add_prefix", "ipam/vlans": "ipam.add_vlan",
+                   "ipam/vlan-groups": "ipam.add_vlangroup"}
+# Segment field -> lookup type; each may be named by any key of its record, or by id.
+REFERENCE_TYPES = (("vrf", "vrf"), ("site_group", "site_group"), ("tenant", "tenant"), ("role", "prefix_role"))
 
 
 class IdCache:
-    """Rarely-changing ids in the shared persistent cache (TTL `static`); `drop` after a 404."""
+    """Rarely-changing ids in the shared persistent cache (TTL `static`); `drop` after a 404 or a
+    rejected id. `fresh` (a retry after NetBox rejected a cached id) or a static TTL of 0 reads and
+    writes nothing."""
 
     NAMESPACE = "sot.segment"
 
-    def __init__(self, client):
+    def __init__(self, client, fresh=False):
         self.client = client
-        self.cache = client.cache
+        cache = client.cache
+        self.cache = None if fresh or cache is None or getattr(cache, "ttls", {}).get("static", 1) <= 0 else cache
 
     def _key(self, kind, ident):
         return self.cache.key(f"{self.NAMESPACE}/{kind}", f"{kind}:{ident}")
@@ -43,8 +54,9 @@ class IdCache:
             self.cache.set(self._key(kind, ident), value, "static")
 
     def drop(self, kind):
-        if self.cache is not None:
-            self.cache.invalidate(f"{self.NAMESPACE}/{kind}")
+        cache = self.client.cache
+        if cache is not None:
+            cache.invalidate(f"{self.NAMESPACE}/{kind}")
 
 
 def scope_params(ids):
@@ -52,40 +64,123 @@ def scope_params(ids):
 
 
 def vlan_group_name(spec):
+    """The VLAN group a segment's VLAN lives in: the one named by `vlan_group` (name, slug or id), else
+    `<VRF>-<site group>` from the names NetBox spells (Store.resolve made them canonical)."""
     return spec.vlan_group or f"{spec.segment.vrf}-{spec.segment.site_group}"
 
 
+def group_key(spec, ids):
+    """Which VLAN group a spec needs: (vrf id, site group id, name it is asked by)."""
+    return (ids["vrf"], ids["site_group"], vlan_group_name(spec))
+
+
 class Store:
-    def __init__(self, client, lookups, names):
+    def __init__(self, client, lookups, names, fresh=False):
         self.client = client
         self.lookups = lookups
         self.names = names
-        self.ids_cache = IdCache(client)
+        self.ids_cache = IdCache(client, fresh=fresh)
 
     # ------------------------------------------------------------ names -> ids
 
     def resolve(self, specs):
-        """ids per spec (vrf, site_group, tenant, role); every unknown name reported at once, before any write."""
+        """ids per spec (vrf, site_group, tenant, role); every unknown name reported at once, before any write.
+
+        The spec's names become NetBox's own names of the resolved objects, and the ids travel in
+        `spec.segment.ids`: a VRF named by its RD, a tenant by its slug or an object by its id is the
+        same object, with the same diff, the same VLAN group and the same claim names."""
         self.lookups.load("vrf", "site_group", "tenant", "prefix_role")
         errors, out = [], []
         for spec in specs:
             ids = {}
             seg = spec.segment
-            for field, type_name in (("vrf", "vrf"), ("site_group", "site_group"), ("tenant", "tenant"),
-                                     ("role", "prefix_role")):
+            for field, type_name in REFERENCE_TYPES:
                 value = getattr(seg, field)
+                path = f"segments[{spec.index}].{field}"
                 try:
-                    ids[field] = self.lookups.id_of(type_name, value, field=f"segments[{spec.index}].{field}")
+                    ids[field], name = self.lookups.canonical(type_name, value)
                 except LookupFailed as exc:
-                    if field == "site_group":
-                        errors.append(f"{exc.message} (site groups are never created by this module: "
-                                      "ask a NetBox administrator to create it)")
-                    else:
-                        errors.append(exc.message)
+                    known = exc.message.split(" not found in NetBox", 1)[-1]
+                    keys = ", ".join(record(type_name).keys)
+                    hint = (" (site groups are never created by this module: ask a NetBox administrator to create it)"
+                            if field == "site_group" else "")
+                    errors.append(FieldError(path, f"{exc.kind} not found in NetBox by {keys} or id{known}{hint}",
+                                             value))
+                    continue
+                if name is not None:
+                    setattr(seg, field, name)
+            seg.ids.update({k: v for k, v in ids.items() if v is not None})
             out.append(ids)
         if errors:
             raise ValidationErrors(errors)
         return out
+
+    def check_custom_fields(self, specs):
+        """FieldErrors for every custom field a run would write or filter by that NetBox does not declare
+        for prefixes, or whose value is not of its declared type: before any write, all at once."""
+        used = {}          # name -> [(path, value, typed)]; `typed` False for filter-only use
+        for spec in specs:
+            for name, value in spec.segment.custom_fields.items():
+                used.setdefault(name, []).append((self._cf_path(spec, name), value, True))
+            if spec.state in ("allocated", "released"):
+                for option in ("cluster_field", "key_field"):
+                    name = getattr(self.names, option)
+                    used.setdefault(name, []).append((option, name, False))
+        if not used:
+            return []
+        try:
+            self.lookups.table("custom_field")
+        except PermissionDenied:
+            return []      # a token that may not read custom fields: NetBox's own answer to the write decides
+        errors = []
+        for name, uses in used.items():
+            row = self.lookups.find("custom_field", name)
+            path, value, _typed = uses[0]
+            shown = value if path.startswith("segments") else name
+            if row is None:
+                errors.append(FieldError(path, f"NetBox has no custom field {name!r}; create it for prefixes "
+                                               "(ipam.prefix) or name another", shown))
+                continue
+            if PREFIX_OBJECT_TYPE not in (row.get("object_types") or []):
+                errors.append(FieldError(path, f"custom field {name!r} is not enabled for prefixes (ipam.prefix) in "
+                                               f"NetBox; it is for {', '.join(row.get('object_types') or []) or '-'}",
+                                         shown))
+                continue
+            kind = (row.get("type") or {}).get("value") if isinstance(row.get("type"), dict) else row.get("type")
+            for path, value, typed in uses:
+                problem = _cf_type_problem(kind, value) if typed else None
+                if problem:
+                    errors.append(FieldError(path, f"custom field {name!r} is of type {kind} in NetBox: {problem}",
+                                             value))
+        return list(dict.fromkeys(errors))
+
+    def _cf_path(self, spec, name):
+        at = f"segments[{spec.index}]"
+        if name == self.names.dhcp_field:
+            return f"{at}.dhcp"
+        if name == self.names.cluster_field and spec.cluster is not None:
+            return f"{at}.cluster"
+        if name == self.names.key_field and spec.key is not None:
+            return f"{at}.key"
+        return f"{at}.custom_fields.{name}"
+
+    def writable(self, endpoints):
+        """The endpoints among `endpoints` this token may NOT create objects in, from NetBox's OPTIONS
+        answer (its `actions` lists POST only when the token has the add permission), cached per
+        token: [(endpoint, missing permission)]."""
+        missing = []
+        for endpoint in endpoints:
+            actions = self.ids_cache.get("permissions", endpoint)
+            if actions is None:
+                try:
+                    answer = self.client.request("OPTIONS", endpoint) or {}
+                except ApiError:
+                    continue   # no OPTIONS answer (a proxy refusing the method): the writes themselves decide
+                actions = sorted((answer.get("actions") or {}) if isinstance(answer, dict) else {})
+                self.ids_cache.set("permissions", endpoint, actions)
+            if "POST" not in actions:
+                missing.append((endpoint, ADD_PERMISSIONS.get(endpoint, f"add on {endpoint}")))
+        return missing
 
     def pool_role_id(self):
         return self.lookups.id_of("prefix_role", self.names.pool_role, field="pool_role")
@@ -96,7 +191,11 @@ class Store:
         return self.client.list("ipam/prefixes", params, cache=cache, fields=PREFIX_FIELDS)
 
     def current_by_prefix(self, specs, ids_list):
-        """{(prefix, vrf_id): Segment} with one GET per VRF for all named prefixes."""
+        """{(prefix, vrf_id): Segment} with one GET per VRF for all named prefixes.
+
+        Never from the cache: whether a prefix exists, and its fields, decide the writes (a prefix
+        re-created or deleted in NetBox since is seen as it is). The VLANs of the found prefixes are
+        read too (one GET), so a VLAN moved to another group is seen in its real group."""
         by_vrf = {}
         for spec, ids in zip(specs, ids_list):
             if spec.segment.prefix:
@@ -104,10 +203,15 @@ class Store:
         found = {}
         for vrf_id, cidrs in by_vrf.items():
             params = {"prefix": sorted(set(cidrs)), "vrf_id": vrf_id if vrf_id else "null"}
-            # Cached as dynamic data: every write through this collection to ipam/prefixes (any
-            # process, same cache) invalidates it; allocation reads below are never cached.
-            for row in self.prefixes(params, cache="dynamic"):
+            for row in self.prefixes(params):
                 found[(row["prefix"], vrf_id)] = Segment.from_netbox(row)
+        vlan_ids = sorted({s.ids["vlan"] for s in found.values() if s.ids.get("vlan")})
+        if vlan_ids:
+            rows = self.client.list("ipam/vlans", {"id": vlan_ids}, fields=("id", "vid", "name", "group"))
+            groups = {r["id"]: (r.get("group") or {}) for r in rows}
+            for seg in found.values():
+                group = groups.get(seg.ids.get("vlan"), {})
+                seg.ids.update(vlan_group=group.get("id"), vlan_group_name=group.get("name"))
         return found
 
     def by_identity(self, key, ids):
@@ -120,54 +224,66 @@ class Store:
     # ------------------------------------------------------------ VLAN groups and VLANs
 
     def vlan_groups(self, wanted, create, check_mode):
-        """{(vrf_id, site_group_id): {"id", "name"}} for each wanted (vrf_id, sg_id, name); missing groups are
-        created (scoped to the site group) unless check mode; a concurrent creator's group is adopted."""
+        """{(vrf_id, site_group_id, asked): {"id", "name"}} for each wanted key (see `group_key`); `asked`
+        names the group by name, slug or id within the site group's scope. Missing groups are created
+        (scoped to the site group, slug from `slugify`, never one another group of the scope has)
+        unless check mode; a concurrent creator's group is adopted."""
         out, missing = {}, []
-        for (vrf_id, sg_id), name in wanted.items():
-            hit = self.ids_cache.get("vlan-group", f"{sg_id}:{name}")
+        for key in dict.fromkeys(wanted):
+            hit = self.ids_cache.get("vlan-group", f"{key[1]}:{key[2]}")
             if hit:
-                out[(vrf_id, sg_id)] = hit
+                out[key] = hit
             else:
-                missing.append(((vrf_id, sg_id), name))
+                missing.append(key)
         if not missing:
             return out
-        rows = self.client.list("ipam/vlan-groups", {"scope_type": SITEGROUP,
-                                                     "scope_id": sorted({k[1] for k, _name in missing})},
-                                fields=("id", "name", "slug", "scope_id"))
-        index = {(r["scope_id"], r["name"]): r for r in rows}
+        rows = self._groups_in(sorted({k[1] for k in missing}))
         to_create = []
-        for key, name in missing:
-            row = index.get((key[1], name))
+        for key in missing:
+            row = _find_group(rows, key[1], key[2])
             if row:
-                out[key] = {"id": row["id"], "name": name}
-                self.ids_cache.set("vlan-group", f"{key[1]}:{name}", out[key])
+                out[key] = {"id": row["id"], "name": row["name"]}
+                self.ids_cache.set("vlan-group", f"{key[1]}:{key[2]}", out[key])
             elif create:
-                to_create.append((key, name))
+                to_create.append(key)
         if to_create and check_mode:
-            for key, name in to_create:
-                out[key] = {"id": None, "name": name, "planned": True}
+            for key in to_create:
+                out[key] = {"id": None, "name": key[2], "planned": True}
             return out
-        for key, name in to_create:
-            body = {"name": name, "slug": _slug(name), "scope_type": SITEGROUP, "scope_id": key[1]}
-            try:
-                row = self.client.create_one("ipam/vlan-groups", body)
-            except RequestValidationFailed:
-                # Somebody created it meanwhile (unique name per scope): use theirs.
-                rows = self.client.list("ipam/vlan-groups", {"scope_type": SITEGROUP, "scope_id": key[1], "name": name},
-                                        fields=("id", "name"))
-                if not rows:
-                    raise
-                row = rows[0]
-            out[key] = {"id": row["id"], "name": name, "created": True}
-            self.ids_cache.set("vlan-group", f"{key[1]}:{name}", {"id": row["id"], "name": name})
+        for key in to_create:
+            out[key] = self._create_group(key, rows)
+            self.ids_cache.set("vlan-group", f"{key[1]}:{key[2]}", {"id": out[key]["id"], "name": out[key]["name"]})
         return out
+
+    def _groups_in(self, scope_ids):
+        return self.client.list("ipam/vlan-groups", {"scope_type": SITEGROUP, "scope_id": scope_ids},
+                                fields=("id", "name", "slug", "scope_id"))
+
+    def _create_group(self, key, rows):
+        """Create the group `key` names; `rows` (the scope's groups) grows by it, so a second group of
+        the same batch sees its slug taken."""
+        sg_id, name = key[1], key[2]
+        taken = {r["slug"] for r in rows if r.get("scope_id") == sg_id}
+        body = {"name": name, "slug": slugify(name, taken), "scope_type": SITEGROUP, "scope_id": sg_id}
+        try:
+            row = self.client.create_one("ipam/vlan-groups", body)
+        except RequestValidationFailed as exc:
+            if classify_rejection(exc).kind != EXISTS:
+                raise
+            # Somebody created it meanwhile (unique name and slug per scope): use theirs.
+            row = _find_group(self._groups_in([sg_id]), sg_id, name)
+            if row is None:
+                raise
+        rows.append({"id": row["id"], "name": row["name"], "slug": row.get("slug"), "scope_id": sg_id})
+        return {"id": row["id"], "name": row["name"], "created": True}
 
     def vlans(self, group_ids, vids):
         """{(group_id, vid): vlan row} in one GET."""
         if not group_ids or not vids:
             return {}
+        # Never cached: whether the VLAN exists decides a create.
         rows = self.client.list("ipam/vlans", {"group_id": sorted(set(group_ids)), "vid": sorted(set(vids))},
-                                cache="dynamic", fields=("id", "vid", "name", "group"))
+                                fields=("id", "vid", "name", "group"))
         return {((r.get("group") or {}).get("id"), r["vid"]): r for r in rows}
 
     def vlans_in_use(self, vlan_ids):
@@ -186,14 +302,30 @@ class Store:
         return orphans
 
 
-def _slug(name):
-    out = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.lower())
-    return out.strip("-")[:100] or "vlan-group"
+def _find_group(rows, sg_id, asked):
+    """The group of scope `sg_id` that `asked` names: by name, else slug, else numeric id."""
+    scoped = [r for r in rows if r.get("scope_id") == sg_id]
+    for key in ("name", "slug", "id"):
+        for row in scoped:
+            if str(row.get(key)) == str(asked):
+                return row
+    return None
 
 
-def error_fields(exc):
-    """Field names NetBox complained about in a 400 (top-level dict or first item of a list)."""
-    fields = getattr(exc, "fields", None) or {}
-    if isinstance(fields, list):
-        fields = next((f for f in fields if f), {})
-    return set(fields) if isinstance(fields, dict) else set()
+# NetBox custom field type -> the Python types its values take in the API (None always clears).
+_CF_TYPES = {
+    "text": (str,), "longtext": (str,), "url": (str,), "date": (str,), "datetime": (str,), "select": (str,),
+    "integer": (int,), "decimal": (int, float, str), "boolean": (bool,), "multiselect": (list,),
+}
+
+
+def _cf_type_problem(kind, value):
+    """Why `value` cannot be stored in a custom field of NetBox type `kind`; None when it can."""
+    allowed = _CF_TYPES.get(kind)
+    if value is None or allowed is None:
+        return None
+    if isinstance(value, bool) and bool not in allowed:
+        return "a yes/no value does not fit"
+    if not isinstance(value, allowed):
+        return f"expects {' or '.join(t.__name__ for t in allowed)}, not {type(value).__name__}"
+    return None

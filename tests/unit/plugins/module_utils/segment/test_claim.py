@@ -14,6 +14,8 @@ from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.fakes import
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 NOW = 1767225600.0  # 2026-01-01T00:00:00Z
+CUSTOM_FIELDS = [{"id": 1, "name": "cluster_name", "type": {"value": "text"}, "object_types": ["ipam.prefix"]},
+                 {"id": 2, "name": "dhcp_enabled", "type": {"value": "boolean"}, "object_types": ["ipam.prefix"]}]
 
 
 def free_prefix(pid, cidr, cluster=None, status="active"):
@@ -36,6 +38,7 @@ class FakeNetbox:
             "/api/dcim/site-groups/": [{"id": 1, "name": "dc-east", "slug": "dc-east"}],
             "/api/tenancy/tenants/": [{"id": 1, "name": "platform", "slug": "platform"}],
             "/api/ipam/roles/": [{"id": 1, "name": "web", "slug": "web"}, {"id": 4, "name": "pool", "slug": "pool"}],
+            "/api/extras/custom-fields/": CUSTOM_FIELDS,
         }
         self.routes = {("GET", path): paged(rows) for path, rows in lookups.items()}
         self.routes.update({
@@ -48,6 +51,8 @@ class FakeNetbox:
             ("POST", "/api/ipam/vlan-groups/5/available-vlans/"): self.post_vlan,
             ("POST", "/api/ipam/prefixes/50/available-prefixes/"): self.post_carve,
             ("DELETE", "/api/ipam/vlans/"): lambda *a: FakeResponse(204),
+            ("OPTIONS", "/api/ipam/prefixes/"): [FakeResponse(200, {"actions": {"POST": {}}})],
+            ("OPTIONS", "/api/ipam/vlans/"): [FakeResponse(200, {"actions": {"POST": {}}})],
         })
         for pid in list(self.prefixes) + [1000, 1001]:
             self.routes[("GET", f"/api/ipam/prefixes/{pid}/")] = self.get_prefix
@@ -222,11 +227,12 @@ def test_check_mode_writes_nothing():
     nb = FakeNetbox([free_prefix(1, "10.20.1.0/24")])
     result = execute(nb.client(), params(), check_mode=True, want_diff=True)
     assert result["changed"] and result["segment"]["action"] == "reserve"
-    assert result["diff"]["after"]["status"] == "reserved"
+    assert '"status": "reserved"' in result["diff"]["after"]
     assert all(m == "GET" for m, _path in methods(nb))
 
 
-def test_carve_costs_three_requests_with_a_warm_cache():
+def test_carve_costs_five_requests_with_a_warm_cache():
+    """identity, pools (fresh: a retired pool is never carved from), VLAN, prefix, identity again."""
     nb = FakeNetbox()
     client = nb.client()
     first = execute(client, params(prefix_length=28, role="web"))
@@ -234,7 +240,7 @@ def test_carve_costs_three_requests_with_a_warm_cache():
     nb.prefixes.clear()
     before = len(nb.session.calls)
     execute(client, params(prefix_length=28, role="web", cluster="k2"))
-    assert [m for m, _path in methods(nb)[before:]] == ["GET", "POST", "POST"]
+    assert [m for m, _path in methods(nb)[before:]] == ["GET", "GET", "POST", "POST", "GET"]
 
 
 def test_release_frees_then_deletes_marker():
@@ -245,3 +251,96 @@ def test_release_frees_then_deletes_marker():
     assert nb.tags == {} and nb.prefixes[1]["custom_fields"]["cluster_name"] is None
     order = [m for m, _path in methods(nb) if m in ("PATCH", "DELETE")]
     assert order[-2:] == ["PATCH", "DELETE"]
+
+
+def test_a_reservation_whose_patch_fails_leaves_no_marker():
+    nb = FakeNetbox([free_prefix(1, "10.20.1.0/24")])
+    nb.session.routes[("PATCH", "/api/ipam/prefixes/1/")] = [FakeResponse(500, {"detail": "boom"})]
+    with pytest.raises(SotNetboxError) as info:
+        run(nb)
+    assert nb.tags == {} and "claim marker" in info.value.result["rolled_back"][0]
+    nb.session.routes[("PATCH", "/api/ipam/prefixes/1/")] = nb.patch_prefix
+    assert run(nb)["segment"]["action"] == "reserve"
+
+
+class CutBody(FakeResponse):
+    """A 2xx whose body was cut off: the write was applied, its answer is not JSON."""
+
+    def __init__(self, status, body):
+        super().__init__(status, body)
+        self.content = self.content[:len(self.content) // 2]
+
+
+def test_a_claim_marker_whose_answer_was_cut_off_is_won_by_nonce():
+    nb = FakeNetbox([free_prefix(1, "10.20.1.0/24")])
+    nb.hooks["post_tag"] = lambda body: CutBody(201, nb._store_tag(body))  # pylint: disable=protected-access
+    result = run(nb)
+    assert result["segment"]["action"] == "reserve" and len(nb.tags) == 1
+
+
+def no_prefix_uses_a_vlan(nb):
+    return lambda *a: paged([])(*a) if "vlan_id" in a[2] else nb.list_prefixes(*a)
+
+
+def test_a_carve_whose_vlan_answer_was_cut_off_finds_its_vlan():
+    nb = FakeNetbox()
+    made = {"id": 77, "vid": 2, "name": "k1", "group": {"id": 5, "name": "prod-dc-east"}}
+    nb.session.routes[("POST", "/api/ipam/vlan-groups/5/available-vlans/")] = [CutBody(201, made)]
+    nb.session.routes[("GET", "/api/ipam/vlans/")] = paged([made])
+    nb.session.routes[("GET", "/api/ipam/prefixes/")] = no_prefix_uses_a_vlan(nb)
+    result = run(nb, prefix_length=28, role="web")
+    assert result["segment"]["action"] == "carve" and result["segment"]["vlan"]["id"] == 77
+
+
+def test_an_interrupted_carve_leaves_a_vlan_the_next_run_adopts():
+    nb = FakeNetbox()
+    left = {"id": 66, "vid": 3, "name": "k1", "group": {"id": 5, "name": "prod-dc-east"}}
+    nb.session.routes[("POST", "/api/ipam/vlan-groups/5/available-vlans/")] = [
+        FakeResponse(400, {"__all__": ["VLAN with this Group and Name already exists."]})]
+    nb.session.routes[("GET", "/api/ipam/vlans/")] = paged([left])
+    nb.session.routes[("GET", "/api/ipam/prefixes/")] = no_prefix_uses_a_vlan(nb)
+    result = execute(nb.client(), params(prefix_length=28, role="web"), sleep=lambda s: None)
+    carved = [c for c in nb.session.calls if c["path"].endswith("available-prefixes/")]
+    assert result["segment"]["action"] == "carve" and carved[0]["body"]["vlan"] == 66
+    assert "adopted VLAN 3 (k1)" in result["warnings"][0]
+
+
+def test_a_token_that_may_not_add_prefixes_is_refused_before_any_write():
+    nb = FakeNetbox()
+    nb.session.routes[("OPTIONS", "/api/ipam/prefixes/")] = [FakeResponse(200, {"name": "Prefix List"})]
+    with pytest.raises(SotNetboxError) as info:
+        run(nb, prefix_length=28, role="web")
+    assert "ipam.add_prefix" in str(info.value)
+    assert [m for m, _path in methods(nb) if m not in ("GET", "OPTIONS")] == []
+
+
+@pytest.mark.parametrize("option, value", [
+    ("vrf", "dev"), ("site_group", "dc-west"), ("pool_role", "web"), ("pool", "10.21.0.0/20"),
+])
+def test_every_parameter_that_changes_the_pools_is_in_their_query(option, value):
+    """Pools are never cached; each parameter that changes the answer changes the query (issue 13)."""
+    from ansible_collections.sot.netbox.plugins.module_utils._segment import domain  # pylint: disable=import-outside-toplevel
+    from ansible_collections.sot.netbox.plugins.module_utils._segment.claim import Allocator  # pylint: disable=import-outside-toplevel
+
+    class Roles:
+        def __init__(self, role):
+            self.role = role
+
+        def pool_role_id(self):
+            return {"pool": 4, "web": 1}[self.role]
+
+    def query(**over):
+        names = domain.Names(pool_role=over.pop("pool_role", "pool"))
+        ids = {"vrf": {"prod": 1, "dev": 2}[over.pop("vrf", "prod")],
+               "site_group": {"dc-east": 1, "dc-west": 2}[over.pop("site_group", "dc-east")]}
+        spec = domain.parse_spec(dict(state="allocated", vrf="v", site_group="s", cluster="k", prefix_length=28,
+                                      **over), names)
+        return Allocator(None, Roles(names.pool_role), names).pool_params(spec, ids)
+
+    assert query() != query(**{option: value})
+
+
+def test_no_options_answer_leaves_the_decision_to_the_writes():
+    nb = FakeNetbox()
+    nb.session.routes[("OPTIONS", "/api/ipam/prefixes/")] = [FakeResponse(405, {"detail": "Method not allowed"})]
+    assert run(nb, prefix_length=28, role="web")["segment"]["action"] == "carve"

@@ -57,10 +57,43 @@ def test_all_errors_of_all_items_at_once():
     assert len(info.value.errors) == 2
 
 
-def test_duplicate_items_are_rejected():
-    with pytest.raises(ValidationErrors, match="same segment"):
-        domain.parse_all({"vrf": "prod", "site_group": "dc-east"}, [{"prefix": "10.0.0.0/24"},
-                                                                    {"prefix": "10.0.0.0/24"}], NAMES)
+@pytest.mark.parametrize("raw, path, value, message", [
+    (dict(prefix="10.0.0.0/24", vrf="p", site_group="s", vlan={"vid": True}), "segments[0].vlan.vid", True,
+     "not a yes/no value"),
+    (dict(state="allocated", vrf="p", site_group="s", cluster="c", prefix_length=True), "segments[0].prefix_length",
+     True, "not a yes/no value"),
+    (dict(prefix="10.0.0.0/24", vrf="p", site_group="s", description="d" * 201), "segments[0].description",
+     "d" * 201, "at most 200 characters"),
+    (dict(prefix="10.0.0.0/24", vrf="p", site_group="s", vlan_group="g" * 101), "segments[0].vlan_group",
+     "g" * 101, "at most 100 characters"),
+    (dict(prefix="10.0.0.0/24", vrf="p", site_group="s", status="weird"), "segments[0].status", "weird",
+     "must be one of"),
+])
+def test_errors_are_data_naming_path_and_typed_value(raw, path, value, message):
+    with pytest.raises(ValidationErrors) as info:
+        spec(**raw)
+    entries = info.value.result["errors"]
+    assert any(e["path"] == path and e["value"] == value and message in e["message"] for e in entries), entries
+
+
+@pytest.mark.parametrize("second_ids", [{"vrf": 1}, {"vrf": 1, "site_group": 2}])
+def test_duplicate_items_are_rejected_by_resolved_ids(second_ids):
+    specs = domain.parse_all({"site_group": "dc-east"}, [{"prefix": "10.0.0.0/24", "vrf": "prod"},
+                                                         {"prefix": "10.0.0.0/24", "vrf": "65000:1"}], NAMES)
+    specs[0].segment.ids.update(vrf=1)
+    specs[1].segment.ids.update(second_ids)
+    assert "same segment as segments[0]" in str(domain.duplicates(specs)[0])
+
+
+@pytest.mark.parametrize("field, typed", [("vrf", "65000:1"), ("tenant", "platform-slug"), ("role", "3"),
+                                          ("site_group", "dc-east-slug")])
+def test_references_compare_by_id_not_spelling(field, typed):
+    current = Segment.from_netbox(netbox_prefix())
+    desired = Segment(**{field: typed})
+    desired.ids[field] = current.ids[field]
+    assert field not in domain.diff_segment(current, desired)
+    desired.ids[field] = 99
+    assert field in domain.diff_segment(current, desired)
 
 
 def test_items_inherit_top_level_values():
