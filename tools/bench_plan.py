@@ -80,7 +80,8 @@ def expand_plan(name):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(REPO))))
     from ansible_collections.sot.netbox.plugins.module_utils._plan.calculate import calculate
     from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import expand
-    from ansible_collections.sot.netbox.plugins.module_utils._plan.model import Catalog, parse_plan
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.checks import Catalog
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan
 
     with open(PLAN, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)

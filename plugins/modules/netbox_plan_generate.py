@@ -192,7 +192,9 @@ from ansible_collections.sot.netbox.plugins.module_utils._module import argument
 from ansible_collections.sot.netbox.plugins.module_utils._plan.runner import run
 
 OPTIONS = dict(
-    plan=dict(type="dict", required=True),
+    plan=dict(type="dict"),
+    plan_file=dict(type="path"),
+    limits=dict(type="dict", default={}),
     state=dict(type="str", choices=["validated", "generated", "absent"], default="generated"),
     require_approval=dict(type="bool", default=False),
     approve=dict(type="bool", default=False),
@@ -202,7 +204,8 @@ OPTIONS = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True,
+                           required_one_of=[("plan", "plan_file")], mutually_exclusive=[("plan", "plan_file")])
     run_module(module, run)
 
 

@@ -41,6 +41,7 @@ class Calculation:
     metadata: dict = field(default_factory=dict)     # class id -> calculation metadata
     links: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    max_links: int | None = None
 
     def to_dict(self):
         return {"algorithm_version": ALGORITHM_VERSION, "quantities": dict(self.quantities),
@@ -56,9 +57,12 @@ def metadata(inputs, result):
             "result": result}
 
 
-def calculate(plan):
-    """Quantities, metadata and every link of the plan. Assumes `check_plan` found no errors."""
-    calc = Calculation()
+def calculate(plan, max_links=None):
+    """Quantities, metadata and every link of the plan. Assumes `check_plan` found no errors.
+
+    `max_links` bounds the links of the whole plan: a class whose links would pass it is an error
+    before its links are placed (uplinks multiply: a bound on server links alone is not enough)."""
+    calc = Calculation(max_links=max_links)
     for srv in plan.server_classes:
         calc.quantities[srv.id] = srv.quantity
         calc.metadata[srv.id] = metadata({"class": srv.id, "kind": "server", "quantity": srv.quantity},
@@ -86,6 +90,12 @@ def _switch_quantity(plan, switches, class_id, calc, visiting):
     inputs = {"class": sw.id, "kind": "switch", "ports_per_switch": len(sw.downlinks),
               "redundancy": sw.redundancy, "override": sw.quantity, "demand": demand}
     total = sum(len(u) for u in units) + sum(q * len(src.uplinks) for src, q in uplinks)
+    if calc.max_links is not None and len(calc.links) + total > calc.max_links:
+        calc.errors.append(f"plan.switch_classes[{sw.id}]: {len(calc.links) + total} links with those into {sw.id!r}; "
+                           f"at most {calc.max_links} per plan (option limits.links)")
+        calc.quantities[class_id] = 0
+        visiting.discard(class_id)
+        return 0
     placed, groups_needed, error = _place_units(sw, units)
     calculated = 0
     links = []

@@ -80,7 +80,8 @@ def test_every_error_at_once_in_one_failure():
     out, session = run_module({"plan": bad, "state": "validated"}, netbox_routes())
     assert out["failed"]
     assert "3 validation error(s)" in out["msg"]
-    for fragment in ("unknown site 'nowhere'", "unknown device role 'router'", "Ethernet65"):
+    for fragment in ("plan.site: unknown site; known: lab1 (got 'nowhere')", "unknown device role", "(got 'router')",
+                     "Ethernet65"):
         assert fragment in out["msg"]
     assert {c["method"] for c in session.calls} == {"GET"}
 
@@ -108,7 +109,7 @@ def test_approval_gate_refuses_unapproved_content():
 
 
 @pytest.mark.parametrize("args, fragment", [
-    ({"state": "generated", "approve": True}, "approve: only valid with state=validated"),
+    ({"state": "generated", "approve": True}, "approve: true is only valid with state=validated (state is generated)"),
     ({"state": "generated", "batch_size": 0}, "batch_size: must be at least 1"),
     ({"state": "absent", "plan": {}}, "plan.name: required"),
 ])
