@@ -92,14 +92,14 @@ def _load_ports(client, plan, catalog, refs):
 def load_choices(client, kinds):
     """The choice sets for `kinds` as NetBox declares them (OPTIONS); the fragment when NetBox does not
     say (a token without add permission gets no `actions` in the answer)."""
-    known = {kind: set(values) for kind, values in FRAGMENT.items()}
+    known = {kind: list(values) for kind, values in FRAGMENT.items()}
     endpoints = sorted({FIELDS[k][0] for k in kinds})
     answers = client.fetch_concurrently({e: (lambda e=e: _options(client, e)) for e in endpoints})
     for kind in kinds:
         endpoint, field = FIELDS[kind]
         declared = ((answers.get(endpoint) or {}).get("actions") or {}).get("POST", {}).get(field, {})
-        values = {c.get("value") for c in declared.get("choices") or [] if isinstance(c, dict)}
-        known[kind] |= values
+        values = [c.get("value") for c in declared.get("choices") or [] if isinstance(c, dict)]
+        known[kind] += [v for v in values if v not in known[kind]]
     return known
 
 
