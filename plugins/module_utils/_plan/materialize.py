@@ -60,7 +60,8 @@ def _fail(client, infra, exc, result):
                         f"{CF_PLAN} names this plan. Or raise timeout / lower device_batch_size.")
     else:
         undo(client, infra, exc)
-    exc.result.update({k: v for k, v in result.items() if k not in exc.result})
+    # `counts` are the planned ones here: `done` and `rollback` say what really happened.
+    exc.result.update({k: v for k, v in result.items() if k not in exc.result and k != "counts"})
 
 
 def _context(v, params, tag_id):

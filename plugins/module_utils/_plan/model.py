@@ -15,11 +15,11 @@ import hashlib
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
 from ansible_collections.sot.netbox.plugins.module_utils._plan.limits import Limits
-from ansible_collections.sot.netbox.plugins.module_utils._plan.patterns import NAME_FIELDS, pattern_problem
+from ansible_collections.sot.netbox.plugins.module_utils._plan.patterns import pattern_problem
 
 DEFAULT_DEVICE_NAME = "{plan}-{class}-{index:02d}"
 PLACEMENTS = ("server", "rail")
@@ -33,7 +33,6 @@ _RANGE = re.compile(r"^(.*?)(\d+)-(\d+)$")
 _RANGE_DIGITS = 9
 MAX_TEXT = 100        # NetBox's longest name/slug/model fields
 MAX_PORT_NAME = 64    # NetBox's interface name length
-__all__ = ["NAME_FIELDS"]
 
 
 def plan_slug(name):

@@ -76,9 +76,11 @@ class CuttingProxy(FaultProxy):
 
 
 def tiny_plan():
+    """Three small devices (a 3-port device type as the switch: cheap to instantiate), an extra
+    interface per device, two cables: every write path, quickly."""
     return {"name": "cut-" + uuid.uuid4().hex[:6], "site": "lab1",
-            "switch_classes": [{"id": "leaf", "device_type": "DCS-7060X5-64", "role": "leaf",
-                                "downlinks": "Ethernet1-4", "interfaces": [{"name": "Loopback0", "type": "virtual"}]}],
+            "switch_classes": [{"id": "leaf", "device_type": "PowerEdge R760", "role": "leaf",
+                                "downlinks": ["eno1", "eno2"], "interfaces": [{"name": "Loopback0", "type": "virtual"}]}],
             "server_classes": [{"id": "srv", "device_type": "PowerEdge R760", "role": "server", "quantity": 2,
                                 "connections": [{"ports": ["eno1"], "to": "leaf"}]}]}
 
