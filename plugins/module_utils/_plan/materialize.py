@@ -58,6 +58,8 @@ def _fail(client, infra, exc, result):
         exc.message += (f" A request timed out: NetBox may still commit it, so the plan's tag is kept; the next "
                         f"run adopts what it committed, and state=absent removes every object whose custom field "
                         f"{CF_PLAN} names this plan. Or raise timeout / lower device_batch_size.")
+    elif (exc.result.get("rollback") or {}).get("failed"):
+        pass  # objects stayed: they keep the tag, so the next run finds (adopts) them
     else:
         undo(client, infra, exc)
     # `counts` are the planned ones here: `done` and `rollback` say what really happened.
