@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 
 ALGORITHM_VERSION = "sot.netbox.plan/1"
+_MAX_TRIES = 256
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,9 @@ def _fit_uplinks(sw, base, placed, uplinks, total, exact=False):
         lower_bound = -(-total // size) if size else 1
         start = max(base, lower_bound, r)
         start = -(-start // r) * r
-    limit = start + (need_up + r if not exact else 0)
+    # Round-robin imbalance needs at most a few more groups than the port bound; uplinks that do not
+    # fit after many more never will (every lower switch's first uplink lands on the same switch).
+    limit = start + (min(need_up + r, _MAX_TRIES * r) if not exact else 0)
     quantity = start
     while quantity <= limit:
         result = _spread(sw, quantity, placed, counts, uplinks)
@@ -187,8 +190,22 @@ def _fit_uplinks(sw, base, placed, uplinks, total, exact=False):
                    f"do not fit {quantity if exact else 'any number of'} switch(es) with {size} downlinks each")
 
 
+def _uplinks_fit(quantity, size, counts, uplinks):
+    """Whether round-robin uplinks fit `quantity` switches: counts only, so a failing try is cheap."""
+    used = [counts.get(i, 0) for i in range(quantity)]
+    for src, q in uplinks:
+        for _i in range(q):
+            for u in range(len(src.uplinks)):
+                used[u % quantity] += 1
+                if used[u % quantity] > size:
+                    return False
+    return True
+
+
 def _spread(sw, quantity, placed, counts, uplinks):
     size = len(sw.downlinks)
+    if not quantity or not _uplinks_fit(quantity, size, counts, uplinks):
+        return None
     used = {i: counts.get(i, 0) for i in range(quantity)}
     links = [Link(src, idx, port, sw.id, b + 1, sw.downlinks[slot], cable_type)
              for src, idx, port, b, slot, cable_type in placed]

@@ -11,6 +11,7 @@ reference, port and quantity errors come back together in one run:
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
@@ -73,7 +74,7 @@ def _server_links(plan, switch_ids):
                 errors.append(FieldError(f"plan.server_classes[{i}].connections[{j}].to",
                                          f"unknown switch class; known: {_known(switch_ids)}", conn.to))
             used.extend(conn.ports)
-        dupes = sorted({p for p in used if used.count(p) > 1})
+        dupes = sorted(p for p, n in Counter(used).items() if n > 1)
         if dupes:
             errors.append(FieldError(f"plan.server_classes[{i}].connections",
                                      f"port(s) used by two connections: {', '.join(dupes)}"))

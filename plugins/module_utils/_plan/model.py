@@ -177,9 +177,11 @@ def expand_ports(spec, where, errors, limits=Limits()):
 
 # ---------------------------------------------------------------------------------------- reading
 
+_KINDS = {bool: "a boolean", dict: "a mapping", list: "a list", float: "a number"}
+
+
 def _kind(value):
-    return {bool: "a boolean", dict: "a mapping", list: "a list", float: "a number"}.get(type(value), "a " +
-                                                                                          type(value).__name__)
+    return _KINDS.get(type(value), "a " + type(value).__name__)
 
 
 class _Reader:

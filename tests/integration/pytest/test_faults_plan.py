@@ -22,7 +22,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._connection import buil
 from ansible_collections.sot.netbox.plugins.modules import netbox_plan_generate
 
 import modharness  # pylint: disable=import-error
-from faultproxy import FaultProxy, _reset  # pylint: disable=import-error
+from faultproxy import FaultProxy, Rule, _reset  # pylint: disable=import-error
 
 URL = os.environ["NETBOX_URL"]
 TOKEN = os.environ["NETBOX_TOKEN"]
@@ -39,16 +39,26 @@ class CuttingProxy(FaultProxy):
     ``cut``: the full Content-Length announced, half the body sent, then a TCP reset;
     ``lost``: nothing answered at all (reset after NetBox applied the request)."""
 
+    def __init__(self, upstream):
+        super().__init__(upstream)
+        self.cuts = []
+
+    def cut(self, action, method, path, times=1):
+        assert action in CUTS, action
+        with self.lock:
+            self.cuts.append(Rule(action, method=method, path=path, times=times))
+
+    def clear(self):
+        with self.lock:
+            self.rules.clear()
+            self.cuts.clear()
+
     def _take_cut(self, method, path):
         with self.lock:
-            for rule in self.rules:
-                if rule.action in CUTS and rule.times > 0 and rule.matches(method, path):
-                    if rule.skip > 0:
-                        rule.skip -= 1
-                        return None
-                    rule.times -= 1
-                    return rule
-        return None
+            rule = next((r for r in self.cuts if r.times > 0 and r.matches(method, path)), None)
+            if rule is not None:
+                rule.times -= 1
+        return rule
 
     def handle(self, req):
         rule = self._take_cut(req.command, req.path)
@@ -113,7 +123,7 @@ def assert_clear(result):
 
 
 def converges(proxy, plan):
-    proxy.rules.clear()
+    proxy.clear()
     again = run(proxy, plan)
     assert not again["failed"], again["msg"]
     same = run(proxy, plan)
@@ -137,7 +147,7 @@ def needs_client(fault):
 @pytest.mark.parametrize("label, method, path", GENERATE_PATHS)
 def test_a_generate_write_cut_off_leaves_nothing_and_a_rerun_converges(proxy, label, method, path, fault):
     plan = tiny_plan()
-    proxy.add(fault, method=method, path=path, times=1)
+    proxy.cut(fault, method, path)
     try:
         result = run(proxy, plan)
         assert proxy.count(outcome=fault) == 1, f"the {label} write was not hit"
@@ -146,7 +156,7 @@ def test_a_generate_write_cut_off_leaves_nothing_and_a_rerun_converges(proxy, la
             assert left_in_netbox(plan["name"]) == {}, result["msg"]
         converges(proxy, plan)
     finally:
-        proxy.rules.clear()
+        proxy.clear()
         run(proxy, {"name": plan["name"]}, state="absent")
 
 
@@ -160,15 +170,15 @@ def test_an_absent_delete_cut_off_is_found_out_and_a_rerun_converges(proxy, labe
     plan = tiny_plan()
     made = run(proxy, plan)
     assert not made["failed"], made["msg"]
-    proxy.add(fault, method="DELETE", path=path, times=1)
+    proxy.cut(fault, "DELETE", path)
     try:
         result = run(proxy, {"name": plan["name"]}, state="absent")
         assert proxy.count(outcome=fault) == 1, f"the {label} delete was not hit"
         assert_clear(result)
-        proxy.rules.clear()
+        proxy.clear()
         again = run(proxy, {"name": plan["name"]}, state="absent")
         assert not again["failed"], again["msg"]
         assert left_in_netbox(plan["name"]) == {}
     finally:
-        proxy.rules.clear()
+        proxy.clear()
         run(proxy, {"name": plan["name"]}, state="absent")

@@ -7,7 +7,8 @@ The cases aim at what a plan can do wrong: name patterns that reach into objects
 quantities that would expand to millions, very long / NUL / unicode / multi-line names, statuses and
 types NetBox does not offer, malformed limits, and plan files that are alias bombs, too deep, too
 big or not YAML. Every case ends in success or a clear error naming the field or option, without a
-traceback, within 10 seconds, and with no write attempted before the error.
+traceback, within 10 seconds of the module's own (CPU) time and a minute of wall time on a shared test
+machine, and with no write attempted before the error.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from test_fuzz_inputs import SMALL_PLAN, harness, run_and_confirm  # noqa: F401 
 
 REAL_REQUEST = NetboxClient.request  # before the harness blocks writes
 EXAMPLES = int(os.environ.get("SOT_FUZZ_PLAN_EXAMPLES", "300"))
-CASE_SECONDS = 10
+CASE_SECONDS = 10       # CPU seconds of this process (the module's own work) per case
+CASE_WALL_SECONDS = 60  # wall seconds per case, NetBox's answers included (a shared, loaded test machine)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large])
@@ -122,13 +124,13 @@ def test_hostile_plan_inputs(harness, tmp_path_factory, monkeypatch):  # noqa: F
             path = pathlib.Path(root / f"plan{next(counter)}.yml")
             path.write_text(text, encoding="utf-8", errors="surrogateescape")
             args["plan_file"] = str(path)
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         kind = run_and_confirm(harness, netbox_plan_generate, args)
-        seconds = time.monotonic() - started
-        slowest[0] = max(slowest[0], seconds)
-        assert seconds < CASE_SECONDS, f"{seconds:.1f}s for {args!r:.300}"
+        seconds, cpu = time.monotonic() - started, time.process_time() - cpu
+        slowest[0] = max(slowest[0], cpu)
+        assert cpu < CASE_SECONDS and seconds < CASE_WALL_SECONDS, f"{cpu:.1f}s CPU, {seconds:.1f}s for {args!r:.300}"
         seen[kind] = seen.get(kind, 0) + 1
 
     case()
-    print(f"plan fuzz: {seen}, slowest case {slowest[0]:.2f}s")
+    print(f"plan fuzz: {seen}, most CPU in one case {slowest[0]:.2f}s")
     assert sum(seen.values()) >= EXAMPLES and seen.get("clear-error", 0) > EXAMPLES // 2, seen

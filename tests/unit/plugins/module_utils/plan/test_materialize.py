@@ -23,8 +23,8 @@ def failure(kind):
         exc = SotNetboxError("create devices failed")
         exc.__cause__ = Timeout("NetBox did not answer")
         return exc
-    exc = SotNetboxError("create devices failed", {"rollback": {"failed": {"devices": {"ids": [7]}} if
-                                                                 kind == "rollback-failed" else {}}})
+    failed = {"devices": {"ids": [7]}} if kind == "rollback-failed" else {}
+    exc = SotNetboxError("create devices failed", {"rollback": {"failed": failed}})
     exc.__cause__ = ConnectionFailed("reset")
     return exc
 
