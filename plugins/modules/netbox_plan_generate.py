@@ -14,7 +14,7 @@ description:
     at once, calculates the switch quantities (with calculation metadata), and materializes devices,
     interfaces and cables in NetBox with bulk requests.
   - Validation reports every error at once before any write, in one pass, each naming the field (its path) and
-    the value, as text and as data (C(errors)); schema errors, bounds (port ranges, quantities, redundancy:
+    the value, as text and as data (C(errors)); schema errors, bounds (port ranges, quantities, redundancy,
     see O(limits)), name patterns, unknown sites/tenants/device types/roles (by name, slug or id), zero
     quantities, duplicate ids, port names not on the device type, statuses and cable/interface types NetBox
     does not offer, more links than ports, and device names already used by devices this plan did not generate.
@@ -69,7 +69,7 @@ options:
   limits:
     description:
       - Raise (or lower) the bounds a plan is checked against before anything is expanded, as a mapping of
-        limit names to integers. Defaults: V(ports) 1024 (per port list of a class), V(quantity) 1000 (per
+        limit names to integers. Defaults are V(ports) 1024 (per port list of a class), V(quantity) 1000 (per
         class), V(redundancy) 16, V(classes) 64, V(interfaces) 256 and V(connections) 64 (per class),
         V(devices) 5000 and V(links) 50000 (per plan), V(file_bytes) 1048576, V(yaml_aliases) 100,
         V(yaml_depth) 32 (per plan file).
@@ -115,7 +115,7 @@ notes:
     at write time (for example a cable on a virtual interface) makes the batch fail; the run then rolls back
     what it created.
   - A write whose answer is cut off or lost is found out by reading back by the plan's tag (and the tag and
-    status record by name): what NetBox applied is rolled back on failure, or adopted by the next run.
+    status record by name); what NetBox applied is rolled back on failure, or adopted by the next run.
 seealso:
   - name: sot.netbox plan documentation
     description: Schema, calculation, guarantees and benchmark figures.

@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import os
 
-import yaml
+try:  # PyYAML comes with ansible-core on the controller; a module may run elsewhere
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - reported as a plan_file error
+    yaml = None
+    HAS_YAML = False
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
 from ansible_collections.sot.netbox.plugins.module_utils._plan.limits import Limits
@@ -25,25 +30,25 @@ class _TooMuch(Exception):
     pass
 
 
-class _Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-    def __init__(self, stream, limits):
-        super().__init__(stream)
-        self._limits = limits
-        self._aliases = 0
-        self._depth = 0
+def _loader(text, limits):
+    """A SafeLoader for `text` that counts aliases and nesting while composing."""
+    class Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
+        aliases = 0
+        depth = 0
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > self._limits.yaml_aliases:
-                raise _TooMuch(f"more than {self._limits.yaml_aliases} YAML aliases (option limits.yaml_aliases)")
-        self._depth += 1
-        try:
-            if self._depth > self._limits.yaml_depth:
-                raise _TooMuch(f"nested deeper than {self._limits.yaml_depth} levels (option limits.yaml_depth)")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+                if self.aliases > limits.yaml_aliases:
+                    raise _TooMuch(f"more than {limits.yaml_aliases} YAML aliases (option limits.yaml_aliases)")
+            self.depth += 1
+            try:
+                if self.depth > limits.yaml_depth:
+                    raise _TooMuch(f"nested deeper than {limits.yaml_depth} levels (option limits.yaml_depth)")
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+    return Loader(text)
 
 
 def _expanded(node, memo):
@@ -74,10 +79,13 @@ def _read(path, limits):
 
 def load_plan_file(path, limits=Limits()):
     """(data, [FieldError]) from the plan file at `path`."""
+    if not HAS_YAML:
+        return None, [FieldError("plan_file", "reading a plan file needs the Python library PyYAML where the "
+                                              "module runs (it comes with ansible-core on the controller)", path)]
     text, problem = _read(path, limits)
     if problem:
         return None, [FieldError("plan_file", problem, path)]
-    loader = _Loader(text, limits)
+    loader = _loader(text, limits)
     try:
         node = loader.get_single_node()
         if node is not None and _expanded(node, {}) > MAX_NODES:

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
 from ansible_collections.sot.netbox.plugins.modules import netbox_plan_generate
 
-from test_fuzz_inputs import SMALL_PLAN, harness, run_and_confirm  # noqa: F401  pylint: disable=import-error
+from test_fuzz_inputs import SMALL_PLAN, harness, run_and_confirm  # noqa: F401  pylint: disable=import-error,unused-import
 
 REAL_REQUEST = NetboxClient.request  # before the harness blocks writes
 EXAMPLES = int(os.environ.get("SOT_FUZZ_PLAN_EXAMPLES", "300"))

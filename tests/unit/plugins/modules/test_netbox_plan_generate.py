@@ -188,5 +188,5 @@ def test_absent_validates_the_name_before_any_request():
 
 def test_diff_keeps_non_ascii_names_as_written():
     plan = plan_dict(name="t-zurich", naming={"device": "Zürich-{class}-{index}"})
-    out, _ = run_module({"plan": plan, "state": "generated", "_ansible_diff": True}, netbox_routes())
+    out = run_module({"plan": plan, "state": "generated", "_ansible_diff": True}, netbox_routes())[0]
     assert "device Zürich-srv-1" in out["diff"]["after"] and "\\u00fc" not in json.dumps(out["diff"], ensure_ascii=False)
