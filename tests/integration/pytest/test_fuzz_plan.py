@@ -58,19 +58,34 @@ FILES = st.sampled_from([BOMB, "x: " + "[" * 200 + "]" * 200, "name: [unclosed",
                          "- a list", "", "name: " + "n" * 2_000_000, "\xff\xfe"])
 
 
+def _at(plan, *path):
+    """The dict at `path` in the (possibly already mutated) plan, or None when it is no longer there."""
+    node = plan
+    for step in path:
+        ok = isinstance(node, dict) and step in node if isinstance(step, str) else (
+            isinstance(node, list) and len(node) > step)
+        if not ok:
+            return None
+        node = node[step]
+    return node if isinstance(node, dict) else None
+
+
 def _mutate(draw, plan):
     where = draw(st.sampled_from(["top", "switch", "server", "connection", "interface"]))
-    if where == "top":
-        key = draw(st.sampled_from(TOP))
-        plan[key] = {"device": draw(HOSTILE)} if key == "naming" and draw(st.booleans()) else draw(VALUE)
-    elif where == "switch":
-        plan["switch_classes"][draw(st.integers(0, 1))][draw(st.sampled_from(SWITCH))] = draw(VALUE)
-    elif where == "server":
-        plan["server_classes"][0][draw(st.sampled_from(SERVER))] = draw(VALUE)
-    elif where == "connection":
-        plan["server_classes"][0]["connections"][0][draw(st.sampled_from(CONNECTION))] = draw(VALUE)
+    target, keys = {
+        "top": (plan, TOP), "switch": (_at(plan, "switch_classes", draw(st.integers(0, 1))), SWITCH),
+        "server": (_at(plan, "server_classes", 0), SERVER),
+        "connection": (_at(plan, "server_classes", 0, "connections", 0), CONNECTION),
+        "interface": (_at(plan, "switch_classes", 0), ["interfaces"])}[where]
+    if target is None:
+        target, keys = plan, TOP
+    key = draw(st.sampled_from(keys))
+    if key == "naming" and draw(st.booleans()):
+        target[key] = {"device": draw(HOSTILE)}
+    elif key == "interfaces" and draw(st.booleans()):
+        target[key] = [{"name": draw(HOSTILE), "type": draw(HOSTILE)}]
     else:
-        plan["switch_classes"][0]["interfaces"] = [{"name": draw(HOSTILE), "type": draw(HOSTILE)}]
+        target[key] = draw(VALUE)
 
 
 @st.composite
