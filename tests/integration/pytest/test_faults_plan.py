@@ -164,7 +164,7 @@ ABSENT_PATHS = [("cables", "/api/dcim/cables/"), ("devices", "/api/dcim/devices/
                 ("record", "/api/extras/config-contexts/"), ("tag", "/api/extras/tags/")]
 
 
-@pytest.mark.parametrize("fault", [pytest.param(f, marks=needs_client(f)) for f in CUTS])
+@pytest.mark.parametrize("fault", CUTS)  # a 204 has no body to misread: these hold without the client change
 @pytest.mark.parametrize("label, path", ABSENT_PATHS)
 def test_an_absent_delete_cut_off_is_found_out_and_a_rerun_converges(proxy, label, path, fault):
     plan = tiny_plan()
