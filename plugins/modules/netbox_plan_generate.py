@@ -96,6 +96,13 @@ options:
       - With O(state=validated), record the validated plan as V(approved) for its current content.
     type: bool
     default: false
+  timeout:
+    description:
+      - Seconds to wait for each HTTP response before it counts as failed (and is retried when safe).
+      - Higher than the other modules' default (30) because NetBox instantiates every interface template of
+        the new devices inside one device batch request; C(module_defaults) or the task may set it.
+    type: float
+    default: 120
   batch_size:
     description: Interfaces and cables per bulk request when creating, updating or deleting.
     type: int
@@ -227,6 +234,8 @@ OPTIONS = dict(
     plan=dict(type="dict"),
     plan_file=dict(type="path"),
     limits=dict(type="dict", default={}),
+    # Device batches make NetBox instantiate interface templates server-side: allow for it by default.
+    timeout=dict(type="float", default=120),
     state=dict(type="str", choices=["validated", "generated", "absent"], default="generated"),
     require_approval=dict(type="bool", default=False),
     approve=dict(type="bool", default=False),
