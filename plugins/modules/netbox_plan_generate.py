@@ -13,15 +13,18 @@ description:
   - Takes a topology plan (switch classes, server classes and their connections) as data, validates all of it
     at once, calculates the switch quantities (with calculation metadata), and materializes devices,
     interfaces and cables in NetBox with bulk requests.
-  - Validation reports every error at once before any write, naming the field and the value, for schema
-    errors, unknown sites/tenants/device types/roles, zero quantities, duplicate ids, port names not on the
-    device type, more links than ports, and device names already used by devices this plan did not generate.
+  - Validation reports every error at once before any write, in one pass, each naming the field (its path) and
+    the value, as text and as data (C(errors)); schema errors, bounds (port ranges, quantities, redundancy,
+    see O(limits)), name patterns, unknown sites/tenants/device types/roles (by name, slug or id), zero
+    quantities, duplicate ids, port names not on the device type, statuses and cable/interface types NetBox
+    does not offer, more links than ports, and device names already used by devices this plan did not generate.
   - Every generated device, interface and cable carries the tag C(sot-plan-<name>) and the custom fields
     C(sot_plan) (plan name) and C(sot_plan_key) (stable key); the module creates the tag and the custom fields
     when missing.
-  - The plan's status (V(draft), V(validated), V(approved), V(generated)), its content hash and the calculation
-    summary are kept in the config context C(sot-plan-<name>), assigned to the plan's tag, so every generated
-    device shows the plan it came from. A human approves a plan by setting C(data.sot_plan.status) to
+  - A plan has no status record until it first validates (its status is reported as V(none)); then its status
+    (V(validated), V(approved), V(generated)), its content hash and the calculation summary are kept in the
+    config context C(sot-plan-<name>), assigned to the plan's tag, so every generated device shows the plan it
+    came from. A human approves a plan by setting C(data.sot_plan.status) to
     V(approved) there, or with O(approve=true).
   - Re-running an unchanged plan writes nothing. A changed plan touches only what changed. If a write fails,
     the objects this run created are deleted again, newest first, and the error says what was done.
@@ -41,9 +44,12 @@ options:
   plan:
     description:
       - The topology plan. See the collection's C(docs/netbox_plan_generate.md) for the full schema.
-      - Keys C(name) and C(site) are required, and optional C(tenant), C(location), C(rack), C(status) (of the
-        generated devices and cables, default V(planned)) and C(naming.device) (a name pattern with the fields
-        C({plan}), C({class}), C({index}), C({site}), C(role), default V({plan}-{class}-{index:02d})).
+        One of O(plan) and O(plan_file) is required.
+      - Keys C(name) (at most 50 characters) and C(site) are required, and optional C(tenant), C(location),
+        C(rack) (each by name, slug or id), C(status) (of the generated devices, and of the cables unless
+        C(cable_status) is set; default V(planned)), C(cable_status), and C(naming.device) (a name pattern with
+        only the fields C({plan}), C({class}), C({index}), C({site}), C({role}) and a plain width such as
+        C({index:02d}); no attribute or index access; default V({plan}-{class}-{index:02d})).
       - C(switch_classes) is a list of C(id), C(device_type) (model or slug), C(role), C(downlinks) and
         C(uplinks) (port names or ranges such as V(Ethernet1-16)), C(uplink_to) (a switch class id),
         C(redundancy) (switch group size, V(2) for a leaf pair), C(quantity) (an override of the calculated
@@ -54,7 +60,21 @@ options:
         C(cable_type).
       - With O(state=absent) only C(name) is needed.
     type: dict
-    required: true
+  plan_file:
+    description:
+      - A YAML file on the controller holding the plan, instead of O(plan).
+      - Read with a safe YAML loader (no Python objects) and with limits on its size, aliases, nesting and
+        alias expansion (O(limits)); a YAML alias bomb fails in milliseconds, naming O(plan_file).
+    type: path
+  limits:
+    description:
+      - Raise (or lower) the bounds a plan is checked against before anything is expanded, as a mapping of
+        limit names to integers. Defaults are V(ports) 1024 (per port list of a class), V(quantity) 1000 (per
+        class), V(redundancy) 16, V(classes) 64, V(interfaces) 256 and V(connections) 64 (per class),
+        V(devices) 5000 and V(links) 50000 (per plan), V(file_bytes) 1048576, V(yaml_aliases) 100,
+        V(yaml_depth) 32 (per plan file).
+    type: dict
+    default: {}
   state:
     description:
       - V(validated) validates, calculates and returns the plan and the change plan it would apply, and records
@@ -76,6 +96,13 @@ options:
       - With O(state=validated), record the validated plan as V(approved) for its current content.
     type: bool
     default: false
+  timeout:
+    description:
+      - Seconds to wait for each HTTP response before it counts as failed (and is retried when safe).
+      - Higher than the other modules' default (30) because NetBox instantiates every interface template of
+        the new devices inside one device batch request; C(module_defaults) or the task may set it.
+    type: float
+    default: 120
   batch_size:
     description: Interfaces and cables per bulk request when creating, updating or deleting.
     type: int
@@ -90,8 +117,12 @@ options:
     default: 10
 notes:
   - "Run it on the controller: C(hosts: localhost) or C(delegate_to: localhost)."
-  - Values NetBox itself validates at write time (interface and cable types) are not checked before writing;
-    a rejected batch rolls back what the run created.
+  - Statuses and cable/interface types are checked against NetBox 4.7's built-in choices, and a value outside
+    them against the API's OPTIONS answer (custom FIELD_CHOICES), before any write. What NetBox checks only
+    at write time (for example a cable on a virtual interface) makes the batch fail; the run then rolls back
+    what it created.
+  - A write whose answer is cut off or lost is found out by reading back by the plan's tag (and the tag and
+    status record by name); what NetBox applied is rolled back on failure, or adopted by the next run.
 seealso:
   - name: sot.netbox plan documentation
     description: Schema, calculation, guarantees and benchmark figures.
@@ -99,9 +130,9 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Validate the plan and show the calculated quantities and changes
+- name: Validate the plan file and show the calculated quantities and changes
   sot.netbox.netbox_plan_generate:
-    plan: "{{ lookup('ansible.builtin.file', 'plans/gpu-128.yml') | from_yaml }}"
+    plan_file: "{{ playbook_dir }}/plans/gpu-128.yml"
     state: validated
   register: validated
 
@@ -125,8 +156,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+errors:
+  description: When validation fails, every error as data, in the order found.
+  returned: on validation failure
+  type: list
+  elements: dict
+  sample: [{path: "plan.server_classes[0].quantity", value: 0, message: must be greater than zero}]
 plan:
-  description: The plan's name, site, content hash, tag, status record name and status after the run.
+  description:
+    - The plan's name, site (canonical name), content hash, tag, status record name and status after the run
+      (V(none) when it has no status record).
   returned: always
   type: dict
   sample: {name: gpu-128, site: lab1, hash: 3f2a..., tag: sot-plan-gpu-128, record: sot-plan-gpu-128, status: generated}
@@ -192,7 +231,11 @@ from ansible_collections.sot.netbox.plugins.module_utils._module import argument
 from ansible_collections.sot.netbox.plugins.module_utils._plan.runner import run
 
 OPTIONS = dict(
-    plan=dict(type="dict", required=True),
+    plan=dict(type="dict"),
+    plan_file=dict(type="path"),
+    limits=dict(type="dict", default={}),
+    # Device batches make NetBox instantiate interface templates server-side: allow for it by default.
+    timeout=dict(type="float", default=120),
     state=dict(type="str", choices=["validated", "generated", "absent"], default="generated"),
     require_approval=dict(type="bool", default=False),
     approve=dict(type="bool", default=False),
@@ -202,7 +245,8 @@ OPTIONS = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True,
+                           required_one_of=[("plan", "plan_file")], mutually_exclusive=[("plan", "plan_file")])
     run_module(module, run)
 
 

@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 
 ALGORITHM_VERSION = "sot.netbox.plan/1"
+_MAX_TRIES = 256
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Calculation:
     metadata: dict = field(default_factory=dict)     # class id -> calculation metadata
     links: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    max_links: int | None = None
 
     def to_dict(self):
         return {"algorithm_version": ALGORITHM_VERSION, "quantities": dict(self.quantities),
@@ -56,9 +58,12 @@ def metadata(inputs, result):
             "result": result}
 
 
-def calculate(plan):
-    """Quantities, metadata and every link of the plan. Assumes `check_plan` found no errors."""
-    calc = Calculation()
+def calculate(plan, max_links=None):
+    """Quantities, metadata and every link of the plan. Assumes `check_plan` found no errors.
+
+    `max_links` bounds the links of the whole plan: a class whose links would pass it is an error
+    before its links are placed (uplinks multiply: a bound on server links alone is not enough)."""
+    calc = Calculation(max_links=max_links)
     for srv in plan.server_classes:
         calc.quantities[srv.id] = srv.quantity
         calc.metadata[srv.id] = metadata({"class": srv.id, "kind": "server", "quantity": srv.quantity},
@@ -86,6 +91,12 @@ def _switch_quantity(plan, switches, class_id, calc, visiting):
     inputs = {"class": sw.id, "kind": "switch", "ports_per_switch": len(sw.downlinks),
               "redundancy": sw.redundancy, "override": sw.quantity, "demand": demand}
     total = sum(len(u) for u in units) + sum(q * len(src.uplinks) for src, q in uplinks)
+    if calc.max_links is not None and len(calc.links) + total > calc.max_links:
+        calc.errors.append(f"plan.switch_classes[{sw.id}]: {len(calc.links) + total} links with those into {sw.id!r}; "
+                           f"at most {calc.max_links} per plan (option limits.links)")
+        calc.quantities[class_id] = 0
+        visiting.discard(class_id)
+        return 0
     placed, groups_needed, error = _place_units(sw, units)
     calculated = 0
     links = []
@@ -164,7 +175,9 @@ def _fit_uplinks(sw, base, placed, uplinks, total, exact=False):
         lower_bound = -(-total // size) if size else 1
         start = max(base, lower_bound, r)
         start = -(-start // r) * r
-    limit = start + (need_up + r if not exact else 0)
+    # Round-robin imbalance needs at most a few more groups than the port bound; uplinks that do not
+    # fit after many more never will (every lower switch's first uplink lands on the same switch).
+    limit = start + (min(need_up + r, _MAX_TRIES * r) if not exact else 0)
     quantity = start
     while quantity <= limit:
         result = _spread(sw, quantity, placed, counts, uplinks)
@@ -177,8 +190,22 @@ def _fit_uplinks(sw, base, placed, uplinks, total, exact=False):
                    f"do not fit {quantity if exact else 'any number of'} switch(es) with {size} downlinks each")
 
 
+def _uplinks_fit(quantity, size, counts, uplinks):
+    """Whether round-robin uplinks fit `quantity` switches: counts only, so a failing try is cheap."""
+    used = [counts.get(i, 0) for i in range(quantity)]
+    for src, q in uplinks:
+        for _i in range(q):
+            for u in range(len(src.uplinks)):
+                used[u % quantity] += 1
+                if used[u % quantity] > size:
+                    return False
+    return True
+
+
 def _spread(sw, quantity, placed, counts, uplinks):
     size = len(sw.downlinks)
+    if not quantity or not _uplinks_fit(quantity, size, counts, uplinks):
+        return None
     used = {i: counts.get(i, 0) for i in range(quantity)}
     links = [Link(src, idx, port, sw.id, b + 1, sw.downlinks[slot], cable_type)
              for src, idx, port, b, slot, cable_type in placed]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ansible_collections.sot.netbox.plugins.module_utils._plan.patterns import render
+
 MAX_NAME = 64
 
 
@@ -51,7 +53,8 @@ def expand(plan, calc, catalog):
         extras = {x.name: x.type for x in cls.interfaces}
         for index in range(1, calc.quantities.get(cls.id, 0) + 1):
             key = device_key(cls.id, index)
-            name = pattern.format(plan=plan.name, index=index, site=plan.site, role=role, **{"class": cls.id})
+            name = render(pattern, {"plan": plan.name, "index": index, "site": catalog.canonical("site", plan.site),
+                                    "role": role, "class": cls.id})
             if name in names:
                 out.errors.append(f"plan: device name {name!r} generated twice ({names[name]} and {key}); "
                                   "use distinct name patterns")
@@ -79,7 +82,7 @@ def expand(plan, calc, catalog):
                                         "template": port in catalog.ports.get(model, {})}
         key = cable_key(a_dev, link.a_port, b_dev, link.b_port)
         out.cables[key] = {"key": key, "a": [a_dev, link.a_port], "b": [b_dev, link.b_port],
-                           "type": link.cable_type, "status": plan.status}
+                           "type": link.cable_type, "status": plan.cable_status_effective}
     return out
 
 

@@ -1,30 +1,43 @@
 # -*- coding: utf-8 -*-
 # Copyright: sot.netbox contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Topology plans as dataclasses: parse, validate, to_dict. PRIVATE to the collection.
+"""Topology plans as dataclasses, parsed from the user's data with every schema error. PRIVATE. Pure.
 
-Pure: no I/O. `parse_plan(data)` turns the user's dict into a `Plan` and collects every schema
-error at once (`ValidationErrors`); `check_plan(plan)` finds the plan's internal problems
-(duplicate ids, unknown targets, zero quantities, name collisions inside the plan);
-`check_against(plan, catalog)` finds the problems only NetBox's data can show (unknown device
-types/roles/sites, port names missing on a device type). Every function returns a list of
-messages that name the field and the value, so a user fixes everything in one round.
+`parse_plan(data, limits)` turns the user's dict into a `Plan` and returns every schema problem as a
+`FieldError` (path, value, message) in the same pass: unknown keys, types, bounds (see limits.py:
+checked before anything is expanded), name patterns (see patterns.py). The plan's internal and
+NetBox-side consistency checks live in checks.py; they run on whatever parsed, so one run reports
+schema, reference, port and quantity errors together.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
+
+from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
+from ansible_collections.sot.netbox.plugins.module_utils._plan.limits import Limits
+from ansible_collections.sot.netbox.plugins.module_utils._plan.patterns import pattern_problem
 
 DEFAULT_DEVICE_NAME = "{plan}-{class}-{index:02d}"
-NAME_FIELDS = ("plan", "class", "index", "site", "role")
 PLACEMENTS = ("server", "rail")
-PLAN_STATUSES = ("draft", "validated", "approved", "generated")
+# The plan's own workflow status in its status record (not the generated objects' NetBox status):
+# no record yet ("none"), then validated, approved, generated. See docs/netbox_plan_generate.md.
+PLAN_STATUSES = ("validated", "approved", "generated")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-_PLAN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
+PLAN_NAME_MAX = 50
+_PLAN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _RANGE = re.compile(r"^(.*?)(\d+)-(\d+)$")
-MAX_NAME = 64
+_RANGE_DIGITS = 9
+MAX_TEXT = 100        # NetBox's longest name/slug/model fields
+MAX_PORT_NAME = 64    # NetBox's interface name length
+
+
+def plan_slug(name):
+    """The plan's tag slug: `sot-plan-<name>` in NetBox's slug characters."""
+    return "sot-plan-" + re.sub(r"[^a-z0-9_-]+", "-", str(name).lower()).strip("-")
 
 
 @dataclass(frozen=True)
@@ -77,318 +90,271 @@ class Plan:
     location: str = ""
     rack: str = ""
     status: str = "planned"
+    cable_status: str = ""         # empty: the same as `status`
     device_name: str = DEFAULT_DEVICE_NAME
 
     @property
     def slug(self):
-        return "sot-plan-" + re.sub(r"[^a-z0-9_-]+", "-", self.name.lower()).strip("-")
+        return plan_slug(self.name)
 
     @property
     def classes(self):
         return {c.id: c for c in (*self.switch_classes, *self.server_classes)}
 
+    @property
+    def cable_status_effective(self):
+        return self.cable_status or self.status
+
     def to_dict(self):
         return asdict(self)
 
     def digest(self):
-        """A stable hash of the plan's content: approvals are bound to it."""
+        """A stable hash of the plan's content: approvals are bound to it. Computed on the resolved
+        plan (references as NetBox's canonical names), so another spelling is the same content."""
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=list).encode()).hexdigest()
 
+    def resolved(self, canonical):
+        """The plan with every reference replaced by `canonical(kind, value)` (name/slug/id -> name)."""
+        def cls(c):
+            return replace(c, device_type=canonical("device_type", c.device_type), role=canonical("role", c.role))
+        return replace(self, site=canonical("site", self.site), tenant=canonical("tenant", self.tenant),
+                       location=canonical("location", self.location), rack=canonical("rack", self.rack),
+                       switch_classes=tuple(cls(c) for c in self.switch_classes),
+                       server_classes=tuple(cls(c) for c in self.server_classes))
 
-# ---------------------------------------------------------------------------------------- parsing
 
-def expand_ports(spec, where, errors):
+# ---------------------------------------------------------------------------------------- ports
+
+def _range(text, where, room, errors):
+    """The names of one range such as 'Ethernet1-16', or None when `text` is a plain name."""
+    match = _RANGE.match(text)
+    if not match:
+        return None
+    prefix, first, last = match.group(1), match.group(2), match.group(3)
+    if len(first) > _RANGE_DIGITS or len(last) > _RANGE_DIGITS:
+        errors.append(FieldError(where, f"range bounds have at most {_RANGE_DIGITS} digits", text))
+        return []
+    start, end = int(first), int(last)
+    if start > end:
+        errors.append(FieldError(where, "range runs backwards", text))
+        return []
+    if end - start + 1 > room:  # checked before expanding: no huge lists
+        errors.append(FieldError(where, f"range has {end - start + 1} ports; at most {room} more fit the limit "
+                                        "(option limits.ports)", text))
+        return []
+    return [f"{prefix}{n}" for n in range(start, end + 1)]
+
+
+def expand_ports(spec, where, errors, limits=Limits()):
     """'Ethernet1-4' -> Ethernet1..Ethernet4; a list may mix names and ranges. Order is kept."""
     if spec in (None, "", []):
         return ()
     items = spec if isinstance(spec, list) else [spec]
+    if len(items) > limits.ports:
+        errors.append(FieldError(where, f"lists {len(items)} items; at most {limits.ports} (option limits.ports)"))
+        return ()
     out = []
     for item in items:
-        if not isinstance(item, (str, int)) or str(item).strip() == "":
-            errors.append(f"{where}: not a port name or range (got {item!r})")
+        if isinstance(item, bool) or not isinstance(item, (str, int)) or str(item).strip() == "":
+            errors.append(FieldError(where, "not a port name or range", item))
             continue
         text = str(item).strip()
-        match = _RANGE.match(text)
-        if match:
-            prefix, start, end = match.group(1), int(match.group(2)), int(match.group(3))
-            if start > end:
-                errors.append(f"{where}: range {text!r} runs backwards")
-                continue
-            out.extend(f"{prefix}{n}" for n in range(start, end + 1))
-        else:
-            out.append(text)
-    dupes = sorted({p for p in out if out.count(p) > 1})
+        names = _range(text, where, limits.ports - len(out), errors)
+        if names is None:
+            names = [text]
+            if len(out) + 1 > limits.ports:
+                errors.append(FieldError(where, f"more than {limits.ports} ports (option limits.ports)"))
+                break
+        out.extend(names)
+    long_names = [p for p in out if len(p) > MAX_PORT_NAME]
+    if long_names:
+        errors.append(FieldError(where, f"port name longer than {MAX_PORT_NAME} characters", long_names[0]))
+    dupes = sorted(p for p, n in Counter(out).items() if n > 1)
     if dupes:
-        errors.append(f"{where}: port(s) listed twice: {', '.join(dupes)}")
+        errors.append(FieldError(where, f"port(s) listed twice: {', '.join(dupes)}"))
     return tuple(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+_KINDS = {bool: "a boolean", dict: "a mapping", list: "a list", float: "a number"}
+
+
+def _kind(value):
+    return _KINDS.get(type(value), "a " + type(value).__name__)
 
 
 class _Reader:
     """Reads one mapping, recording every problem instead of stopping at the first."""
 
-    def __init__(self, data, where, errors, known):
+    def __init__(self, data, where, errors, known, limits=Limits()):
         self.where = where
         self.errors = errors
+        self.limits = limits
         if not isinstance(data, dict):
-            errors.append(f"{where}: must be a mapping (got {type(data).__name__})")
+            errors.append(FieldError(where, f"must be a mapping, not {_kind(data)}", data))
             data = {}
         self.data = data
-        unknown = sorted(set(data) - set(known))
+        unknown = sorted(str(k) for k in set(data) - set(known))
         if unknown:
-            errors.append(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(known)}")
+            errors.append(FieldError(where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(known)}"))
 
-    def text(self, key, required=False, default="", pattern=None, choices=None):
+    def fail(self, key, message, *value):
+        """One problem at `<where>.<key>`; `value` is what the person typed (absent: nothing typed)."""
+        self.errors.append(FieldError(f"{self.where}.{key}", message, *value))
+
+    def text(self, key, required=False, default="", pattern=None, choices=None, maximum=MAX_TEXT):
         value = self.data.get(key)
         if value in (None, ""):
             if required:
-                self.errors.append(f"{self.where}.{key}: required")
+                self.fail(key, "required")
             return default
-        if not isinstance(value, (str, int)) or isinstance(value, bool):
-            self.errors.append(f"{self.where}.{key}: must be a string (got {value!r})")
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            self.fail(key, f"must be a string, not {_kind(value)}", value)
             return default
         value = str(value)
+        if len(value) > maximum:
+            self.fail(key, f"longer than {maximum} characters ({len(value)})", value[:40] + "...")
+            return default
+        if "\x00" in value or any(c in value for c in "\r\n"):
+            self.fail(key, "must not contain NUL or line breaks", value)
+            return default
         if pattern is not None and not pattern.match(value):
-            self.errors.append(f"{self.where}.{key}: invalid value {value!r} (expected {pattern.pattern})")
+            self.fail(key, f"invalid value (expected {pattern.pattern})", value)
         if choices and value not in choices:
-            self.errors.append(f"{self.where}.{key}: {value!r} is not one of {', '.join(choices)}")
+            self.fail(key, f"not one of {', '.join(choices)}", value)
         return value
 
-    def integer(self, key, required=False, default=None, minimum=0):
+    def integer(self, key, required=False, default=None, maximum=None):
         value = self.data.get(key)
         if value is None:
             if required:
-                self.errors.append(f"{self.where}.{key}: required")
+                self.fail(key, "required")
             return default
+        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12:
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, str) and value.strip().isdigit():
-                value = int(value)
-            else:
-                self.errors.append(f"{self.where}.{key}: must be an integer (got {value!r})")
-                return default
-        if value < minimum:
-            what = "greater than zero" if minimum == 1 else f"at least {minimum}"
-            self.errors.append(f"{self.where}.{key}: must be {what} (got {value})")
+            self.fail(key, f"must be an integer, not {_kind(value)}", value)
+            return default
+        if value < 1:
+            self.fail(key, "must be greater than zero", value)
+            return default
+        if maximum is not None and value > maximum:
+            self.fail(key, f"at most {maximum} (option limits.{'redundancy' if key == 'redundancy' else 'quantity'})",
+                      value)
+            return default
         return value
 
-    def items(self, key):
+    def items(self, key, maximum=None, limit_name=""):
         value = self.data.get(key)
         if value is None:
             return []
         if not isinstance(value, list):
-            self.errors.append(f"{self.where}.{key}: must be a list (got {type(value).__name__})")
+            self.fail(key, f"must be a list, not {_kind(value)}", value)
             return []
+        if maximum is not None and len(value) > maximum:
+            self.fail(key, f"has {len(value)} items; at most {maximum} (option limits.{limit_name})")
+            return value[:maximum]
         return value
 
     def pattern(self, key, default=""):
-        value = self.text(key, default=default)
-        if value:
-            check_pattern(value, f"{self.where}.{key}", self.errors)
+        value = self.text(key, default=default, maximum=10 ** 6)
+        problem = pattern_problem(value) if value else None
+        if problem:
+            self.fail(key, problem, value if len(value) <= 80 else value[:80] + "...")
+            return default
         return value
 
-
-def check_pattern(pattern, where, errors):
-    sample = {"plan": "p", "class": "c", "index": 1, "site": "s", "role": "r"}
-    try:
-        pattern.format(**sample)
-    except (KeyError, IndexError, ValueError) as exc:
-        errors.append(f"{where}: invalid name pattern {pattern!r} ({exc.__class__.__name__}: {exc}); "
-                      f"fields: {', '.join('{' + f + '}' for f in NAME_FIELDS)}")
-        return
-    if "{index" not in pattern:
-        errors.append(f"{where}: name pattern {pattern!r} must contain {{index}} so names are unique")
+    def ports(self, key):
+        return expand_ports(self.data.get(key), f"{self.where}.{key}", self.errors, self.limits)
 
 
 def _interfaces(reader, where):
     out = []
-    for i, item in enumerate(reader.items("interfaces")):
+    for i, item in enumerate(reader.items("interfaces", reader.limits.interfaces, "interfaces")):
         sub = _Reader(item, f"{where}.interfaces[{i}]", reader.errors, ("name", "type"))
-        out.append(InterfaceSpec(sub.text("name", required=True), sub.text("type", default="virtual")))
+        out.append(InterfaceSpec(sub.text("name", required=True, maximum=MAX_PORT_NAME),
+                                 sub.text("type", default="virtual")))
     return tuple(out)
 
 
-def _switch_class(item, where, errors):
-    known = ("id", "device_type", "role", "downlinks", "uplinks", "uplink_to", "redundancy", "quantity", "name",
-             "interfaces", "cable_type")
-    r = _Reader(item, where, errors, known)
+SWITCH_KEYS = ("id", "device_type", "role", "downlinks", "uplinks", "uplink_to", "redundancy", "quantity", "name",
+               "interfaces", "cable_type")
+SERVER_KEYS = ("id", "device_type", "role", "quantity", "connections", "name", "interfaces")
+CONNECTION_KEYS = ("ports", "to", "placement", "cable_type")
+PLAN_KEYS = ("name", "site", "tenant", "location", "rack", "status", "cable_status", "naming", "switch_classes",
+             "server_classes", "description")
+
+
+def _switch_class(item, where, errors, limits):
+    r = _Reader(item, where, errors, SWITCH_KEYS, limits)
     return SwitchClass(
-        id=r.text("id", required=True, pattern=_ID),
-        device_type=r.text("device_type", required=True),
-        role=r.text("role", required=True),
-        downlinks=expand_ports(r.data.get("downlinks"), f"{where}.downlinks", errors),
-        uplinks=expand_ports(r.data.get("uplinks"), f"{where}.uplinks", errors),
+        id=r.text("id", required=True, pattern=_ID), device_type=r.text("device_type", required=True),
+        role=r.text("role", required=True), downlinks=r.ports("downlinks"), uplinks=r.ports("uplinks"),
         uplink_to=r.text("uplink_to"),
-        redundancy=r.integer("redundancy", default=1, minimum=1) or 1,
-        quantity=r.integer("quantity", minimum=1),
-        name=r.pattern("name"),
-        interfaces=_interfaces(r, where),
-        cable_type=r.text("cable_type"),
-    )
+        redundancy=r.integer("redundancy", default=1, maximum=limits.redundancy) or 1,
+        quantity=r.integer("quantity", maximum=limits.quantity), name=r.pattern("name"),
+        interfaces=_interfaces(r, where), cable_type=r.text("cable_type"))
 
 
-def _server_class(item, where, errors):
-    known = ("id", "device_type", "role", "quantity", "connections", "name", "interfaces")
-    r = _Reader(item, where, errors, known)
-    connections = []
-    for i, conn in enumerate(r.items("connections")):
-        cwhere = f"{where}.connections[{i}]"
-        c = _Reader(conn, cwhere, errors, ("ports", "to", "placement", "cable_type"))
-        ports = expand_ports(c.data.get("ports"), f"{cwhere}.ports", errors)
-        if not ports:
-            errors.append(f"{cwhere}.ports: required (one or more server interface names)")
-        connections.append(Connection(ports=ports, to=c.text("to", required=True),
-                                      placement=c.text("placement", default="server", choices=PLACEMENTS),
-                                      cable_type=c.text("cable_type")))
+def _connection(conn, where, errors, limits):
+    c = _Reader(conn, where, errors, CONNECTION_KEYS, limits)
+    ports = c.ports("ports")
+    if not ports and not any(e.path == f"{where}.ports" for e in errors):
+        c.fail("ports", "required (one or more server interface names)")
+    return Connection(ports=ports, to=c.text("to", required=True),
+                      placement=c.text("placement", default="server", choices=PLACEMENTS),
+                      cable_type=c.text("cable_type"))
+
+
+def _server_class(item, where, errors, limits):
+    r = _Reader(item, where, errors, SERVER_KEYS, limits)
+    connections = tuple(_connection(conn, f"{where}.connections[{i}]", errors, limits)
+                        for i, conn in enumerate(r.items("connections", limits.connections, "connections")))
     return ServerClass(
-        id=r.text("id", required=True, pattern=_ID),
-        device_type=r.text("device_type", required=True),
+        id=r.text("id", required=True, pattern=_ID), device_type=r.text("device_type", required=True),
         role=r.text("role", required=True),
-        quantity=r.integer("quantity", required=True, default=0, minimum=1) or 0,
-        connections=tuple(connections),
-        name=r.pattern("name"),
-        interfaces=_interfaces(r, where),
-    )
+        quantity=r.integer("quantity", required=True, default=0, maximum=limits.quantity) or 0,
+        connections=connections, name=r.pattern("name"), interfaces=_interfaces(r, where))
 
 
-def parse_plan(data):
-    """A `Plan` from a user's dict and the list of schema errors (empty when it parsed cleanly)."""
-    errors = []
-    known = ("name", "site", "tenant", "location", "rack", "status", "naming", "switch_classes", "server_classes",
-             "description")
-    r = _Reader(data, "plan", errors, known)
-    naming = _Reader(r.data.get("naming") or {}, "plan.naming", errors, ("device",))
-    plan = Plan(
-        name=r.text("name", required=True, pattern=_PLAN_NAME),
-        site=r.text("site", required=True),
-        tenant=r.text("tenant"),
-        location=r.text("location"),
-        rack=r.text("rack"),
-        status=r.text("status", default="planned"),
-        device_name=naming.pattern("device", default=DEFAULT_DEVICE_NAME),
-        switch_classes=tuple(_switch_class(item, f"plan.switch_classes[{i}]", errors)
-                             for i, item in enumerate(r.items("switch_classes"))),
-        server_classes=tuple(_server_class(item, f"plan.server_classes[{i}]", errors)
-                             for i, item in enumerate(r.items("server_classes"))),
-    )
-    if not plan.switch_classes and not plan.server_classes and isinstance(data, dict):
-        errors.append("plan: has no switch_classes and no server_classes: nothing to generate")
-    return plan, errors
-
-
-# ---------------------------------------------------------------------------------------- checks
-
-def check_plan(plan):
-    """The plan's internal consistency: every problem, as messages."""
-    errors = []
-    seen = {}
-    for kind, classes in (("switch_classes", plan.switch_classes), ("server_classes", plan.server_classes)):
-        for i, cls in enumerate(classes):
-            if cls.id and cls.id in seen:
-                errors.append(f"plan.{kind}[{i}].id: duplicate id {cls.id!r} (also {seen[cls.id]})")
-            seen.setdefault(cls.id, f"plan.{kind}[{i}]")
-    switch_ids = {c.id for c in plan.switch_classes}
-    for i, sw in enumerate(plan.switch_classes):
-        where = f"plan.switch_classes[{i}]"
-        if sw.uplink_to:
-            if sw.uplink_to not in switch_ids:
-                errors.append(f"{where}.uplink_to: unknown switch class {sw.uplink_to!r}; "
-                              f"known: {', '.join(sorted(switch_ids)) or '(none)'}")
-            elif sw.uplink_to == sw.id:
-                errors.append(f"{where}.uplink_to: a class cannot uplink to itself ({sw.id!r})")
-            if not sw.uplinks:
-                errors.append(f"{where}.uplinks: required when uplink_to is set ({sw.uplink_to!r})")
-        elif sw.uplinks:
-            errors.append(f"{where}.uplink_to: required when uplinks are listed")
-        if sw.quantity is not None and sw.quantity % sw.redundancy:
-            errors.append(f"{where}.quantity: {sw.quantity} is not a multiple of redundancy {sw.redundancy}")
-        both = sorted(set(sw.downlinks) & set(sw.uplinks))
-        if both:
-            errors.append(f"{where}: port(s) both downlink and uplink: {', '.join(both)}")
-    cycle = _uplink_cycle(plan)
-    if cycle:
-        errors.append(f"plan.switch_classes: uplink_to forms a cycle: {' -> '.join(cycle)}")
-    for i, srv in enumerate(plan.server_classes):
-        used = []
-        for j, conn in enumerate(srv.connections):
-            where = f"plan.server_classes[{i}].connections[{j}]"
-            if conn.to and conn.to not in switch_ids:
-                errors.append(f"{where}.to: unknown switch class {conn.to!r}; "
-                              f"known: {', '.join(sorted(switch_ids)) or '(none)'}")
-            used.extend(conn.ports)
-        dupes = sorted({p for p in used if used.count(p) > 1})
-        if dupes:
-            errors.append(f"plan.server_classes[{i}].connections: port(s) used by two connections: "
-                          f"{', '.join(dupes)}")
-    targeted = {c.to for s in plan.server_classes for c in s.connections} | {s.uplink_to for s in plan.switch_classes}
-    for i, sw in enumerate(plan.switch_classes):
-        where = f"plan.switch_classes[{i}]"
-        if sw.id in targeted and not sw.downlinks:
-            errors.append(f"{where}.downlinks: required: other classes connect to {sw.id!r}")
-        if sw.id not in targeted and sw.quantity is None:
-            errors.append(f"{where}.quantity: zero quantity: nothing connects to {sw.id!r} and no quantity "
-                          "is set")
-    return errors
-
-
-def _uplink_cycle(plan):
-    nxt = {s.id: s.uplink_to for s in plan.switch_classes if s.uplink_to}
-    for start in nxt:
-        path, node = [start], nxt.get(start)
-        while node:
-            if node in path:
-                return path[path.index(node):] + [node]
-            path.append(node)
-            node = nxt.get(node)
-    return []
-
-
-@dataclass
-class Catalog:
-    """What validation needs from NetBox, as plain data (names are canonical)."""
-    device_types: dict = field(default_factory=dict)   # any model/slug -> canonical model
-    ports: dict = field(default_factory=dict)          # canonical model -> {port name: type}
-    roles: dict = field(default_factory=dict)          # name/slug -> canonical name
-    sites: dict = field(default_factory=dict)
-    tenants: dict = field(default_factory=dict)
-    locations: dict = field(default_factory=dict)
-    racks: dict = field(default_factory=dict)
-
-
-def check_against(plan, catalog):
-    """Problems only NetBox's data shows: unknown references, ports missing on the device type."""
-    errors = []
-    for key, table, what in (("site", catalog.sites, "site"), ("tenant", catalog.tenants, "tenant"),
-                             ("location", catalog.locations, "location"), ("rack", catalog.racks, "rack")):
-        value = getattr(plan, key)
-        if value and value not in table:
-            errors.append(f"plan.{key}: unknown {what} {value!r}{_known(table)}")
-    for kind, classes in (("switch_classes", plan.switch_classes), ("server_classes", plan.server_classes)):
-        for i, cls in enumerate(classes):
-            where = f"plan.{kind}[{i}]"
-            if cls.role and cls.role not in catalog.roles:
-                errors.append(f"{where}.role: unknown device role {cls.role!r}{_known(catalog.roles)}")
-            model = catalog.device_types.get(cls.device_type)
-            if cls.device_type and model is None:
-                errors.append(f"{where}.device_type: unknown device type {cls.device_type!r}"
-                              f"{_known(catalog.device_types)}")
-                continue
-            available = set(catalog.ports.get(model, {})) | {x.name for x in cls.interfaces}
-            groups = [("downlinks", getattr(cls, "downlinks", ())), ("uplinks", getattr(cls, "uplinks", ()))]
-            groups += [(f"connections[{j}].ports", c.ports) for j, c in enumerate(getattr(cls, "connections", ()))]
-            for label, ports in groups:
-                missing = [p for p in ports if p not in available]
-                if missing:
-                    errors.append(f"{where}.{label}: port(s) not on device type {model!r}: {', '.join(missing)}"
-                                  f" (it has {_sample(catalog.ports.get(model, {}))})")
-    return errors
-
-
-def _known(table):
-    names = sorted({str(v) for v in table.values()})
-    if not names:
+def _plan_name(r):
+    name = r.text("name", required=True, maximum=10 ** 6)
+    if len(name) > PLAN_NAME_MAX:
+        r.fail("name", f"longer than {PLAN_NAME_MAX} characters ({len(name)}): it names the tag and the status "
+                       "record", name[:40] + "...")
         return ""
-    return "; known: " + ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
+    if name and not _PLAN_NAME.match(name):
+        r.fail("name", "letters, digits, '.', '_' and '-' only, starting with a letter or digit", name)
+        return ""
+    return name
 
 
-def _sample(ports):
-    names = list(ports)
-    return ", ".join(names[:6]) + (f" ... ({len(names)} ports)" if len(names) > 6 else "") if names else "no ports"
+def _classes(r, errors, limits):
+    switch_items = r.items("switch_classes", limits.classes, "classes")
+    server_items = r.items("server_classes", limits.classes, "classes")
+    if len(switch_items) + len(server_items) > limits.classes:
+        r.fail("switch_classes", f"{len(switch_items) + len(server_items)} classes in all; at most {limits.classes} "
+                                 "(option limits.classes)")
+        return (), ()
+    return (tuple(_switch_class(item, f"plan.switch_classes[{i}]", errors, limits)
+                  for i, item in enumerate(switch_items)),
+            tuple(_server_class(item, f"plan.server_classes[{i}]", errors, limits)
+                  for i, item in enumerate(server_items)))
+
+
+def parse_plan(data, limits=Limits()):
+    """A `Plan` from a user's dict and the list of schema errors (FieldError; empty when it parsed)."""
+    errors = []
+    r = _Reader(data, "plan", errors, PLAN_KEYS, limits)
+    naming = _Reader(r.data.get("naming") or {}, "plan.naming", errors, ("device",))
+    switches, servers = _classes(r, errors, limits)
+    plan = Plan(
+        name=_plan_name(r), site=r.text("site", required=True), tenant=r.text("tenant"),
+        location=r.text("location"), rack=r.text("rack"), status=r.text("status", default="planned"),
+        cable_status=r.text("cable_status"), device_name=naming.pattern("device", default=DEFAULT_DEVICE_NAME),
+        switch_classes=switches, server_classes=servers)
+    if not plan.switch_classes and not plan.server_classes and isinstance(data, dict) and not any(
+            e.path.startswith("plan.s") for e in errors):
+        errors.append(FieldError("plan", "has no switch_classes and no server_classes: nothing to generate"))
+    return plan, errors

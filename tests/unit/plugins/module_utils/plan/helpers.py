@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.sot.netbox.plugins.module_utils._plan.model import Catalog
+from ansible_collections.sot.netbox.plugins.module_utils._plan.checks import Catalog
 
 LEAF_PORTS = {f"Ethernet{i}": "400gbase-x-osfp" for i in range(1, 65)} | {"Management1": "1000base-t"}
 SPINE_PORTS = {f"Ethernet{i}": "400gbase-x-osfp" for i in range(1, 37)} | {"Management1": "1000base-t"}

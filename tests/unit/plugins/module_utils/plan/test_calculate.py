@@ -9,7 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.sot.netbox.plugins.module_utils._plan.calculate import (
     ALGORITHM_VERSION, calculate, inputs_hash)
-from ansible_collections.sot.netbox.plugins.module_utils._plan.model import check_plan, parse_plan
+from ansible_collections.sot.netbox.plugins.module_utils._plan.checks import check_plan
+from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.plan.helpers import GPU, SMALL, plan_dict
 
 
