@@ -41,6 +41,7 @@ class NetBox:
             {"id": i, "object_type": "dcim.device" if i % 2 else "virtualization.virtualmachine", "object_id": i,
              "contact": {"name": f"Contact {i % 7}"}, "role": {"slug": "owner"}, "priority": {"value": "primary"}}
             for i in range(1, 101)]
+        self.sites = [{"id": 3, "name": "Amsterdam 1", "slug": "ams1"}, {"id": 5, "name": "Frankfurt", "slug": "fra1"}]
         self.schema = {"paths": {
             "/api/dcim/devices/": {"get": {"parameters": [{"in": "query", "name": n} for n in ("site", "rack_id")]}},
             "/api/virtualization/virtual-machines/": {"get": {"parameters": [{"in": "query", "name": "site"}]}}}}
@@ -52,6 +53,9 @@ class NetBox:
             ("GET", "/api/virtualization/virtual-machines/"): paged(self.vms),
             ("GET", "/api/tenancy/contact-assignments/"): paged(self.assignments),
             ("GET", "/api/schema/"): lambda *a: FakeResponse(200, self.schema),
+            ("GET", "/api/dcim/sites/"): paged(self.sites),
+            ("GET", "/api/extras/tags/"): paged([{"id": 7, "name": "Gold", "slug": "gold"}]),
+            ("GET", "/api/tenancy/tenants/"): paged([{"id": 4, "name": "Platform Team", "slug": "platform"}]),
         })
 
     def client(self, cache=None):
@@ -200,7 +204,7 @@ def test_filters_are_sent_and_unknown_names_fail_before_fetching(netbox, dest):
     export(netbox.client(cache), spec)
     dev = netbox.calls("/api/dcim/devices/")[0]["params"]
     vms = netbox.calls("/api/virtualization/virtual-machines/")[0]["params"]
-    assert dev["site"] == "['ams1']" and dev["cf_cost_center"] == "CC-1" and dev["rack_id"] == "3"
+    assert dev["site_id"] == "[3]" and dev["cf_cost_center"] == "CC-1" and dev["rack_id"] == "3"
     assert "rack_id" not in vms and vms["cf_cost_center"] == "CC-1"
     bad = ExportSpec(dest=dest, filters={"vm_filters": {"rack_id": 3}})
     with pytest.raises(errors.InputError) as info:
@@ -211,10 +215,10 @@ def test_filters_are_sent_and_unknown_names_fail_before_fetching(netbox, dest):
 
 
 def test_rejected_filter_value_names_the_option(netbox, dest):
-    netbox.session.routes[("GET", "/api/dcim/devices/")] = [FakeResponse(400, {"site": ["Select a valid choice."]})]
+    netbox.session.routes[("GET", "/api/dcim/devices/")] = [FakeResponse(400, {"status": ["Select a valid choice."]})]
     with pytest.raises(errors.InputError) as info:
-        export(netbox.client(), ExportSpec(dest=dest, filters={"site": ["nope"]}))
-    assert info.value.field == "site" and "Select a valid choice" in info.value.message
+        export(netbox.client(), ExportSpec(dest=dest, filters={"status": ["nope"]}))
+    assert info.value.field == "status" and "Select a valid choice" in info.value.message
     assert not os.path.exists(os.path.join(dest, "devices.csv"))
     assert [n for n in os.listdir(dest) if n.startswith(".sot-export-")] == []
 
@@ -236,21 +240,46 @@ def test_backup_and_metrics_path(netbox, dest, tmp_path):
     assert "netbox_export_files_changed 3" in text
 
 
+def error_paths(exc):
+    if isinstance(exc, errors.ValidationErrors):
+        return [e["path"] for e in exc.result["errors"]]
+    return [exc.field]
+
+
 @pytest.mark.parametrize("params, field", [
     ({"file_names": {"merged": "../x.csv"}}, "file_names.merged"),
     ({"file_names": {"merged": "devices.csv"}}, "file_names"),
+    ({"file_names": {"merged": ".sot-netbox-export.json"}}, "file_names.merged"),
     ({"delimiter": "::"}, "delimiter"),
+    ({"delimiter": "5"}, "delimiter"),
     ({"filters": {"limit": 5}}, "filters.limit"),
+    ({"filters": {"q": {"a": 1}}}, "filters.q"),
+    ({"filters": {"q": None}}, "filters.q"),
+    ({"filters": {"q": []}}, "filters.q"),
+    ({"filters": {"q": "a\x00b"}}, "filters.q"),
+    ({"device_filters": {"": "x"}}, "device_filters."),
+    ({"vm_filters": ["x"]}, "vm_filters"),
+    ({"site": ["ok", ""]}, "site[1]"),
+    ({"tag": ["a\x00"]}, "tag[0]"),
+    ({"list_separator": "\x00"}, "list_separator"),
+    ({"list_separator": 5}, "list_separator"),
+    ({"spreadsheet_safe": ["workbook"]}, "spreadsheet_safe"),
+    ({"metrics_path": "../out.prom"}, "metrics_path"),
+    ({"metrics_path": "inventory.csv"}, "metrics_path"),
+    ({"dest": "relative"}, "dest"),
+    ({"dest": "/tmp/\x00"}, "dest"),
 ])
 def test_spec_from_params_rejects_bad_input(params, field):
-    with pytest.raises(errors.InputError) as info:
+    with pytest.raises((errors.InputError, errors.ValidationErrors)) as info:
         spec_from_params({"dest": "/tmp/x", **params})
-    assert info.value.field == field
+    assert error_paths(info.value) == [field]
 
 
 def test_spec_from_params_maps_options():
-    spec = spec_from_params({"dest": "/tmp/x/", "site": ["a"], "filters": {"q": "x"}, "formats": ["xlsx"],
-                             "file_names": {"workbook": "nb.xlsx", "merged": None}})
+    spec = spec_from_params({"dest": "/tmp/x/", "site": ["a"], "filters": {"q": "x", "has_primary_ip": True,
+                                                                        "rack_id": [1, 2]},
+                             "formats": ["xlsx"], "file_names": {"workbook": "nb.xlsx", "merged": None}})
     assert spec.dest == "/tmp/x" and spec.paths() == {"workbook": "/tmp/x/nb.xlsx"}
-    assert spec.params_for("device") == {"site": ["a"], "q": "x"}
+    assert spec.params_for("device") == {"site": ["a"], "q": "x", "has_primary_ip": "true", "rack_id": ["1", "2"]}
+    assert spec.spreadsheet_safe == ("merged",)
     assert copy.deepcopy(spec.file_names)["merged"] == "inventory.csv"
