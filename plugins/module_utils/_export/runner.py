@@ -10,8 +10,11 @@ does the work with plain values, so tests and the benchmark drive it without Ans
 from __future__ import annotations
 
 import concurrent.futures
+import grp
 import itertools
 import os
+import pwd
+import re
 import shutil
 import tempfile
 import time
@@ -193,6 +196,7 @@ def run(module, client):
     """The Ansible side: params -> spec; AnsibleModule's atomic_move, backup_local and file attributes."""
     spec = spec_from_params(module.params)
     file_args = module.load_file_common_arguments(module.params)
+    check_file_args(file_args)  # Ansible would only find a bad mode or owner after the files were written
 
     def attributes(path, changed):
         return module.set_fs_attributes_if_different(dict(file_args, path=path), changed)
@@ -204,6 +208,43 @@ def run(module, client):
     else:
         result.pop("_diff_text")
     return result
+
+
+# A symbolic mode as AnsibleModule reads it: clauses like u+rwx,g-w,o=r (or a=, ug+X ...).
+_SYMBOLIC_MODE = re.compile(r"^[ugoa]*(?:[-+=][rwxXstugo]*)+$")
+
+
+def check_file_args(file_args):
+    """The file options, checked before anything is fetched: `mode` octal or symbolic, `owner` and
+    `group` names or ids this host knows."""
+    mode = file_args.get("mode")
+    if mode is not None and not isinstance(mode, int):
+        text = str(mode)
+        if not (re.fullmatch(r"0?[0-7]{3,4}", text) or all(_SYMBOLIC_MODE.match(c) for c in text.split(","))):
+            raise InputError("mode", mode, "must be an octal mode (for example '0640') or a symbolic one "
+                             "(for example 'u=rw,g=r,o=')")
+    elif isinstance(mode, int) and not 0 <= mode <= 0o7777:
+        raise InputError("mode", mode, "must be between 0 and 07777")
+    for option, lookup in (("owner", _user_exists), ("group", _group_exists)):
+        value = file_args.get(option)
+        if value is not None and not lookup(str(value)):
+            raise InputError(option, value, f"no such {'user' if option == 'owner' else 'group'} on this host")
+
+
+def _user_exists(name):
+    try:
+        pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
+        return True
+    except (KeyError, ValueError, OverflowError):
+        return name.isdigit()  # a numeric id needs no passwd entry
+
+
+def _group_exists(name):
+    try:
+        grp.getgrgid(int(name)) if name.isdigit() else grp.getgrnam(name)
+        return True
+    except (KeyError, ValueError, OverflowError):
+        return name.isdigit()
 
 
 # ---------------------------------------------------------------- the export

@@ -412,3 +412,19 @@ def test_control_characters_in_headers_fail_before_any_write(netbox, dest, colum
     with pytest.raises(errors.ValidationErrors) as info:
         export(netbox.client(), ExportSpec(dest=dest, columns=columns))
     assert error_paths(info.value) == ["columns[0].header"] and not os.path.exists(dest)
+
+
+@pytest.mark.parametrize("args, field", [
+    ({"mode": "999"}, "mode"), ({"mode": "rw-r--r--"}, "mode"), ({"mode": "u+q"}, "mode"), ({"mode": 0o17777}, "mode"),
+    ({"owner": "no-such-user-sotexp"}, "owner"), ({"group": "no-such-group-sotexp"}, "group"),
+    ({"mode": "0640"}, None), ({"mode": "640"}, None), ({"mode": "u=rw,g=r,o="}, None), ({"mode": "a+X"}, None),
+    ({"mode": 0o644}, None), ({"owner": "0", "group": "0"}, None), ({"owner": "root"}, None), ({"owner": "4242"}, None),
+])
+def test_file_args_are_checked_before_anything_is_written(args, field):
+    from ansible_collections.sot.netbox.plugins.module_utils._export.runner import check_file_args
+    if field is None:
+        check_file_args(args)
+        return
+    with pytest.raises(errors.InputError) as info:
+        check_file_args(args)
+    assert info.value.field == field
