@@ -129,7 +129,8 @@ def _filters(params):
     for option in FILTER_OPTIONS:
         for i, value in enumerate(filters.get(option) or []):
             if not isinstance(value, str) or not value.strip():
-                errors.append(FieldError(f"{option}[{i}]", "must be a non-empty name, slug or id", value))
+                what = "status value" if option == "status" else "name, slug or id"
+                errors.append(FieldError(f"{option}[{i}]", f"must be a non-empty {what}", value))
             elif "\x00" in value:
                 errors.append(FieldError(f"{option}[{i}]", "must not contain a NUL character", value))
     for option in FREE_FILTER_OPTIONS:
@@ -218,6 +219,8 @@ def check_file_args(file_args):
     """The file options, checked before anything is fetched: `mode` octal or symbolic, `owner` and
     `group` names or ids this host knows."""
     mode = file_args.get("mode")
+    if isinstance(mode, bool):
+        raise InputError("mode", mode, "must be an octal mode (for example '0640') or a symbolic one")
     if mode is not None and not isinstance(mode, int):
         text = str(mode)
         if not (re.fullmatch(r"0?[0-7]{3,4}", text) or all(_SYMBOLIC_MODE.match(c) for c in text.split(","))):
