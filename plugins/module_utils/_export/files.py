@@ -52,6 +52,7 @@ SPOOL_PATTERN = re.compile(r"^\.sot-export-.*\.tmp$")
 STALE_SECONDS = 5  # a spool younger than this may be one a running export has not locked yet
 # A cell starting with one of these is a formula (or a DDE call) to a spreadsheet that opens the CSV.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_AT_CELL_START = re.compile("\x1f[=+\\-@\t\r]")
 _DURATION_BUCKETS = (1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
 
@@ -100,22 +101,22 @@ def sha256_file(path):
 class CsvSpool:
     """A CSV written row by row to a temp file, hashed as it goes (memory stays flat).
 
-    `safe`: cells go through `spreadsheet_safe`; then `raw` (when given, a path) is a twin spool with
-    the cells as NetBox has them, which the workbook is built from (its cells are typed strings, so
-    they need no apostrophe) and whose checksum identifies the content."""
+    `safe`: cells go through `spreadsheet_safe`. The cells it changed are remembered (`escaped`:
+    data row -> columns), so the workbook built from this spool gets NetBox's values back (its cells
+    are typed strings and need no apostrophe), and `source_sha256` identifies NetBox's values."""
 
-    def __init__(self, path, header, fmt, write_header=True, safe=False, raw=None):
+    def __init__(self, path, header, fmt, write_header=True, safe=False):
         self.path = path
         self.header = list(header)
         self.safe = safe
         self.rows = 0
         self.bytes = 0
+        self.escaped = {}
         self._sha = hashlib.sha256()
         self._fh = open(path, "wb")
         os.chmod(path, file_mode())
         self._writer = csv.writer(self, **fmt)
         self._fmt = fmt
-        self.raw = CsvSpool(raw, header, fmt, write_header) if safe and raw else None
         if write_header:
             self._writer.writerow([spreadsheet_safe(h) for h in self.header] if safe else self.header)
 
@@ -123,10 +124,14 @@ class CsvSpool:
         self._write_bytes(text.encode("utf-8"))
 
     def writerow(self, row):
-        self._writer.writerow([spreadsheet_safe(v) for v in row] if self.safe else row)
+        # One C-level search per row finds the rare rows with a cell to escape.
+        if self.safe and _TRIGGER_AT_CELL_START.search("\x1f" + "\x1f".join(row)):
+            columns = [i for i, v in enumerate(row) if v.startswith(FORMULA_TRIGGERS)]
+            if columns:
+                self.escaped[self.rows] = columns
+                row = [spreadsheet_safe(v) for v in row]
+        self._writer.writerow(row)
         self.rows += 1
-        if self.raw is not None:
-            self.raw.writerow(row)
 
     def append_spool(self, other):
         """Append another (header-less, raw) spool's rows: the merged file's VM part. Bytes are
@@ -134,17 +139,20 @@ class CsvSpool:
         if self.safe:
             _header, rows = read_rows(other.path, self._fmt, has_header=False)
             for row in rows:
-                self._writer.writerow([spreadsheet_safe(v) for v in row])
+                self.writerow(row)
         else:
             self._copy_bytes(other.path)
-        self.rows += other.rows
-        if self.raw is not None:
-            self.raw.append_spool(other)
+            self.rows += other.rows
 
     @property
-    def source(self):
-        """The spool with NetBox's values (itself unless it has a raw twin)."""
-        return self.raw or self
+    def source_sha256(self):
+        """Identifies NetBox's values: the file's checksum, plus which cells were escaped (so two
+        different values can never look the same after escaping)."""
+        if not self.escaped:
+            return self.sha256
+        digest = hashlib.sha256(self.sha256.encode())
+        digest.update(json.dumps(sorted(self.escaped.items())).encode())
+        return digest.hexdigest()
 
     def _copy_bytes(self, path):
         with open(path, "rb") as fh:
@@ -161,8 +169,6 @@ class CsvSpool:
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
-        if self.raw is not None:
-            self.raw.close()
         return self.sha256
 
     @property
@@ -326,9 +332,12 @@ class WorkbookWriter:
             ws.append(values)
             self.rows[key] += 1
 
-    def append_csv(self, key, path, fmt, has_header=True):
+    def append_csv(self, key, path, fmt, has_header=True, escaped=None):
+        """Rows from a CSV spool; `escaped` (its CsvSpool.escaped) undoes spreadsheet_safe."""
         _header, rows = read_rows(path, fmt, has_header)
-        for row in rows:
+        for number, row in enumerate(rows):
+            for column in (escaped or {}).get(number, ()):
+                row[column] = row[column][1:]
             self.append(key, row)
 
     def discard(self):
@@ -359,10 +368,10 @@ class WorkbookWriter:
 
 
 def render_workbook(path, sheets, fmt, source_sha256):
-    """The workbook from CSV files: sheets as (Sheet, csv path)."""
-    writer = WorkbookWriter([sheet for sheet, _path in sheets])
-    for sheet, csv_path in sheets:
-        writer.append_csv(sheet.key, csv_path, fmt)
+    """The workbook from CSV files: sheets as (Sheet, csv path[, escaped cells of that CSV])."""
+    writer = WorkbookWriter([sheet for sheet, *_rest in sheets])
+    for sheet, csv_path, *escaped in sheets:
+        writer.append_csv(sheet.key, csv_path, fmt, escaped=escaped[0] if escaped else None)
     writer.save(path, source_sha256)
 
 

@@ -464,10 +464,7 @@ def _fetch_and_spool(client, spec, columns, kinds, fmt, spool_dir, temps, stream
         return handle.path
 
     def spool(name, cols, write_header=True, output=None):
-        # A spreadsheet-safe CSV keeps NetBox's own values in a twin when a workbook is built from it.
-        safe = output in spec.spreadsheet_safe
-        raw = temp(name + "-raw") if safe and "xlsx" in spec.formats else None
-        s = F.CsvSpool(temp(name), [c.header for c in cols], fmt, write_header, safe=safe, raw=raw)
+        s = F.CsvSpool(temp(name), [c.header for c in cols], fmt, write_header, safe=output in spec.spreadsheet_safe)
         spools.append(s)
         return s
 
@@ -594,7 +591,7 @@ def _compare_workbook(spec, path, fmt, streamed, merged_outcome):
     """The workbook changes when its source (merged CSV content, sheet headers) changed, or when the
     file in dest is not the one the manifest recorded (deleted or edited by hand)."""
     # NetBox's values (not the spreadsheet-safe CSV's) identify what the workbook holds.
-    source = F.workbook_source(streamed.spools["merged"].source.sha256, streamed.sheets)
+    source = F.workbook_source(streamed.spools["merged"].source_sha256, streamed.sheets)
     recorded = (F.read_manifest(spec.dest).get("workbook") or {})
     current = F.sha256_file(path)
     changed = (current is None or recorded.get("source_sha256") != source or recorded.get("sha256") != current
@@ -621,8 +618,8 @@ def _render_workbook_if_needed(spec, outcomes, fmt, streamed, spool_dir, temps):
     if streamed.workbook is not None:
         streamed.workbook.save(tmp, outcome.source_sha256)
     else:
-        F.render_workbook(tmp, [(sheet, streamed.spools[sheet.key].source.path) for sheet in streamed.sheets],
-                          fmt, outcome.source_sha256)
+        F.render_workbook(tmp, [(sheet, streamed.spools[sheet.key].path, streamed.spools[sheet.key].escaped)
+                                for sheet in streamed.sheets], fmt, outcome.source_sha256)
     outcome.tmp = tmp
     outcome.sha256 = F.sha256_file(tmp)
     outcome.bytes = os.path.getsize(tmp)

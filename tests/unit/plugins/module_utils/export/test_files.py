@@ -196,17 +196,30 @@ def test_delimiter_is_checked(delimiter, ok):
         assert info.value.field == "delimiter"
 
 
-def test_safe_spool_escapes_cells_and_keeps_a_raw_twin(tmp_path):
-    s = F.CsvSpool(str(tmp_path / "safe.csv"), ["name", "=h"], EXCEL, safe=True, raw=str(tmp_path / "raw.csv"))
+def test_safe_spool_escapes_cells_and_the_workbook_gets_netbox_values_back(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    s = F.CsvSpool(str(tmp_path / "safe.csv"), ["name", "=h"], EXCEL, safe=True)
     s.writerow(["=cmd|' /C calc'!A0", "-5"])
+    s.writerow(["plain", "a=b"])
     tail = spool(tmp_path / "tail.csv", ["name", "=h"], [["@x", "ok"]], write_header=False)
     s.append_spool(tail)
     s.close()
-    assert (tmp_path / "safe.csv").read_bytes() == b"name,'=h\r\n'=cmd|' /C calc'!A0,'-5\r\n'@x,ok\r\n"
-    assert (tmp_path / "raw.csv").read_bytes() == b"name,=h\r\n=cmd|' /C calc'!A0,-5\r\n@x,ok\r\n"
-    assert s.rows == 2 and s.source is s.raw and s.raw.rows == 2
+    assert (tmp_path / "safe.csv").read_bytes() == b"name,'=h\r\n'=cmd|' /C calc'!A0,'-5\r\nplain,a=b\r\n'@x,ok\r\n"
+    assert s.rows == 3 and s.escaped == {0: [0, 1], 2: [0]}
     assert s.sha256 == hashlib.sha256((tmp_path / "safe.csv").read_bytes()).hexdigest()
-    assert s.source.sha256 == hashlib.sha256((tmp_path / "raw.csv").read_bytes()).hexdigest()
+    raw = spool(tmp_path / "raw.csv", ["name", "=h"], [["=cmd|' /C calc'!A0", "-5"], ["plain", "a=b"], ["@x", "ok"]])
+    assert raw.source_sha256 == raw.sha256 and s.source_sha256 not in (s.sha256, raw.sha256)
+    # A raw value that looks like an escaped one gives another source checksum.
+    lookalike = F.CsvSpool(str(tmp_path / "look.csv"), ["name", "=h"], EXCEL, safe=True)
+    lookalike.writerow(["'=cmd|' /C calc'!A0", "'-5"])
+    lookalike.writerow(["plain", "a=b"])
+    lookalike.writerow(["'@x", "ok"])
+    lookalike.close()
+    assert lookalike.sha256 == s.sha256 and lookalike.source_sha256 != s.source_sha256
+    sheet = F.Sheet("merged", "Inventory", ["name", "=h"], [False, False], [10, 10])
+    F.render_workbook(str(tmp_path / "w.xlsx"), [(sheet, s.path, s.escaped)], EXCEL, "x" * 64)
+    rows = list(openpyxl.load_workbook(tmp_path / "w.xlsx")["Inventory"].iter_rows(min_row=2, values_only=True))
+    assert rows == [("=cmd|' /C calc'!A0", "-5"), ("plain", "a=b"), ("@x", "ok")]
 
 
 @pytest.mark.parametrize("text", ["=HYPERLINK(\"http://evil\",\"click\")", "=1+1", "+1", "-1", "@SUM(A1)",
