@@ -24,6 +24,12 @@ description:
     next to the outputs. Every file is written to a temp file and renamed into place, only after
     all outputs were rendered, so a failure leaves the previous export intact.
   - Works with a read-only API token.
+  - Every output path (each file, O(metrics_path), the manifest) is resolved and checked before
+    anything is fetched or written, distinct from each other, inside O(dest) (or an absolute
+    O(metrics_path)), its directory present or creatable, names within the file system's limits.
+  - Data from NetBox is data. Every text cell of the workbook is a string cell, never a formula (a
+    description C(=HYPERLINK(...\)) stays text); O(spreadsheet_safe) makes CSV cells safe to open in a
+    spreadsheet.
 author:
   - sot.netbox contributors (@sot-netbox)
 options:
@@ -42,7 +48,10 @@ options:
     choices: [devices_csv, vms_csv, merged_csv, xlsx]
     default: [devices_csv, vms_csv, merged_csv, xlsx]
   file_names:
-    description: File names inside O(dest).
+    description:
+      - File names inside O(dest). Each is a plain name (no directory part, no NUL), different from
+        the others, from the manifest C(.sot-netbox-export.json) and from the temp-file pattern
+        C(.sot-export-*.tmp).
     type: dict
     suboptions:
       devices:
@@ -62,19 +71,21 @@ options:
         type: str
         default: inventory.xlsx
   site:
-    description: Only objects at these sites (slugs). Applied by NetBox.
+    description:
+      - Only objects at these sites, each by name, slug or id (all spellings name the same site).
+        Applied by NetBox (as C(site_id)); an unknown value fails the task before anything is written.
     type: list
     elements: str
   site_group:
-    description: Only objects at sites in these site groups (slugs, including child groups).
+    description: Only objects at sites in these site groups (name, slug or id; including child groups).
     type: list
     elements: str
   tenant:
-    description: Only objects of these tenants (slugs).
+    description: Only objects of these tenants (name, slug or id).
     type: list
     elements: str
   role:
-    description: Only objects with these device roles (slugs).
+    description: Only objects with these device roles (name, slug or id).
     type: list
     elements: str
   status:
@@ -82,14 +93,17 @@ options:
     type: list
     elements: str
   tag:
-    description: Only objects with these tags (slugs); several tags must all be present.
+    description: Only objects with these tags (name, slug or id); several tags must all be present.
     type: list
     elements: str
   filters:
     description:
       - Any other NetBox filter for both devices and virtual machines, as NetBox's query parameters,
         for example C(platform=eos) or C(cf_cost_center=CC-100). A list value repeats the parameter.
-      - A value NetBox rejects fails the task with NetBox's message, naming the filter.
+      - A value NetBox rejects fails the task with NetBox's message, naming the filter. Values are
+        strings, numbers or booleans (or lists of them).
+      - All filters of one request must fit in NetBox's request line (4094 bytes); longer ones fail the
+        task naming the option that takes the most room, instead of NetBox's HTTP 414.
     type: dict
     default: {}
   device_filters:
@@ -137,12 +151,27 @@ options:
     choices: [excel, excel-tab, unix]
     default: excel
   delimiter:
-    description: Field delimiter, overriding the dialect's.
+    description: Field delimiter, overriding the dialect's. One character, not a letter or digit, a quote, a line break or NUL.
     type: str
   list_separator:
     description: Joins several values in one cell (tags, contacts of one role, multi-select custom fields).
     type: str
     default: ", "
+  spreadsheet_safe:
+    description:
+      - The CSV outputs (V(devices), V(virtual_machines), V(merged)) whose cells are made safe to open
+        in a spreadsheet. A cell starting with C(=), C(+), C(-), C(@), a tab or a carriage return
+        gets a leading apostrophe C(') so Excel or LibreOffice show it as text instead of running it
+        as a formula (CSV injection). The header row too.
+      - Default is the merged CSV, the one meant for people. The devices and virtual machines CSVs
+        keep NetBox's values byte for byte, for machine consumers; set V([]) to turn it off for the
+        merged file too.
+      - The workbook needs no escaping (its text cells are typed strings) and is always built from
+        NetBox's values.
+    type: list
+    elements: str
+    choices: [devices, virtual_machines, merged]
+    default: [merged]
   backup:
     description: Keep a timestamped copy of each file before it is replaced.
     type: bool
@@ -154,10 +183,14 @@ options:
         C(netbox_export_rows_total{file}), C(netbox_export_files_changed) and
         C(netbox_export_last_success_timestamp_seconds). Written atomically after every successful
         run except in check mode; writing it does not make the task changed.
+      - A relative path is inside O(dest) (never the working directory) and may not leave it; an
+        absolute path may be anywhere (for example node_exporter's textfile directory). It must not
+        be one of the export's files or the manifest. A missing directory is created.
     type: path
 extends_documentation_fragment:
   - sot.netbox.connection
   - sot.netbox.attributes
+  - ansible.builtin.files
 attributes:
   check_mode:
     support: full
@@ -175,6 +208,11 @@ requirements:
 notes:
   - Rows are in NetBox's order (by name, then id), devices before virtual machines in the merged file.
   - CSV files are UTF-8 without a byte order mark.
+  - The file options (O(mode), O(owner), O(group), SELinux, O(attributes)) apply to every exported file
+    and the manifest, not to O(metrics_path) or O(dest). A file whose only change is its attributes
+    is reported changed (C(attributes_changed) in its result).
+  - A run removes the temp files C(.sot-export-*.tmp) that a killed run left in O(dest) (those no
+    running export holds and older than 5 seconds).
 seealso:
   - module: community.general.read_csv
 """
@@ -243,7 +281,10 @@ files:
       description: Data rows (without the header row).
       type: int
     changed:
-      description: Whether the file was (or would be) rewritten.
+      description: Whether the file was (or would be) rewritten, or its attributes changed.
+      type: bool
+    attributes_changed:
+      description: Present (true) when the file options (mode, owner, ...) changed the file's attributes.
       type: bool
     rows_added:
       description: Rows whose name (type and name) is new.
@@ -289,7 +330,8 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sot.netbox.plugins.module_utils._export.runner import DEFAULT_NAMES, FORMATS, run
+from ansible_collections.sot.netbox.plugins.module_utils._export.runner import (
+    CSV_OUTPUTS, DEFAULT_NAMES, FORMATS, run)
 from ansible_collections.sot.netbox.plugins.module_utils._module import argument_spec, run_module
 
 OPTIONS = dict(
@@ -313,11 +355,12 @@ OPTIONS = dict(
     list_separator=dict(type="str", default=", "),
     backup=dict(type="bool", default=False),
     metrics_path=dict(type="path"),
+    spreadsheet_safe=dict(type="list", elements="str", choices=list(CSV_OUTPUTS), default=["merged"]),
 )
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, add_file_common_args=True)
     run_module(module, run)
 
 

@@ -10,11 +10,14 @@ PRIVATE to the collection. No Ansible imports: the runner hands in `move` and `b
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -41,6 +44,15 @@ WORKBOOK_LAYOUT = 2  # bump when the workbook's look changes, so existing workbo
 DIALECTS = ("excel", "excel-tab", "unix")
 DIFF_NAMES = 10  # names listed per file and change kind in the diff summary
 _CHUNK = 1 << 16
+# Temp files of a run (spools, renders, small text files) are named like this inside dest; a run
+# removes the ones a killed run left (see `remove_stale_spools`).
+SPOOL_PREFIX = ".sot-export-"
+SPOOL_SUFFIX = ".tmp"
+SPOOL_PATTERN = re.compile(r"^\.sot-export-.*\.tmp$")
+STALE_SECONDS = 5  # a spool younger than this may be one a running export has not locked yet
+# A cell starting with one of these is a formula (or a DDE call) to a spreadsheet that opens the CSV.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_AT_CELL_START = re.compile("\x1f[=+\\-@\t\r]")
 _DURATION_BUCKETS = (1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
 
@@ -50,10 +62,21 @@ def csv_format(dialect="excel", delimiter=None):
         raise InputError("dialect", dialect, f"must be one of {', '.join(DIALECTS)}")
     fmt = {"dialect": dialect}
     if delimiter is not None:
-        if len(delimiter) != 1:
+        if not isinstance(delimiter, str) or len(delimiter) != 1:
             raise InputError("delimiter", delimiter, "must be exactly one character")
+        if delimiter.isalnum():
+            raise InputError("delimiter", delimiter, "must not be a letter or digit (a reader could not tell "
+                             "the delimiter from the data)")
+        if delimiter in ('"', "\r", "\n", "\x00"):
+            raise InputError("delimiter", delimiter, "must not be the quote character, a line break or NUL")
         fmt["delimiter"] = delimiter
     return fmt
+
+
+def spreadsheet_safe(value):
+    """A CSV cell a spreadsheet will not run: text starting with =, +, -, @, tab or CR gets a leading
+    apostrophe (OWASP's CSV-injection advice), so Excel/LibreOffice show it as text."""
+    return "'" + value if value and value.startswith(FORMULA_TRIGGERS) else value
 
 
 def file_mode():
@@ -76,33 +99,65 @@ def sha256_file(path):
 
 
 class CsvSpool:
-    """A CSV written row by row to a temp file, hashed as it goes (memory stays flat)."""
+    """A CSV written row by row to a temp file, hashed as it goes (memory stays flat).
 
-    def __init__(self, path, header, fmt, write_header=True):
+    `safe`: cells go through `spreadsheet_safe`. The cells it changed are remembered (`escaped`:
+    data row -> columns), so the workbook built from this spool gets NetBox's values back (its cells
+    are typed strings and need no apostrophe), and `source_sha256` identifies NetBox's values."""
+
+    def __init__(self, path, header, fmt, write_header=True, safe=False):
         self.path = path
         self.header = list(header)
+        self.safe = safe
         self.rows = 0
         self.bytes = 0
+        self.escaped = {}
         self._sha = hashlib.sha256()
         self._fh = open(path, "wb")
         os.chmod(path, file_mode())
         self._writer = csv.writer(self, **fmt)
+        self._fmt = fmt
         if write_header:
-            self._writer.writerow(self.header)
+            self._writer.writerow([spreadsheet_safe(h) for h in self.header] if safe else self.header)
 
     def write(self, text):  # the file-like interface csv.writer needs
         self._write_bytes(text.encode("utf-8"))
 
     def writerow(self, row):
+        # One C-level search per row finds the rare rows with a cell to escape.
+        if self.safe and _TRIGGER_AT_CELL_START.search("\x1f" + "\x1f".join(row)):
+            columns = [i for i, v in enumerate(row) if v.startswith(FORMULA_TRIGGERS)]
+            if columns:
+                self.escaped[self.rows] = columns
+                row = [spreadsheet_safe(v) for v in row]
         self._writer.writerow(row)
         self.rows += 1
 
     def append_spool(self, other):
-        """Append another (header-less) spool's bytes and rows: the merged file's VM part."""
-        with open(other.path, "rb") as fh:
+        """Append another (header-less, raw) spool's rows: the merged file's VM part. Bytes are
+        copied as they are unless this spool makes cells spreadsheet-safe."""
+        if self.safe:
+            _header, rows = read_rows(other.path, self._fmt, has_header=False)
+            for row in rows:
+                self.writerow(row)
+        else:
+            self._copy_bytes(other.path)
+            self.rows += other.rows
+
+    @property
+    def source_sha256(self):
+        """Identifies NetBox's values: the file's checksum, plus which cells were escaped (so two
+        different values can never look the same after escaping)."""
+        if not self.escaped:
+            return self.sha256
+        digest = hashlib.sha256(self.sha256.encode())
+        digest.update(json.dumps(sorted(self.escaped.items())).encode())
+        return digest.hexdigest()
+
+    def _copy_bytes(self, path):
+        with open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(_CHUNK), b""):
                 self._write_bytes(chunk)
-        self.rows += other.rows
 
     def _write_bytes(self, data):
         self._sha.update(data)
@@ -204,14 +259,26 @@ def xlsx_text(value):
     return _XLSX_ILLEGAL.sub("", value) if isinstance(value, str) else value
 
 
-def _cell(value, numeric):
+def _cell(ws, value, numeric):
     value = xlsx_text(value)
     if numeric and value:
         try:
             number = float(value)
-            return int(number) if number.is_integer() else number
+            if math.isfinite(number):
+                return int(number) if number.is_integer() else number
         except ValueError:
-            return value
+            pass
+    return text_cell(ws, value)
+
+
+def text_cell(ws, value):
+    """A value openpyxl would store as a formula (text starting with '=') or an error ('#N/A'), as a
+    typed string cell instead: data from NetBox is data, never a formula. Other text stays a plain
+    value (openpyxl stores it as a string; a cell object per value would slow big exports)."""
+    if isinstance(value, str) and (value.startswith("=") or value.startswith("#")):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
     return value
 
 
@@ -251,6 +318,7 @@ class WorkbookWriter:
             head = []
             for name in sheet.header:
                 cell = WriteOnlyCell(ws, value=xlsx_text(name))
+                cell.data_type = "s"  # a header is text, whatever it starts with
                 cell.font, cell.fill, cell.alignment = font, fill, Alignment(vertical="center")
                 head.append(cell)
             ws.append(head)
@@ -259,14 +327,17 @@ class WorkbookWriter:
 
     def append(self, key, row):
         sheet, ws = self._sheets[key]
-        values = [_cell(v, n) for v, n in zip(row, sheet.numeric)]
+        values = [_cell(ws, v, n) for v, n in zip(row, sheet.numeric)]
         with self._lock:
             ws.append(values)
             self.rows[key] += 1
 
-    def append_csv(self, key, path, fmt, has_header=True):
+    def append_csv(self, key, path, fmt, has_header=True, escaped=None):
+        """Rows from a CSV spool; `escaped` (its CsvSpool.escaped) undoes spreadsheet_safe."""
         _header, rows = read_rows(path, fmt, has_header)
-        for row in rows:
+        for number, row in enumerate(rows):
+            for column in (escaped or {}).get(number, ()):
+                row[column] = row[column][1:]
             self.append(key, row)
 
     def discard(self):
@@ -297,10 +368,10 @@ class WorkbookWriter:
 
 
 def render_workbook(path, sheets, fmt, source_sha256):
-    """The workbook from CSV files: sheets as (Sheet, csv path)."""
-    writer = WorkbookWriter([sheet for sheet, _path in sheets])
-    for sheet, csv_path in sheets:
-        writer.append_csv(sheet.key, csv_path, fmt)
+    """The workbook from CSV files: sheets as (Sheet, csv path[, escaped cells of that CSV])."""
+    writer = WorkbookWriter([sheet for sheet, *_rest in sheets])
+    for sheet, csv_path, *escaped in sheets:
+        writer.append_csv(sheet.key, csv_path, fmt, escaped=escaped[0] if escaped else None)
     writer.save(path, source_sha256)
 
 
@@ -347,18 +418,86 @@ def prometheus_text(seconds, requests, rows, changed_files, timestamp):
 
 def write_text_atomic(path, text, move=os.replace):
     """Write a small text file through a temp file in the same directory and an atomic rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sot-export-", suffix=".tmp")
-    os.chmod(tmp, file_mode())
+    temp = make_temp(os.path.dirname(os.path.abspath(path)), "text")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        move(tmp, path)
+        os.chmod(temp.path, file_mode())
+        data = text.encode("utf-8")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(temp.fd, view):]
+        os.fsync(temp.fd)
+        move(temp.path, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        temp.release()
+
+
+class TempFile:
+    """A temp file of this run, locked (flock) while its handle is open: a concurrent run's sweep of
+    stale spools leaves it alone, and a killed run's lock goes with its process."""
+
+    def __init__(self, path, fd):
+        self.path = path
+        self.fd = fd
+
+    def close(self):  # the spool interface the runner cleans up through
+        return None
+
+    def release(self):
+        """Remove the file unless it was moved into place, and drop the lock."""
+        try:
+            if os.path.exists(self.path):
+                os.unlink(self.path)
+        finally:
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None
+
+
+def make_temp(directory, tag):
+    """A new, locked temp file `.sot-export-<tag>-XXXX.tmp` in `directory`."""
+    fd, path = tempfile.mkstemp(dir=directory, prefix=f"{SPOOL_PREFIX}{tag}-", suffix=SPOOL_SUFFIX)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # no locks on this file system: the sweep's age limit still protects a fresh file
+    return TempFile(path, fd)
+
+
+def remove_stale_spools(directory, now=None):
+    """Remove the temp files (`.sot-export-*.tmp`) a killed run left in `directory`: those no running
+    export holds locked, older than STALE_SECONDS. Returns the names removed."""
+    removed = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return removed
+    now = time.time() if now is None else now
+    for name in names:
+        if SPOOL_PATTERN.match(name) and _remove_if_stale(os.path.join(directory, name), now):
+            removed.append(name)
+    return removed
+
+
+def _remove_if_stale(path, now):
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < STALE_SECONDS:
+            return False
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # held by a running export (or no locks here: cannot tell, so keep it)
+        os.close(fd)
+        return False
+    try:
+        os.unlink(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def copy_backup(path):
@@ -366,29 +505,3 @@ def copy_backup(path):
     backup = f"{path}.{time.strftime('%Y-%m-%d@%H:%M:%S~')}"
     shutil.copy2(path, backup)
     return backup
-
-
-def check_dest(dest, paths, check_mode):
-    """Before any request: dest must be (or be creatable as) a writable directory, and no output
-    path may be a directory. Raises InputError naming the problem."""
-    if not os.path.isabs(dest):
-        raise InputError("dest", dest, "must be an absolute path")
-    if os.path.exists(dest):
-        if not os.path.isdir(dest):
-            raise InputError("dest", dest, "exists and is not a directory")
-        if not os.access(dest, os.W_OK | os.X_OK):
-            raise InputError("dest", dest, "directory is not writable by this user")
-    else:
-        parent = os.path.dirname(dest.rstrip("/")) or "/"
-        while not os.path.exists(parent):
-            parent = os.path.dirname(parent)
-        if not os.access(parent, os.W_OK | os.X_OK):
-            raise InputError("dest", dest, f"does not exist and cannot be created ({parent} is not writable)")
-        if not check_mode:
-            try:
-                os.makedirs(dest, exist_ok=True)
-            except OSError as exc:
-                raise InputError("dest", dest, f"cannot be created: {exc.strerror}") from exc
-    for path in paths:
-        if os.path.isdir(path):
-            raise InputError("dest", path, "an output file's path is a directory; remove it or choose file_names")

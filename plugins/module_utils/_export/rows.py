@@ -97,6 +97,7 @@ DEFAULT_FIELDS = ("name", "type", "status", "role", "tenant", "site", "location"
                   "device_type", "serial", "asset_tag", "primary_ip4", "primary_ip6", "cluster", "vcpus", "memory",
                   "disk", "tags", "description", "comments")
 CF_PREFIX = "cf_"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # not in a header: CSV readers and the workbook's table need one line
 CONTACT_PREFIX = "contact_"
 
 
@@ -206,8 +207,12 @@ def _entry(column, index, errors):
             errors.append(f"columns[{index}]: unknown keys {sorted(unknown)}; use field and header")
             return None
         header = column.get("header")
-        if header is not None and (not isinstance(header, str) or not header):
+        if header is not None and (not isinstance(header, str) or not header.strip()):
             errors.append(f"columns[{index}].header: must be a non-empty string (got {header!r})")
+            return None
+        if header is not None and _CONTROL.search(header):
+            errors.append(f"columns[{index}].header: must not contain NUL, line breaks or other control "
+                          f"characters (got {header!r})")
             return None
         return {"field": column["field"], "header": header}
     errors.append(f"columns[{index}]: must be a field name or a dict with field (and header), got {column!r}")

@@ -165,30 +165,6 @@ def test_write_text_atomic_leaves_no_temp_and_old_content_on_failure(tmp_path):
     assert target.read_text() == "one\n" and sorted(os.listdir(tmp_path)) == ["m.prom"]
 
 
-def test_check_dest(tmp_path):
-    with pytest.raises(InputError, match="absolute"):
-        F.check_dest("relative/dir", [], False)
-    (tmp_path / "file").write_text("x")
-    with pytest.raises(InputError, match="not a directory"):
-        F.check_dest(str(tmp_path / "file"), [], False)
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "inventory.xlsx").mkdir()
-    with pytest.raises(InputError, match="is a directory"):
-        F.check_dest(str(tmp_path / "out"), [str(tmp_path / "out" / "inventory.xlsx")], False)
-    F.check_dest(str(tmp_path / "new"), [], True)
-    assert not (tmp_path / "new").exists()  # check mode creates nothing
-    F.check_dest(str(tmp_path / "new"), [], False)
-    assert (tmp_path / "new").is_dir()
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
-def test_check_dest_unwritable(tmp_path):
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
-    with pytest.raises(InputError, match="not writable"):
-        F.check_dest(str(locked), [], False)
-
-
 def test_workbook_drops_xml_illegal_control_characters(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     writer = F.WorkbookWriter([sheet(["name", "comments"])])
@@ -196,3 +172,83 @@ def test_workbook_drops_xml_illegal_control_characters(tmp_path):
     writer.save(str(tmp_path / "w.xlsx"), "s" * 64)
     row = next(openpyxl.load_workbook(tmp_path / "w.xlsx")["Inventory"].iter_rows(min_row=2, values_only=True))
     assert row == ("dev", "bell tab\t ok")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
+    ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("", ""), ("plain", "plain"), ("a=b", "a=b"), ("'quoted", "'quoted"), ("10.0.0.1/24", "10.0.0.1/24"),
+])
+def test_spreadsheet_safe(value, expected):
+    assert F.spreadsheet_safe(value) == expected
+
+
+@pytest.mark.parametrize("delimiter, ok", [
+    (";", True), ("\t", True), ("|", True), ("1", False), ("0", False), ("a", False), ('"', False),
+    ("\n", False), ("\r", False), ("\x00", False), ("", False), (";;", False),
+])
+def test_delimiter_is_checked(delimiter, ok):
+    if ok:
+        assert F.csv_format("excel", delimiter)["delimiter"] == delimiter
+    else:
+        with pytest.raises(InputError) as info:
+            F.csv_format("excel", delimiter)
+        assert info.value.field == "delimiter"
+
+
+def test_safe_spool_escapes_cells_and_the_workbook_gets_netbox_values_back(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    s = F.CsvSpool(str(tmp_path / "safe.csv"), ["name", "=h"], EXCEL, safe=True)
+    s.writerow(["=cmd|' /C calc'!A0", "-5"])
+    s.writerow(["plain", "a=b"])
+    tail = spool(tmp_path / "tail.csv", ["name", "=h"], [["@x", "ok"]], write_header=False)
+    s.append_spool(tail)
+    s.close()
+    assert (tmp_path / "safe.csv").read_bytes() == b"name,'=h\r\n'=cmd|' /C calc'!A0,'-5\r\nplain,a=b\r\n'@x,ok\r\n"
+    assert s.rows == 3 and s.escaped == {0: [0, 1], 2: [0]}
+    assert s.sha256 == hashlib.sha256((tmp_path / "safe.csv").read_bytes()).hexdigest()
+    raw = spool(tmp_path / "raw.csv", ["name", "=h"], [["=cmd|' /C calc'!A0", "-5"], ["plain", "a=b"], ["@x", "ok"]])
+    assert raw.source_sha256 == raw.sha256 and s.source_sha256 not in (s.sha256, raw.sha256)
+    # A raw value that looks like an escaped one gives another source checksum.
+    lookalike = F.CsvSpool(str(tmp_path / "look.csv"), ["name", "=h"], EXCEL, safe=True)
+    lookalike.writerow(["'=cmd|' /C calc'!A0", "'-5"])
+    lookalike.writerow(["plain", "a=b"])
+    lookalike.writerow(["'@x", "ok"])
+    lookalike.close()
+    assert lookalike.sha256 == s.sha256 and lookalike.source_sha256 != s.source_sha256
+    sheet = F.Sheet("merged", "Inventory", ["name", "=h"], [False, False], [10, 10])
+    F.render_workbook(str(tmp_path / "w.xlsx"), [(sheet, s.path, s.escaped)], EXCEL, "x" * 64)
+    rows = list(openpyxl.load_workbook(tmp_path / "w.xlsx")["Inventory"].iter_rows(min_row=2, values_only=True))
+    assert rows == [("=cmd|' /C calc'!A0", "-5"), ("plain", "a=b"), ("@x", "ok")]
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://evil\",\"click\")", "=1+1", "+1", "-1", "@SUM(A1)",
+                                  "#N/A", "#REF!", "=", "plain"])
+def test_workbook_text_is_never_a_formula(tmp_path, text):
+    openpyxl = pytest.importorskip("openpyxl")
+    writer = F.WorkbookWriter([F.Sheet("merged", "Inventory", [text, "id"], [False, True], [10, 10])])
+    writer.append("merged", [text, "7"])
+    writer.save(str(tmp_path / "w.xlsx"), "s" * 64)
+    rows = list(openpyxl.load_workbook(tmp_path / "w.xlsx")["Inventory"].iter_rows())
+    assert [(c.value, c.data_type) for c in rows[0]] == [(text, "s"), ("id", "s")]
+    assert [(c.value, c.data_type) for c in rows[1]] == [(text, "s"), (7, "n")]
+
+
+def test_stale_spools_are_removed_but_live_ones_and_other_files_stay(tmp_path):
+    live = F.make_temp(str(tmp_path), "merged")
+    stale = tmp_path / ".sot-export-devices-abc123.tmp"
+    stale.write_text("left by a killed run")
+    fresh = tmp_path / ".sot-export-vms-young.tmp"
+    fresh.write_text("a run that has not locked it yet")
+    other = tmp_path / "inventory.csv"
+    other.write_text("x")
+    (tmp_path / ".sot-export-dir.tmp").mkdir()
+    old = os.stat(stale).st_mtime - 60
+    for path in (stale, live.path, other):
+        os.utime(path, (old, old))
+    removed = F.remove_stale_spools(str(tmp_path), now=os.stat(fresh).st_mtime + 1)
+    assert removed == [stale.name]
+    assert os.path.exists(live.path) and fresh.exists() and other.exists()
+    live.release()
+    assert not os.path.exists(live.path)
+    assert F.remove_stale_spools(str(tmp_path / "missing")) == []

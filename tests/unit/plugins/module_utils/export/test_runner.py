@@ -41,6 +41,7 @@ class NetBox:
             {"id": i, "object_type": "dcim.device" if i % 2 else "virtualization.virtualmachine", "object_id": i,
              "contact": {"name": f"Contact {i % 7}"}, "role": {"slug": "owner"}, "priority": {"value": "primary"}}
             for i in range(1, 101)]
+        self.sites = [{"id": 3, "name": "Amsterdam 1", "slug": "ams1"}, {"id": 5, "name": "Frankfurt", "slug": "fra1"}]
         self.schema = {"paths": {
             "/api/dcim/devices/": {"get": {"parameters": [{"in": "query", "name": n} for n in ("site", "rack_id")]}},
             "/api/virtualization/virtual-machines/": {"get": {"parameters": [{"in": "query", "name": "site"}]}}}}
@@ -52,6 +53,9 @@ class NetBox:
             ("GET", "/api/virtualization/virtual-machines/"): paged(self.vms),
             ("GET", "/api/tenancy/contact-assignments/"): paged(self.assignments),
             ("GET", "/api/schema/"): lambda *a: FakeResponse(200, self.schema),
+            ("GET", "/api/dcim/sites/"): paged(self.sites),
+            ("GET", "/api/extras/tags/"): paged([{"id": 7, "name": "Gold", "slug": "gold"}]),
+            ("GET", "/api/tenancy/tenants/"): paged([{"id": 4, "name": "Platform Team", "slug": "platform"}]),
         })
 
     def client(self, cache=None):
@@ -200,7 +204,7 @@ def test_filters_are_sent_and_unknown_names_fail_before_fetching(netbox, dest):
     export(netbox.client(cache), spec)
     dev = netbox.calls("/api/dcim/devices/")[0]["params"]
     vms = netbox.calls("/api/virtualization/virtual-machines/")[0]["params"]
-    assert dev["site"] == "['ams1']" and dev["cf_cost_center"] == "CC-1" and dev["rack_id"] == "3"
+    assert dev["site_id"] == "[3]" and dev["cf_cost_center"] == "CC-1" and dev["rack_id"] == "3"
     assert "rack_id" not in vms and vms["cf_cost_center"] == "CC-1"
     bad = ExportSpec(dest=dest, filters={"vm_filters": {"rack_id": 3}})
     with pytest.raises(errors.InputError) as info:
@@ -211,10 +215,10 @@ def test_filters_are_sent_and_unknown_names_fail_before_fetching(netbox, dest):
 
 
 def test_rejected_filter_value_names_the_option(netbox, dest):
-    netbox.session.routes[("GET", "/api/dcim/devices/")] = [FakeResponse(400, {"site": ["Select a valid choice."]})]
+    netbox.session.routes[("GET", "/api/dcim/devices/")] = [FakeResponse(400, {"status": ["Select a valid choice."]})]
     with pytest.raises(errors.InputError) as info:
-        export(netbox.client(), ExportSpec(dest=dest, filters={"site": ["nope"]}))
-    assert info.value.field == "site" and "Select a valid choice" in info.value.message
+        export(netbox.client(), ExportSpec(dest=dest, filters={"status": ["nope"]}))
+    assert info.value.field == "status" and "Select a valid choice" in info.value.message
     assert not os.path.exists(os.path.join(dest, "devices.csv"))
     assert [n for n in os.listdir(dest) if n.startswith(".sot-export-")] == []
 
@@ -236,21 +240,193 @@ def test_backup_and_metrics_path(netbox, dest, tmp_path):
     assert "netbox_export_files_changed 3" in text
 
 
+def error_paths(exc):
+    if isinstance(exc, errors.ValidationErrors):
+        return [e["path"] for e in exc.result["errors"]]
+    return [exc.field]
+
+
 @pytest.mark.parametrize("params, field", [
     ({"file_names": {"merged": "../x.csv"}}, "file_names.merged"),
     ({"file_names": {"merged": "devices.csv"}}, "file_names"),
+    ({"file_names": {"merged": ".sot-netbox-export.json"}}, "file_names.merged"),
     ({"delimiter": "::"}, "delimiter"),
+    ({"delimiter": "5"}, "delimiter"),
     ({"filters": {"limit": 5}}, "filters.limit"),
+    ({"filters": {"q": {"a": 1}}}, "filters.q"),
+    ({"filters": {"q": None}}, "filters.q"),
+    ({"filters": {"q": []}}, "filters.q"),
+    ({"filters": {"q": "a\x00b"}}, "filters.q"),
+    ({"device_filters": {"": "x"}}, "device_filters."),
+    ({"vm_filters": ["x"]}, "vm_filters"),
+    ({"site": ["ok", ""]}, "site[1]"),
+    ({"tag": ["a\x00"]}, "tag[0]"),
+    ({"list_separator": "\x00"}, "list_separator"),
+    ({"list_separator": 5}, "list_separator"),
+    ({"spreadsheet_safe": ["workbook"]}, "spreadsheet_safe"),
+    ({"metrics_path": "../out.prom"}, "metrics_path"),
+    ({"metrics_path": "inventory.csv"}, "metrics_path"),
+    ({"dest": "relative"}, "dest"),
+    ({"dest": "/tmp/\x00"}, "dest"),
 ])
 def test_spec_from_params_rejects_bad_input(params, field):
-    with pytest.raises(errors.InputError) as info:
+    with pytest.raises((errors.InputError, errors.ValidationErrors)) as info:
         spec_from_params({"dest": "/tmp/x", **params})
-    assert info.value.field == field
+    assert error_paths(info.value) == [field]
 
 
 def test_spec_from_params_maps_options():
-    spec = spec_from_params({"dest": "/tmp/x/", "site": ["a"], "filters": {"q": "x"}, "formats": ["xlsx"],
-                             "file_names": {"workbook": "nb.xlsx", "merged": None}})
+    spec = spec_from_params({"dest": "/tmp/x/", "site": ["a"], "filters": {"q": "x", "has_primary_ip": True,
+                                                                        "rack_id": [1, 2]},
+                             "formats": ["xlsx"], "file_names": {"workbook": "nb.xlsx", "merged": None}})
     assert spec.dest == "/tmp/x" and spec.paths() == {"workbook": "/tmp/x/nb.xlsx"}
-    assert spec.params_for("device") == {"site": ["a"], "q": "x"}
+    assert spec.params_for("device") == {"site": ["a"], "q": "x", "has_primary_ip": "true", "rack_id": ["1", "2"]}
+    assert spec.spreadsheet_safe == ("merged",)
     assert copy.deepcopy(spec.file_names)["merged"] == "inventory.csv"
+
+
+# ---------------------------------------------------------------- safety (issue 13 §3/§4, issue 12 §1)
+
+@pytest.mark.parametrize("spellings", [["ams1"], ["Amsterdam 1"], ["3"], [" ams1 "], ["ams1", "Amsterdam 1", "3"]])
+def test_every_spelling_of_a_site_sends_the_same_id(netbox, dest, spellings):
+    export(netbox.client(), ExportSpec(dest=dest, filters={"site": spellings, "tag": ["Gold"],
+                                                           "tenant": ["platform"]}))
+    params = netbox.calls("/api/dcim/devices/")[0]["params"]
+    assert params["site_id"] == "[3]" and params["tag_id"] == "[7]" and params["tenant_id"] == "[4]"
+    assert "site" not in params and "tag" not in params
+
+
+def test_unknown_object_filters_are_all_reported_after_a_fresh_read(netbox, dest):
+    cache = ResponseCache(MemoryBackend(), "http://nb.test", TOKEN)
+    export(netbox.client(cache), ExportSpec(dest=dest, filters={"site": ["ams1"]}))  # caches the site table
+    netbox.sites.append({"id": 9, "name": "Paris", "slug": "par1"})  # created in NetBox after that
+    export(netbox.client(cache), ExportSpec(dest=dest, filters={"site": ["par1"]}))
+    assert netbox.calls("/api/dcim/devices/")[-1]["params"]["site_id"] == "[9]"
+    before, calls = snapshot(dest), len(netbox.calls("/api/dcim/devices/"))
+    with pytest.raises(errors.ValidationErrors) as info:
+        export(netbox.client(cache), ExportSpec(dest=dest, filters={"site": ["nowhere", "ams1"], "tag": ["x"]}))
+    assert error_paths(info.value) == ["site[0]", "tag[0]"] and "Amsterdam 1" in info.value.message
+    assert snapshot(dest) == before and len(netbox.calls("/api/dcim/devices/")) == calls
+
+
+@pytest.mark.parametrize("filters, option", [
+    ({"filters": {"q": "x" * 5000}}, "filters.q"),
+    ({"device_filters": {"rack_id": list(range(1000, 2000))}}, "device_filters.rack_id"),
+    ({"status": ["planned"] * 600}, "status"),
+])
+def test_filters_too_long_for_a_request_line_fail_naming_the_option(netbox, dest, filters, option):
+    with pytest.raises(errors.InputError) as info:
+        export(netbox.client(), ExportSpec(dest=dest, filters=filters, validate_filters=False))
+    assert info.value.field == option and "HTTP 414" in info.value.message
+    assert not netbox.calls("/api/dcim/devices/") and not os.path.exists(dest)
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "=1+1"]
+
+
+def test_formulas_from_netbox_stay_text_everywhere(netbox, dest):
+    openpyxl = pytest.importorskip("openpyxl")
+    for i, text in enumerate(FORMULAS):
+        netbox.devices[i]["description"] = text
+        netbox.vms[i]["description"] = text
+    spec = ExportSpec(dest=dest, columns=["name", "description"])
+    export(netbox.client(), spec)
+    merged = open(os.path.join(dest, "inventory.csv"), encoding="utf-8").read()
+    devices = open(os.path.join(dest, "devices.csv"), encoding="utf-8").read()
+    assert "'=HYPERLINK(" in merged and "dev00001,\"'=HYPERLINK(" not in devices
+    assert 'dev00001,"=HYPERLINK(""http://evil.example"",""click"")"' in devices  # machine CSV: as NetBox has it
+    assert merged.count("'=HYPERLINK(") == 2 and "vm00004,'@SUM(A1)" in merged
+    book = openpyxl.load_workbook(os.path.join(dest, "inventory.xlsx"))
+    for sheet in book.worksheets:
+        cells = [row[1] for row in sheet.iter_rows(min_row=2)]
+        assert all(c.data_type == "s" for c in cells if c.value), sheet.title
+        assert [c.value for c in cells[:len(FORMULAS)]] == FORMULAS  # NetBox's text, no apostrophe
+
+
+def test_workbook_rebuilt_from_raw_rows_when_a_safe_merged_csv_changed(netbox, dest):
+    openpyxl = pytest.importorskip("openpyxl")
+    export(netbox.client(), ExportSpec(dest=dest, columns=["name", "description"]))
+    netbox.vms[1]["description"] = "=cmd|' /C calc'!A0"
+    result = export(netbox.client(), ExportSpec(dest=dest, columns=["name", "description"]))
+    assert result["files"]["workbook"]["changed"] and result["files"]["merged"]["changed"]
+    sheet = openpyxl.load_workbook(os.path.join(dest, "inventory.xlsx"))["Inventory"]
+    cell = [row for row in sheet.iter_rows(min_row=2) if row[0].value == "vm00002"][0][1]
+    assert (cell.value, cell.data_type) == ("=cmd|' /C calc'!A0", "s")
+    assert [n for n in os.listdir(dest) if n.startswith(".sot-export-")] == []
+
+
+def test_spreadsheet_safe_off_and_on_for_every_csv(netbox, dest):
+    netbox.devices[0]["description"] = "=1+1"
+    export(netbox.client(), ExportSpec(dest=dest, columns=["name", "description"], spreadsheet_safe=()))
+    assert "dev00001,=1+1" in open(os.path.join(dest, "inventory.csv")).read()
+    result = export(netbox.client(), ExportSpec(dest=dest, columns=["name", "description"],
+                                                spreadsheet_safe=("devices", "virtual_machines", "merged")))
+    assert "dev00001,'=1+1" in open(os.path.join(dest, "devices.csv")).read()
+    # VMs had none to escape; the workbook's content is the same but its source checksum now says
+    # which cells the CSV escaped, so it is rebuilt once.
+    assert {k for k, f in result["files"].items() if f["changed"]} == {"devices", "merged", "workbook"}
+
+
+def test_only_attribute_changes_are_reported_changed(netbox, dest):
+    seen = []
+    wanted = {"mode": 0o640}
+
+    def attributes(path, changed):
+        seen.append(os.path.basename(path))
+        if (os.stat(path).st_mode & 0o777) != wanted["mode"]:
+            os.chmod(path, wanted["mode"])
+            return True
+        return changed
+    export(netbox.client(), ExportSpec(dest=dest), attributes=attributes)
+    assert sorted(seen) == sorted(os.listdir(dest))
+    assert all(os.stat(os.path.join(dest, n)).st_mode & 0o777 == 0o640 for n in os.listdir(dest))
+    again = export(netbox.client(), ExportSpec(dest=dest), attributes=attributes)
+    assert again["changed"] is False
+    wanted["mode"] = 0o600
+    third = export(netbox.client(), ExportSpec(dest=dest), attributes=attributes)
+    assert third["changed"] is True and third["totals"]["files_changed"] == 0
+    assert all(f["changed"] and f["attributes_changed"] for f in third["files"].values())
+    assert third["totals"]["bytes_written"] == 0
+
+
+def test_a_run_sweeps_stale_spools_of_a_killed_run(netbox, dest):
+    export(netbox.client(), ExportSpec(dest=dest))
+    stale = [os.path.join(dest, n) for n in (".sot-export-merged-k1ll3d.tmp", ".sot-export-workbook-x.tmp")]
+    for path in stale:
+        with open(path, "w") as fh:
+            fh.write("partial")
+        os.utime(path, (1, 1))
+    keep = os.path.join(dest, "notes.tmp")
+    open(keep, "w").close()
+    result = export(netbox.client(), ExportSpec(dest=dest))
+    assert result["changed"] is False and not any(os.path.exists(p) for p in stale) and os.path.exists(keep)
+
+
+def test_a_relative_metrics_path_lands_in_dest_and_its_directory_is_created(netbox, dest, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = export(netbox.client(), spec_from_params({"dest": dest, "metrics_path": "prom/export.prom"}))
+    assert result["metrics_path"] == os.path.join(dest, "prom", "export.prom")
+    assert os.path.exists(result["metrics_path"]) and not os.path.exists(tmp_path / "prom")
+
+
+@pytest.mark.parametrize("columns", [[{"field": "name", "header": "a\x00b"}], [{"field": "name", "header": "two\nlines"}]])
+def test_control_characters_in_headers_fail_before_any_write(netbox, dest, columns):
+    with pytest.raises(errors.ValidationErrors) as info:
+        export(netbox.client(), ExportSpec(dest=dest, columns=columns))
+    assert error_paths(info.value) == ["columns[0].header"] and not os.path.exists(dest)
+
+
+@pytest.mark.parametrize("args, field", [
+    ({"mode": "999"}, "mode"), ({"mode": "rw-r--r--"}, "mode"), ({"mode": "u+q"}, "mode"), ({"mode": 0o17777}, "mode"),
+    ({"owner": "no-such-user-sotexp"}, "owner"), ({"group": "no-such-group-sotexp"}, "group"),
+    ({"mode": "0640"}, None), ({"mode": "640"}, None), ({"mode": "u=rw,g=r,o="}, None), ({"mode": "a+X"}, None),
+    ({"mode": 0o644}, None), ({"owner": "0", "group": "0"}, None), ({"owner": "root"}, None), ({"owner": "4242"}, None),
+])
+def test_file_args_are_checked_before_anything_is_written(args, field):
+    from ansible_collections.sot.netbox.plugins.module_utils._export.runner import check_file_args
+    if field is None:
+        check_file_args(args)
+        return
+    with pytest.raises(errors.InputError) as info:
+        check_file_args(args)
+    assert info.value.field == field
