@@ -352,11 +352,18 @@ def migrated_dump() -> pathlib.Path:
     return CACHE / "dumps" / f"netbox-{NETBOX_VERSION}-migrated.dump"
 
 
-def seeded_dump(dataset: str) -> pathlib.Path:
-    # The dump's name carries a hash of the seed script, so changing the data re-seeds.
-    seed = (HERE / "testbed_data.py").read_bytes()
+def seeded_dump(dataset: str, tokens_scheme: bytes = b"tokens made by NetBox") -> pathlib.Path:
+    # The dump's name carries a hash of the seed script, so changing the data re-seeds; and of the
+    # way its tokens are made, so a cache shared with older checkouts keeps their dumps intact.
+    seed = (HERE / "testbed_data.py").read_bytes() + tokens_scheme
     digest = hashlib.sha256(seed).hexdigest()[:12]
     return CACHE / "dumps" / f"netbox-{NETBOX_VERSION}-{dataset}-{digest}.dump"
+
+
+def legacy_seeded_dump(dataset: str) -> pathlib.Path:
+    """The same data seeded by a checkout whose tokens were fixed strings: reused (never rewritten)
+    instead of seeding again; ensure_tokens replaces its tokens and writes seeded_dump()."""
+    return seeded_dump(dataset, tokens_scheme=b"")
 
 
 def seeded_marker(dataset: str) -> pathlib.Path:
@@ -372,10 +379,16 @@ def ensure_database(dataset: str) -> bool:
     if db_exists(db) and marker.exists() and marker.read_text() == seeded_dump(dataset).name:
         return False
     marker.unlink(missing_ok=True)
+    # A NetBox still serving this database would keep connections a restore terminates.
+    stop_pidfile(gunicorn_pidfile(dataset))
     if seeded_dump(dataset).exists():
         restore_seeded(dataset)
         return True
     run_tokens(dataset).unlink(missing_ok=True)
+    if legacy_seeded_dump(dataset).exists():
+        log(f"restoring seeded {dataset} database from {legacy_seeded_dump(dataset)} (its tokens are replaced)")
+        restore_db(db, legacy_seeded_dump(dataset))
+        return True
     if migrated_dump().exists():
         log("restoring the migrated empty database from cache")
         restore_db(db, migrated_dump())
