@@ -107,13 +107,13 @@ def test_start_on_a_fresh_machine_prints_only_export_lines(tb, monkeypatch, capf
 
 
 def test_start_output_is_what_lib_sh_evaluates(tb, monkeypatch, capfd):
-    """The lines `start` prints pass lib.sh's own shape check and set the variables."""
+    """A shell that evaluates what `start` printed gets the tokens (and runs nothing else)."""
     script(tb.bindir / "apt-get", APT_GET)
     as_user(monkeypatch, 0)
     fake_netbox(tb, monkeypatch)
     tb.main(["start"])
     out = capfd.readouterr().out
-    shell = f'eval "$1"; printf "%s\\n" "$NETBOX_TOKEN" "$SOT_TESTBED_TOKEN_V2"'
+    shell = 'eval "$1"; printf "%s\\n" "$NETBOX_TOKEN" "$SOT_TESTBED_TOKEN_V2"'
     done = subprocess.run(["/bin/bash", "-c", shell, "-", out], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == [TOKENS["NETBOX_TOKEN"], TOKENS["SOT_TESTBED_TOKEN_V2"]]
 
