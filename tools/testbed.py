@@ -7,6 +7,9 @@
     testbed.py env    [--dataset ...]             shell lines: NETBOX_URL, NETBOX_TOKEN, ...
     testbed.py reset  [--dataset ...]             restore the freshly seeded database
 
+Standard output carries only `export NAME=value` lines (callers `eval` it); everything else, including
+what the programs it runs print, goes to standard error.
+
 Everything it starts is recorded under the run directory (pid files) and only that is ever stopped.
 Expensive, reusable artefacts (the NetBox venv, a dump of the migrated database, a dump of each
 seeded data set) live in a cache directory, so `netbox migrate` (about 6 minutes) runs once per
@@ -18,11 +21,16 @@ own Python 3.12+ venv.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
+import functools
 import glob
 import hashlib
 import json
 import os
 import pathlib
+import pwd
+import shlex
 import shutil
 import signal
 import subprocess
@@ -40,12 +48,20 @@ REDIS_PORT = int(os.environ.get("SOT_TESTBED_REDIS_PORT", "63799"))
 HTTP_PORT = int(os.environ.get("SOT_TESTBED_HTTP_PORT", "8765"))  # sample; large is the next port
 PG_USER = "postgres"
 
-# Fixed test-bed credentials: this NetBox listens on loopback only and holds throwaway data.
-TOKEN_V1 = "0123456789abcdef0123456789abcdef01234567"
-TOKEN_V1_READONLY = "fedcba9876543210fedcba9876543210fedcba98"
-TOKEN_V2_KEY = "sotnetboxkey"
-TOKEN_V2_SECRET = "SotNetboxTestbedV2Token0123456789abcdefg"
-TOKEN_V2 = f"nbt_{TOKEN_V2_KEY}.{TOKEN_V2_SECRET}"
+PG_LIB = "/usr/lib/postgresql"  # Debian's versioned server binaries: <PG_LIB>/<major>/bin/initdb
+
+# The admin login of this throwaway NetBox on loopback. Its API tokens are NOT fixed: NetBox makes
+# them (POST /api/users/tokens/provision/), as it does for a user, so tests use real ones (NetBox 4.7
+# makes mixed-case v1 tokens and `nbt_<key>.<secret>` v2 tokens). They are made once per seeded dump,
+# stored beside it and restored with it.
+ADMIN_USER, ADMIN_PASSWORD = "admin", "admin"
+TOKENS = {
+    # exported name: (token version, write enabled)
+    "NETBOX_TOKEN": (1, True),
+    "SOT_TESTBED_TOKEN_READONLY": (1, False),
+    "SOT_TESTBED_TOKEN_V2": (2, True),
+}
+TOKEN_DESCRIPTION = "sot.netbox test bed"
 
 DATASETS = {
     # name: (database, http port, redis db for tasks, redis db for caching)
@@ -77,23 +93,15 @@ CHANGELOG_RETENTION = 0
 """
 
 BOOTSTRAP_USERS = f"""
-from users.models import User, Token
-admin, _ = User.objects.get_or_create(username="admin", defaults=dict(is_superuser=True))
-admin.set_password("admin"); admin.is_superuser = True; admin.save()
-def ensure(version, token, write, key=None):
-    q = Token.objects.filter(user=admin, version=version)
-    q = q.filter(plaintext=token) if version == 1 else q.filter(key=key)
-    if not q.exists():
-        t = Token(user=admin, version=version, write_enabled=write, description="sot.netbox test bed")
-        if key:
-            t.key = key
-        t.token = token
-        t.full_clean(); t.save()
-ensure(1, "{TOKEN_V1}", True)
-ensure(1, "{TOKEN_V1_READONLY}", False)
-ensure(2, "{TOKEN_V2_SECRET}", True, key="{TOKEN_V2_KEY}")
-print("users ok")
+from users.models import User
+admin, _ = User.objects.get_or_create(username="{ADMIN_USER}", defaults=dict(is_superuser=True))
+admin.set_password("{ADMIN_PASSWORD}"); admin.is_superuser = True; admin.is_active = True; admin.save()
 """
+
+
+def die(message: str):
+    """Stop with one clear line on stderr (exit status 1), never a traceback."""
+    sys.exit(f"[testbed] {message}")
 
 
 def log(msg: str) -> None:
@@ -126,7 +134,7 @@ def find_python312() -> str:
                              capture_output=True, text=True)
         if out.returncode == 0 and out.stdout.strip() == "True":
             return c
-    sys.exit("[testbed] no Python >= 3.12 found (set SOT_PYTHON)")
+    die("no Python >= 3.12 found for NetBox's venv (set SOT_PYTHON)")
 
 
 def venv() -> pathlib.Path:
@@ -151,15 +159,45 @@ def install_netbox() -> None:
     marker.write_text(NETBOX_VERSION)
 
 
-def ensure_system_packages() -> None:
+def missing_packages() -> list[str]:
+    """The Debian packages whose programs the test bed needs and cannot find."""
+    missing = []
     if shutil.which("redis-server") is None:
-        log("redis-server missing: installing it with apt-get")
-        run(["apt-get", "update", "-qq"])
-        run(["apt-get", "install", "-y", "-qq", "redis-server"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        missing.append("redis-server")
     if pg_bin("initdb") is None:
-        log("PostgreSQL server missing: installing it with apt-get")
-        run(["apt-get", "update", "-qq"])
-        run(["apt-get", "install", "-y", "-qq", "postgresql"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        missing.append("postgresql")
+    return missing
+
+
+def ensure_system_packages() -> None:
+    """Install Redis and the PostgreSQL server with apt-get when they are missing (a fresh machine).
+    apt-get prints progress on its standard output: run() sends it to stderr, never to ours."""
+    missing = missing_packages()
+    if missing:
+        wanted = " ".join(missing)
+        if os.geteuid() != 0:
+            die(f"missing {wanted}: install it as root (sudo apt-get install -y {wanted}) or put its programs "
+                "on PATH, then run this again; this script installs packages itself only when run as root")
+        if shutil.which("apt-get") is None:
+            die(f"missing {wanted} and no apt-get to install it with: install {wanted} with this system's "
+                "package manager, then run this again")
+        log(f"installing {wanted} with apt-get (once per machine)")
+        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        with open(RUN_LOG("apt-get.log"), "a") as fh:
+            for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *missing]):
+                done = run(cmd, env=apt_env, stdout=fh, stderr=subprocess.STDOUT, check=False)
+                if done.returncode != 0:
+                    tail = RUN_LOG("apt-get.log").read_text().splitlines()[-10:]
+                    die(f"`{' '.join(cmd)}` failed (exit status {done.returncode}):\n" + "\n".join(tail))
+        still = missing_packages()
+        if still:
+            die(f"apt-get installed {wanted} but {' '.join(still)} is still not found; see {RUN_LOG('apt-get.log')}")
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(PG_USER)
+        except KeyError:
+            die(f"PostgreSQL refuses to run as root and there is no {PG_USER!r} user to run it as: install the "
+                f"postgresql package (it creates the user) or create the user, then run this again")
 
 
 def RUN_LOG(name: str) -> pathlib.Path:
@@ -170,14 +208,30 @@ def RUN_LOG(name: str) -> pathlib.Path:
 # ---------------------------------------------------------------- PostgreSQL
 
 def pg_bin(name: str) -> str | None:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    found = sorted(glob.glob(f"{PG_LIB}/*/bin/{name}"), key=_major_first, reverse=True)
     return found[0] if found else shutil.which(name)
+
+
+def _major_first(path: str) -> tuple:
+    major = pathlib.Path(path).parent.parent.name
+    return (int(major) if major.isdigit() else 0, path)
+
+
+@functools.lru_cache(maxsize=None)
+def initdb_locale() -> str:
+    """C.UTF-8 when the system has it (Debian 12 always does), else C: the caller's locale (LANG may
+    name one that was never generated on a fresh machine) must not decide whether initdb works."""
+    out = subprocess.run(["locale", "-a"], capture_output=True, text=True, check=False) \
+        if shutil.which("locale") else None
+    names = {n.strip().lower().replace("-", "") for n in (out.stdout.splitlines() if out else [])}
+    return "C.UTF-8" if "c.utf8" in names else "C"
 
 
 def as_pg(cmd: list, **kw):
     """PostgreSQL refuses to run as root: run its tools as the postgres user when we are root."""
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", PG_USER, "--"] + cmd
+    kw.setdefault("env", {**os.environ, "LC_ALL": initdb_locale()})
     return run(cmd, **kw)
 
 
@@ -196,14 +250,14 @@ def start_postgres() -> None:
     data = pg_dir() / "data"
     if os.geteuid() == 0 and subprocess.run(["runuser", "-u", PG_USER, "--", "test", "-x", str(RUN)],
                                             check=False).returncode != 0:
-        sys.exit(f"[testbed] the run directory {RUN} (SOT_TESTBED_RUN) must be reachable by the {PG_USER} user, "
-                 "which runs PostgreSQL: choose a path under /tmp or make its parents world-executable")
+        die(f"the run directory {RUN} (SOT_TESTBED_RUN) must be reachable by the {PG_USER} user, "
+            "which runs PostgreSQL: choose a path under /tmp or make its parents world-executable")
     if not (data / "PG_VERSION").exists():
         pg_dir().mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(pg_dir(), PG_USER, PG_USER)
-        as_pg([pg_bin("initdb"), "-D", data, "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-sync"],
-              stdout=subprocess.DEVNULL)
+        as_pg([pg_bin("initdb"), "-D", data, "-U", PG_USER, "--auth=trust", "-E", "UTF8", f"--locale={initdb_locale()}",
+               "--no-sync"], stdout=subprocess.DEVNULL)
         with open(data / "postgresql.conf", "a") as fh:
             fh.write("\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
                      f"listen_addresses = '127.0.0.1'\nport = {PG_PORT}\nunix_socket_directories = '{pg_dir()}'\n"
@@ -264,7 +318,7 @@ def start_redis() -> None:
         if pid_alive(redis_pidfile()):
             return
         time.sleep(0.1)
-    sys.exit("[testbed] redis did not start; see " + str(RUN_LOG("redis.log")))
+    die("redis did not start; see " + str(RUN_LOG("redis.log")))
 
 
 def stop_redis() -> None:
@@ -298,24 +352,43 @@ def migrated_dump() -> pathlib.Path:
     return CACHE / "dumps" / f"netbox-{NETBOX_VERSION}-migrated.dump"
 
 
-def seeded_dump(dataset: str) -> pathlib.Path:
-    # The dump's name carries a hash of the seed script, so changing the data re-seeds.
-    seed = (HERE / "testbed_data.py").read_bytes()
+def seeded_dump(dataset: str, tokens_scheme: bytes = b"tokens made by NetBox") -> pathlib.Path:
+    # The dump's name carries a hash of the seed script, so changing the data re-seeds; and of the
+    # way its tokens are made, so a cache shared with older checkouts keeps their dumps intact.
+    seed = (HERE / "testbed_data.py").read_bytes() + tokens_scheme
     digest = hashlib.sha256(seed).hexdigest()[:12]
     return CACHE / "dumps" / f"netbox-{NETBOX_VERSION}-{dataset}-{digest}.dump"
 
 
-def ensure_database(dataset: str) -> None:
+def legacy_seeded_dump(dataset: str) -> pathlib.Path:
+    """The same data seeded by a checkout whose tokens were fixed strings: reused (never rewritten)
+    instead of seeding again; ensure_tokens replaces its tokens and writes seeded_dump()."""
+    return seeded_dump(dataset, tokens_scheme=b"")
+
+
+def seeded_marker(dataset: str) -> pathlib.Path:
+    """Names the seeded dump the live database was restored from (or dumped to)."""
+    return RUN / f"{dataset}.seeded"
+
+
+def ensure_database(dataset: str) -> bool:
+    """The data set's database, restored from its seeded dump or migrated and seeded. True when it
+    is in its freshly seeded state now (restored or seeded by this call)."""
     db = DATASETS[dataset][0]
-    marker = RUN / f"{dataset}.seeded"
+    marker = seeded_marker(dataset)
     if db_exists(db) and marker.exists() and marker.read_text() == seeded_dump(dataset).name:
-        return
+        return False
     marker.unlink(missing_ok=True)
+    # A NetBox still serving this database would keep connections a restore terminates.
+    stop_pidfile(gunicorn_pidfile(dataset))
     if seeded_dump(dataset).exists():
-        log(f"restoring seeded {dataset} database from {seeded_dump(dataset)}")
-        restore_db(db, seeded_dump(dataset))
-        marker.write_text(seeded_dump(dataset).name)
-        return
+        restore_seeded(dataset)
+        return True
+    run_tokens(dataset).unlink(missing_ok=True)
+    if legacy_seeded_dump(dataset).exists():
+        log(f"restoring seeded {dataset} database from {legacy_seeded_dump(dataset)} (its tokens are replaced)")
+        restore_db(db, legacy_seeded_dump(dataset))
+        return True
     if migrated_dump().exists():
         log("restoring the migrated empty database from cache")
         restore_db(db, migrated_dump())
@@ -330,8 +403,149 @@ def ensure_database(dataset: str) -> None:
         dump_db(db, migrated_dump())
     netbox_manage(dataset, "shell", "-c", BOOTSTRAP_USERS, stdout=subprocess.DEVNULL)
     seed(dataset)
-    dump_db(db, seeded_dump(dataset))
-    marker.write_text(seeded_dump(dataset).name)
+    # The seeded dump is written by ensure_tokens, once NetBox has made the tokens it will hold.
+    return True
+
+
+def restore_seeded(dataset: str) -> None:
+    """Restore the seeded dump and the tokens stored with it, as one consistent pair."""
+    log(f"restoring seeded {dataset} database from {seeded_dump(dataset)}")
+    with dumps_lock():
+        tokens = read_tokens(cached_tokens(dataset))
+        restore_db(DATASETS[dataset][0], seeded_dump(dataset))
+    if tokens:
+        write_tokens(run_tokens(dataset), tokens)
+    else:
+        run_tokens(dataset).unlink(missing_ok=True)
+    seeded_marker(dataset).write_text(seeded_dump(dataset).name)
+
+
+# ---------------------------------------------------------------- API tokens (made by NetBox)
+
+def cached_tokens(dataset: str) -> pathlib.Path:
+    """The tokens held by the seeded dump, stored beside it."""
+    return seeded_dump(dataset).with_suffix(".tokens.json")
+
+
+def run_tokens(dataset: str) -> pathlib.Path:
+    """The tokens of the live database (what `env` prints)."""
+    return RUN / f"{dataset}.tokens.json"
+
+
+@contextlib.contextmanager
+def dumps_lock():
+    """One process at a time writes or reads a seeded dump with its tokens (the cache is shared)."""
+    (CACHE / "dumps").mkdir(parents=True, exist_ok=True)
+    with open(CACHE / "dumps" / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_tokens(path: pathlib.Path) -> dict | None:
+    try:
+        tokens = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(tokens, dict) or set(tokens) != set(TOKENS):
+        return None
+    return tokens
+
+
+def write_tokens(path: pathlib.Path, tokens: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(tokens, fh)
+    os.replace(tmp, path)
+
+
+def auth_header(token: str) -> str:
+    # NetBox's own rule: a `nbt_` prefix is a v2 token (Bearer), anything else a v1 token.
+    return f"Bearer {token}" if token.startswith("nbt_") else f"Token {token}"
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+
+
+def api(dataset: str, method: str, path: str, body=None, token: str | None = None, timeout: float = 30):
+    """(HTTP status, decoded JSON body or the first bytes of an error body) of one request to NetBox."""
+    headers = {"Accept": "application/json"}
+    data = None
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        data = json.dumps(body).encode()
+    if token:
+        headers["Authorization"] = auth_header(token)
+    req = urllib.request.Request(url(dataset) + path, data=data, headers=headers, method=method)
+    try:
+        with _OPENER.open(req, timeout=timeout) as resp:
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()[:300].decode(errors="replace")
+
+
+def tokens_work(dataset: str, tokens: dict | None) -> bool:
+    if not tokens:
+        return False
+    try:
+        return all(api(dataset, "GET", "/api/status/", token=t, timeout=10)[0] == 200 for t in tokens.values())
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def provision_tokens(dataset: str) -> dict:
+    """Let NetBox make the test bed's tokens from the admin login (POST /api/users/tokens/provision/),
+    then delete any other token of the admin user, so only real, current ones exist."""
+    tokens, ids = {}, set()
+    for name, (version, write) in TOKENS.items():
+        status, body = api(dataset, "POST", "/api/users/tokens/provision/", {
+            "username": ADMIN_USER, "password": ADMIN_PASSWORD, "version": version, "write_enabled": write,
+            "description": f"{TOKEN_DESCRIPTION}: {name}"})
+        if status != 201 or not isinstance(body, dict) or not body.get("token"):
+            die(f"NetBox did not make the {name} token (POST /api/users/tokens/provision/ answered {status}: {body})")
+        tokens[name] = body["token"] if version == 1 else f"nbt_{body['key']}.{body['token']}"
+        ids.add(body["id"])
+    status, body = api(dataset, "GET", f"/api/users/tokens/?user={ADMIN_USER}&limit=0&brief=1",
+                       token=tokens["NETBOX_TOKEN"])
+    stale = [{"id": t["id"]} for t in (body or {}).get("results", [])] if status == 200 else []
+    stale = [t for t in stale if t["id"] not in ids]
+    if stale:
+        status, body = api(dataset, "DELETE", "/api/users/tokens/", stale, token=tokens["NETBOX_TOKEN"])
+        if status != 204:
+            die(f"deleting the admin user's old tokens failed (HTTP {status}: {body})")
+    return tokens
+
+
+def ensure_tokens(dataset: str, workers: int, fresh: bool) -> None:
+    """The live database holds working tokens whose values are in run_tokens(); the seeded dump is
+    written together with them (so restore and reset bring back the same tokens)."""
+    if tokens_work(dataset, read_tokens(run_tokens(dataset))):
+        return
+    if not fresh and seeded_dump(dataset).exists():
+        # The live database's tokens are unknown and it may hold test leftovers: back to the dump.
+        stop_pidfile(gunicorn_pidfile(dataset))
+        restore_seeded(dataset)
+        start_netbox(dataset, workers)
+        if tokens_work(dataset, read_tokens(run_tokens(dataset))):
+            return
+    # A new seed, or a dump made before the tokens were NetBox's own: make them and store them.
+    log(f"creating the {dataset} test bed's API tokens through NetBox's API")
+    tokens = provision_tokens(dataset)
+    save_seeded(dataset, tokens)
+
+
+def save_seeded(dataset: str, tokens: dict) -> None:
+    """Dump the (freshly seeded) database with the tokens it holds."""
+    write_tokens(run_tokens(dataset), tokens)
+    with dumps_lock():
+        dump_db(DATASETS[dataset][0], seeded_dump(dataset))
+        write_tokens(cached_tokens(dataset), tokens)
+    seeded_marker(dataset).write_text(seeded_dump(dataset).name)
 
 
 def seed(dataset: str) -> None:
@@ -343,7 +557,7 @@ def seed(dataset: str) -> None:
                    stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         tail = RUN_LOG(f"seed-{dataset}.log").read_text().splitlines()[-15:]
-        sys.exit("[testbed] seeding failed:\n" + "\n".join(tail))
+        die("seeding failed:\n" + "\n".join(tail))
     log(f"seeded {dataset} in {time.time() - t0:.1f}s")
 
 
@@ -356,11 +570,10 @@ def url(dataset: str) -> str:
 
 
 def api_ready(dataset: str) -> bool:
-    req = urllib.request.Request(url(dataset) + "/api/status/", headers={"Authorization": f"Token {TOKEN_V1}"})
+    """NetBox answers its API (without a token it says 403: that is an answer too)."""
     try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, OSError):
+        return api(dataset, "GET", "/api/status/", timeout=5)[0] in (200, 401, 403)
+    except (urllib.error.URLError, OSError, ValueError):
         return False
 
 
@@ -376,7 +589,7 @@ def start_netbox(dataset: str, workers: int) -> None:
         if api_ready(dataset):
             return
         time.sleep(0.5)
-    sys.exit(f"[testbed] NetBox did not answer on {url(dataset)}; see {RUN_LOG(f'gunicorn-{dataset}.log')}")
+    die(f"NetBox did not answer on {url(dataset)}; see {RUN_LOG(f'gunicorn-{dataset}.log')}")
 
 
 # ---------------------------------------------------------------- processes
@@ -423,13 +636,15 @@ def stop_pidfile(pidfile: pathlib.Path) -> None:
 # ---------------------------------------------------------------- commands
 
 def env_lines(dataset: str) -> str:
-    return "\n".join([
-        f"export NETBOX_URL={url(dataset)}",
-        f"export NETBOX_TOKEN={TOKEN_V1}",
-        f"export SOT_TESTBED_TOKEN_V2={TOKEN_V2}",
-        f"export SOT_TESTBED_TOKEN_READONLY={TOKEN_V1_READONLY}",
-        f"export SOT_TESTBED_DATASET={dataset}",
-    ])
+    """The only text this script writes to standard output."""
+    tokens = read_tokens(run_tokens(dataset))
+    if not tokens:
+        die(f"the {dataset} test bed has no API tokens yet ({run_tokens(dataset)} is missing): "
+            f"run `tools/testbed.py start --dataset {dataset}` first")
+    lines = [f"export NETBOX_URL={url(dataset)}"]
+    lines += [f"export {name}={shlex.quote(tokens[name])}" for name in TOKENS]
+    lines.append(f"export SOT_TESTBED_DATASET={dataset}")
+    return "\n".join(lines)
 
 
 def cmd_start(args) -> None:
@@ -439,8 +654,9 @@ def cmd_start(args) -> None:
     start_redis()
     write_configuration()
     for ds in args.datasets:
-        ensure_database(ds)
+        fresh = ensure_database(ds)
         start_netbox(ds, args.workers)
+        ensure_tokens(ds, args.workers, fresh)
         log(f"NetBox {NETBOX_VERSION} ({ds}) ready at {url(ds)}")
     print(env_lines(args.datasets[0]))
 
@@ -459,7 +675,7 @@ def cmd_status(args) -> None:
     status = {"postgres": pg_running(), "redis": pid_alive(redis_pidfile())}
     for ds in args.datasets:
         status[f"netbox-{ds}"] = {"url": url(ds), "running": pid_alive(gunicorn_pidfile(ds)),
-                                  "api": api_ready(ds)}
+                                  "api": api_ready(ds), "tokens": tokens_work(ds, read_tokens(run_tokens(ds)))}
     print(json.dumps(status, indent=2))
 
 
@@ -470,20 +686,32 @@ def cmd_env(args) -> None:
 def cmd_reset(args) -> None:
     """Put a data set back to its freshly seeded state (the dump is made at first start)."""
     for ds in args.datasets:
+        if not seeded_dump(ds).exists():
+            die(f"no seeded dump of {ds} yet: run `tools/testbed.py start --dataset {ds}` first")
         stop_pidfile(gunicorn_pidfile(ds))
-        restore_db(DATASETS[ds][0], seeded_dump(ds))
+        restore_seeded(ds)
         start_netbox(ds, args.workers)
+        ensure_tokens(ds, args.workers, fresh=True)
         log(f"{ds} reset")
 
 
-def main() -> None:
+COMMANDS = {"start": cmd_start, "stop": cmd_stop, "status": cmd_status, "env": cmd_env, "reset": cmd_reset}
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["start", "stop", "status", "env", "reset"])
+    parser.add_argument("command", choices=list(COMMANDS))
     parser.add_argument("--dataset", default="sample", choices=[*DATASETS, "all"])
     parser.add_argument("--workers", type=int, default=int(os.environ.get("SOT_TESTBED_WORKERS", "2")))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     args.datasets = list(DATASETS) if args.dataset == "all" else [args.dataset]
-    {"start": cmd_start, "stop": cmd_stop, "status": cmd_status, "env": cmd_env, "reset": cmd_reset}[args.command](args)
+    try:
+        COMMANDS[args.command](args)
+    except subprocess.CalledProcessError as exc:
+        cmd = " ".join(str(c) for c in exc.cmd)
+        die(f"`{cmd}` failed with exit status {exc.returncode}; logs are in {RUN / 'logs'}")
+    except FileNotFoundError as exc:
+        die(f"{exc.filename or exc}: not found ({exc.strerror})")
 
 
 if __name__ == "__main__":

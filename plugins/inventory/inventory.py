@@ -270,7 +270,14 @@ import os
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible.utils.vars import validate_variable_name
+try:
+    from ansible.utils.vars import validate_variable_name
+except ImportError:  # ansible-core < 2.19: the older boolean check, raising as the newer one does
+    from ansible.utils.vars import isidentifier
+
+    def validate_variable_name(name):
+        if not isidentifier(name):
+            raise AnsibleError(f"Invalid variable name {name!r}.")
 from ansible.vars.reserved import get_reserved_names
 
 from ansible_collections.sot.netbox.plugins.module_utils._client import HAS_REQUESTS

@@ -14,6 +14,7 @@ import dataclasses
 import datetime
 import hashlib
 import ipaddress
+import re
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError, InputError, ValidationErrors
 
@@ -485,7 +486,9 @@ def prefix_id_of_claim(slug):
 
 def parse_time(value):
     """NetBox's ISO timestamps ('2026-11-22T00:33:04.908767Z') as epoch seconds."""
-    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    # Python 3.10's fromisoformat takes only 3 or 6 fraction digits: pad or cut to 6.
+    text = re.sub(r"\.(\d+)", lambda m: "." + m.group(1).ljust(6, "0")[:6], str(value).replace("Z", "+00:00"))
+    return datetime.datetime.fromisoformat(text).timestamp()
 
 
 def is_stale(created, now, timeout):

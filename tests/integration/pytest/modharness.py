@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.sot.netbox.tests.unit.compat import patch_module_args
 
 
 class Outcome(Exception):

@@ -67,7 +67,7 @@ def test_wrong_token_is_a_clear_error_without_the_token():
 
 
 def test_wrong_v2_token_is_a_clear_error_without_the_token():
-    wrong = "nbt_sotnetboxkey.WrongWrongWrongWrongWrongWrongWrong12345"
+    wrong = TOKEN_V2.split(".", 1)[0] + ".WrongWrongWrongWrongWrongWrongWrong12345"  # real key, wrong secret
     client = build_client({"url": URL, "token": wrong, "cache": False})
     with pytest.raises(errors.AuthenticationFailed) as info:
         client.status()

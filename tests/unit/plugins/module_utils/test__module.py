@@ -6,7 +6,7 @@ import json
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.sot.netbox.tests.unit.compat import patch_module_args
 
 from ansible_collections.sot.netbox.plugins.module_utils import _module
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError, SotNetboxError

@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.sot.netbox.tests.unit.compat import patch_module_args
 
 from ansible_collections.sot.netbox.plugins.module_utils import _module
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
