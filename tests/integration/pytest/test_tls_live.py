@@ -36,20 +36,31 @@ def issue(d, name, subject, extension):
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     d = tmp_path_factory.mktemp("pki")
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=sot test CA",
-            "-keyout", "ca.key", "-out", "ca.pem", cwd=d)
+    self_signed(d, "ca", "/CN=sot test CA")
     issue(d, "srv", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1")
     # An unrelated CA: trusting it must not make the server's certificate valid.
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=other CA",
-            "-keyout", "other.key", "-out", "other.pem", cwd=d)
+    self_signed(d, "other", "/CN=other CA")
     return d
+
+
+def self_signed(d, name, subject):
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subject,
+            "-keyout", f"{name}.key", "-out", f"{name}.pem", cwd=d)
+
+
+def server_context(pki, client_ca=None):
+    """The test server's TLS context; with `client_ca`, a client certificate signed by it is required."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki / "srv.pem", pki / "srv.key")
+    if client_ca is not None:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(client_ca)
+    return ctx
 
 
 @pytest.fixture
 def https(pki):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(pki / "srv.pem", pki / "srv.key")
-    with FaultProxy(URL, tls=ctx) as proxy:
+    with FaultProxy(URL, tls=server_context(pki)) as proxy:
         yield proxy
 
 
@@ -87,18 +98,13 @@ def client_pki(pki):
     issue(d, "cli", "/CN=sot client", "extendedKeyUsage=clientAuth")
     (d / "cli-both.pem").write_text((d / "cli.pem").read_text() + (d / "cli.key").read_text())
     # A client certificate from a CA the server does not trust.
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=stranger",
-            "-keyout", "stranger.key", "-out", "stranger.pem", cwd=d)
+    self_signed(d, "stranger", "/CN=stranger")
     return d
 
 
 @pytest.fixture
 def mtls(client_pki):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(client_pki / "srv.pem", client_pki / "srv.key")
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    ctx.load_verify_locations(client_pki / "ca.pem")
-    with FaultProxy(URL, tls=ctx) as proxy:
+    with FaultProxy(URL, tls=server_context(client_pki, client_ca=client_pki / "ca.pem")) as proxy:
         yield proxy
 
 
