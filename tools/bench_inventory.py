@@ -9,8 +9,8 @@
 
 For each side it prints wall seconds, HTTP requests and peak RSS:
 - ours:  `ansible-inventory -i sot_netbox.yml --list` (group_by below), in a child process;
-- nb:    `ansible-inventory -i nb_inventory.yml --list` with the same group_by (and services: false,
-         since ours fetches services only when asked);
+- nb:    `ansible-inventory -i nb_inventory.yml --list`, the same file with only its plugin line changed
+         (both at nb_inventory's defaults otherwise: services, lookup tables for regions/locations/...);
 - floor: a plain requests session, 2 concurrent, GETting the same device/VM pages ours asks for
          (same `fields=`, limit 1000) and decoding their JSON; nothing else.
 Requests are counted by a byte-forwarding proxy on 127.0.0.1 that every side goes through (the
@@ -111,9 +111,9 @@ def main():
     os.makedirs(work, exist_ok=True)
     group_by = json.dumps(GROUP_BY)
     files = {
-        "ours": ("sot_netbox.yml", f"plugin: sot.netbox.inventory\nurl: {proxied}\ngroup_by: {group_by}\n"),
+        "ours": ("sot_netbox.yml", f"plugin: sot.netbox.inventory\napi_endpoint: {proxied}\ngroup_by: {group_by}\n"),
         "nb": ("nb_inventory.yml", f"plugin: netbox.netbox.nb_inventory\napi_endpoint: {proxied}\n"
-                                   f"group_by: {group_by}\nservices: false\n"),
+                                   f"group_by: {group_by}\n"),
     }
     if args.cursor:
         files["ours-cursor"] = ("cursor_netbox.yml", files["ours"][1] + "cursor_paging: true\n")

@@ -19,8 +19,10 @@ description:
     OpenAPI schema. Lookup tables are read only for groupings that need them (region, site group,
     location, rack role, cluster type/group, time zone, UTC offset, facility).
   - With O(cache) the whole result is one inventory-cache entry (not one per URL).
-  - The inventory file name must end in C(netbox.yml), C(netbox.yaml), C(inventory.yml) or C(inventory.yaml)
-    (for example C(sot_netbox.yml), C(nb_inventory.yml)).
+  - Any C(.yml) or C(.yaml) file whose C(plugin:) line names this plugin is a source (for example C(nb.yml),
+    C(hosts_netbox.yaml)), as for nb_inventory.
+  - The defaults give nb_inventory's host variables (C(tags), C(serial), C(services), C(regions), C(site_groups),
+    C(locations), C(local_context_data), ...); the collection's docs/inventory.md lists every nb_inventory option.
 extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
@@ -189,9 +191,27 @@ options:
     type: bool
     default: false
   services:
-    description: Add the host variable C(services). Fetched in bulk, only for the selected hosts. Grouping by C(services) implies it.
+    description:
+      - Add the host variable C(services) (NetBox's service records, as nb_inventory has them). Fetched in bulk, only for
+        the selected hosts. Grouping by C(services) implies it.
     type: bool
-    default: false
+    default: true
+  racks:
+    description:
+      - As in nb_inventory, set the host variables C(racks), C(rack_role) and C(locations) (reads the racks and
+        locations tables). V(false) skips them; grouping by C(racks), C(rack_role) or C(location) then is an error.
+    type: bool
+    default: true
+  fetch_all:
+    description:
+      - Accepted for nb_inventory files; the result is the same either way. Services and interfaces are read as whole
+        tables when every host is selected, and by host id (in batches within O(max_uri_length)) when filters apply.
+    type: bool
+    default: true
+  max_uri_length:
+    description: Longest request URL when services or interfaces are read by host id (as in nb_inventory).
+    type: int
+    default: 4000
   extra_fields:
     description:
       - More device/VM fields to fetch and set as host variables, for example V(description), V(comments), V(last_updated).
@@ -208,13 +228,13 @@ options:
     default: false
   reserved_var_prefix:
     description:
-      - Host variables that nb_inventory names like Ansible play keywords (C(tags), C(serial)) are set with this prefix
-        (C(netbox_tags), C(netbox_serial)). Ansible warns about reserved names and checks them again on every host, which
-        made C(ansible-inventory --list) of 15,000 hosts several seconds slower in our measurements.
+      - A prefix for the host variables that nb_inventory names like Ansible play keywords (C(tags), C(serial)), for
+        example V(netbox_) for C(netbox_tags) and C(netbox_serial). Ansible checks such names again on every host,
+        which made C(ansible-inventory --list) of 15,000 hosts several seconds slower in our measurements.
       - O(compose), O(groups) and O(keyed_groups) still see them under the plain names, as with nb_inventory.
-      - Set to an empty string to get nb_inventory's names.
+      - The default (empty) keeps nb_inventory's names.
     type: str
-    default: netbox_
+    default: ""
   rename_variables:
     description: Rename host variables; a list of C(pattern)/C(repl) regular expression pairs, the first match wins.
     type: list
@@ -256,13 +276,12 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/sot.netbox/inventory
 cache_timeout: 600
 
-# Switching from netbox.netbox.nb_inventory: change only the plugin line, in a file of its own
-# (api_endpoint is accepted as an alias of url; services are off unless asked):
+# Switching from netbox.netbox.nb_inventory: change only the plugin line (any file name ending in .yml/.yaml;
+# api_endpoint is accepted as an alias of url). nb.yml:
 #
 #   plugin: sot.netbox.inventory
 #   api_endpoint: https://netbox.example.com
 #   group_by: [device_roles, platforms]
-#   services: true
 #   interfaces: true
 """
 
@@ -286,7 +305,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetbo
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.runner import Populator, load
 from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
 
-FILE_SUFFIXES = ("netbox.yml", "netbox.yaml", "inventory.yml", "inventory.yaml")
+FILE_SUFFIXES = (".yml", ".yaml")
 METRICS_ENV = "SOT_NETBOX_INVENTORY_METRICS"
 
 
@@ -313,11 +332,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "sot.netbox.inventory"
 
     def verify_file(self, path):
+        """Any YAML file: Ansible's `auto` plugin hands it over when its `plugin:` line names this plugin (as for
+        nb_inventory, whose files are often called nb.yml or hosts_netbox.yaml)."""
         return super().verify_file(path) and path.endswith(FILE_SUFFIXES)
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
         if not HAS_REQUESTS:
             raise AnsibleError("the sot.netbox.inventory plugin requires the Python library 'requests'")
         # Hosts go into the inventory while later pages are still being fetched; a failure takes them out again.
@@ -332,7 +353,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             result = load(self._option, getattr(self, "_cache", {}), self.get_cache_key(path), cache,
                           os.environ.get(METRICS_ENV), reserved=frozenset(get_reserved_names()),
-                          on_host=populator.host, client_factory=client_factory)
+                          on_host=populator.host, client_factory=client_factory, config=config)
         except SotNetboxError as exc:
             populator.discard()
             self._show_client_warnings(clients, redact)

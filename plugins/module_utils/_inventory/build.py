@@ -53,6 +53,15 @@ def compact(obj):
     return obj
 
 
+# Host record fields that are host vars as NetBox returns them (nb_inventory's cluster_device keeps its URLs).
+RAW_HOST_FIELDS = frozenset(("device",))
+
+
+def compact_host(record):
+    """`compact` for a device/VM record, except the fields that are host vars as they are."""
+    return {k: (v if k in RAW_HOST_FIELDS else compact(v)) for k, v in record.items() if k not in ("url", "display_url")}
+
+
 class Context:
     """Lookup maps built once from the fetched tables (id -> value)."""
 
@@ -191,31 +200,33 @@ def host_vars(host, ctx, settings, now=None):
     if host.get("device"):
         hv["cluster_device"] = host["device"]
     for key in _PLURAL_WRAPPED:
+        if key == "rack" and not settings.racks:
+            continue
         values = group_values(key, host, ctx)
         if values:
             hv[_var_name(key, settings)] = values if settings.plurals else values[0]
     hv["tags"] = group_values("tag", host, ctx)
-    lookups = set(settings.group_by)
-    if "region" in lookups:
-        hv["regions"] = ctx.chain(_slug(ctx.sites.get(_slug(host.get("site"), "id"), {}).get("region"), "id"), ctx.regions)
-    if "site_group" in lookups:
-        hv["site_groups"] = ctx.chain(_slug(ctx.sites.get(_slug(host.get("site"), "id"), {}).get("group"), "id"),
-                                      ctx.site_groups)
-    if "location" in lookups:
+    # nb_inventory sets these on every host (lists, possibly empty), whatever group_by says.
+    hv["regions"] = ctx.chain(_slug(ctx.sites.get(_slug(host.get("site"), "id"), {}).get("region"), "id"), ctx.regions)
+    hv["site_groups"] = ctx.chain(_slug(ctx.sites.get(_slug(host.get("site"), "id"), {}).get("group"), "id"),
+                                  ctx.site_groups)
+    if settings.racks:
         hv["locations"] = ctx.chain(_slug(host.get("location"), "id"), ctx.locations)
+    lookups = set(settings.group_by)
     if "facility" in lookups and ctx.site_attr(host, "facility") is not None:
         hv["facility"] = ctx.site_attr(host, "facility")  # nb_inventory sets an empty facility too
     for key in ("rack_role", "cluster_type", "cluster_group", "time_zone", "utc_offset"):
-        if key in lookups:
+        if key in ("cluster_type", "cluster_group") or (key == "rack_role" and settings.racks) or key in lookups:
             values = group_values(key, host, ctx, now)
             if values:
                 hv[key] = values[0]
     custom = {k: v for k, v in (host.get("custom_fields") or {}).items() if v is not None}
     _put(hv, "custom_fields", custom, settings.flatten_custom_fields)
-    if host.get("local_context_data") is not None:
-        data = host["local_context_data"]
-        _put(hv, "local_context_data", data if settings.flatten_local_context_data or not settings.plurals else [data],
-             settings.flatten_local_context_data)
+    data = host.get("local_context_data")
+    if settings.plurals and not settings.flatten_local_context_data:
+        hv["local_context_data"] = [data]  # nb_inventory's [null] when there is none
+    elif data is not None:
+        _put(hv, "local_context_data", data, settings.flatten_local_context_data)
     if settings.config_context and "config_context" in host:
         data = host["config_context"] or {}
         _put(hv, "config_context", data if settings.flatten_config_context or not settings.plurals else [data],
@@ -251,29 +262,48 @@ def _renamed(hv, renames):
     return out
 
 
+class Extras:
+    """Interfaces (with their IPs) and services by host, indexed once, attached to each host record as it comes."""
+
+    def __init__(self, extras):
+        extras = extras or {}
+        ips = {"dcim.interface": {}, "virtualization.vminterface": {}}
+        for ip in list(extras.get("device_ips", ())) + list(extras.get("vm_ips", ())):
+            ips.setdefault(ip.get("assigned_object_type"), {}).setdefault(ip.get("assigned_object_id"), []).append(ip)
+        self.interfaces = {"device": {}, "vm": {}}
+        for kind, name, owner, ip_type in (("device", "device_interfaces", "device", "dcim.interface"),
+                                           ("vm", "vm_interfaces", "virtual_machine", "virtualization.vminterface")):
+            for iface in extras.get(name, ()):
+                iface = dict(iface)
+                iface["ip_addresses"] = ips[ip_type].get(iface["id"], [])
+                iface["tags"] = [t["slug"] for t in iface.get("tags") or []]
+                self.interfaces[kind].setdefault(_slug(iface.get(owner), "id"), []).append(iface)
+        self.services = {"device": {}, "vm": {}}
+        for kind, name, owner in (("device", "device_services", "dcim.device"),
+                                  ("vm", "vm_services", "virtualization.virtualmachine")):
+            for service in extras.get(name, ()):
+                if service.get("parent_object_type", owner) == owner:
+                    self.services[kind].setdefault(service.get("parent_object_id"), []).append(service)
+        self.empty = not any(self.interfaces[k] or self.services[k] for k in ("device", "vm"))
+
+    def attach(self, host):
+        """The host record with its interfaces and services (the record itself when it has none)."""
+        if self.empty:
+            return host
+        kind = "vm" if host.get("is_virtual") else "device"
+        ifaces, services = self.interfaces[kind].get(host.get("id")), self.services[kind].get(host.get("id"))
+        if ifaces:
+            host["interfaces"] = host.get("interfaces", []) + ifaces
+        if services:
+            host["services"] = host.get("services", []) + services
+        return host
+
+
 def attach_extras(hosts, extras):
     """Interfaces (with their IPs) and services onto the host records they belong to."""
-    by_kind = {"device": {}, "vm": {}}
+    index = Extras(extras)
     for host in hosts:
-        by_kind["vm" if host.get("is_virtual") else "device"][host["id"]] = host
-    ips = {"dcim.interface": {}, "virtualization.vminterface": {}}
-    for ip in list(extras.get("device_ips", ())) + list(extras.get("vm_ips", ())):
-        ips.setdefault(ip.get("assigned_object_type"), {}).setdefault(ip.get("assigned_object_id"), []).append(ip)
-    for kind, name, owner, ip_type in (("device", "device_interfaces", "device", "dcim.interface"),
-                                       ("vm", "vm_interfaces", "virtual_machine", "virtualization.vminterface")):
-        for iface in extras.get(name, ()):
-            host = by_kind[kind].get(_slug(iface.get(owner), "id"))
-            if host is None:
-                continue
-            iface = dict(iface)
-            iface["ip_addresses"] = ips[ip_type].get(iface["id"], [])
-            iface["tags"] = [t["slug"] for t in iface.get("tags") or []]
-            host.setdefault("interfaces", []).append(iface)
-    for kind, name in (("device", "device_services"), ("vm", "vm_services")):
-        for service in extras.get(name, ()):
-            host = by_kind[kind].get(service.get("parent_object_id"))
-            if host is not None:
-                host.setdefault("services", []).append(service)
+        index.attach(host)
 
 
 class _Groups:

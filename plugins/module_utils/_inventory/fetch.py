@@ -10,8 +10,9 @@ pages concurrently (`iter_all`), on one pooled session bounded by `max_workers`.
 from __future__ import annotations
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import PermissionDenied
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import compact
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import EXTRA_PARAMS, EXTRAS, id_batches
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import compact, compact_host
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import (
+    EXTRA_PARAMS, EXTRAS, RAW_EXTRAS, URL_OVERHEAD, id_batches)
 
 
 def query_params(pairs):
@@ -25,22 +26,25 @@ def query_params(pairs):
     return out
 
 
-def fetch(client, plan, cursor=False, page_size=None, on_rows=None):
+def fetch(client, plan, cursor=False, page_size=None, on_rows=None, on_part=None, max_uri_length=4000):
     """All data one run needs: {'devices', 'vms', 'tables', 'extras', 'warnings'} (compact records).
 
     `on_rows(kind, records)`, when given, is called from the fetching threads with each page's worth of
     a kind's host records as they arrive, then `on_rows(kind, None)` when that kind is complete, so the
-    caller can build hosts while later pages are still on their way.
+    caller can build hosts while later pages are still on their way. `on_part(key, records)` is called
+    when a lookup table (`table:<name>`) or a whole-table extra (`extra:<name>`) is complete.
     """
     warnings = []
 
-    def rows(endpoint, params, fields, kind=None):
-        pages = client.iter_all(endpoint, params, fields=list(fields), cursor=cursor, page_size=page_size)
+    def rows(endpoint, params, fields, kind=None, raw=False):
+        pages = client.iter_all(endpoint, params, fields=list(fields or ()), cursor=cursor, page_size=page_size)
+        if raw:
+            return list(pages)
         if on_rows is None or kind is None:
-            return [compact(r) for r in pages]
+            return [compact_host(r) for r in pages] if kind else [compact(r) for r in pages]
         out, chunk, start = [], int(page_size or client.page_size), 0
         for record in pages:
-            out.append(compact(record))
+            out.append(compact_host(record))
             if len(out) - start >= chunk:
                 on_rows(kind, out[start:])
                 start = len(out)
@@ -49,24 +53,28 @@ def fetch(client, plan, cursor=False, page_size=None, on_rows=None):
         on_rows(kind, None)
         return out
 
-    def optional(label, endpoint, params, fields):
+    def optional(label, endpoint, params, fields, raw=False, part=None):
         def call():
             try:
-                return rows(endpoint, params, fields)
+                out = rows(endpoint, params, fields, raw=raw)
             except PermissionDenied as exc:
                 warnings.append(f"{label} skipped: the token may not read {endpoint} ({exc.message})")
-                return []
+                out = []
+            if part is not None and on_part is not None:
+                on_part(part, out)
+            return out
         return call
 
     calls = {}
     for query in plan.hosts:
         calls["host:" + query.kind] = (lambda q=query: rows(q.endpoint, query_params(q.params), q.fields, q.kind))
     for name, (endpoint, fields) in plan.tables.items():
-        calls["table:" + name] = optional(f"lookup table {name}", endpoint, {}, fields)
+        calls["table:" + name] = optional(f"lookup table {name}", endpoint, {}, fields, part="table:" + name)
     if not plan.filtered:  # every host is selected: whole tables, in the same concurrent batch
         for name in plan.extras:
             endpoint, _param, fields = EXTRAS[name]
-            calls["extra:" + name] = optional(name.replace("_", " "), endpoint, EXTRA_PARAMS.get(name, {}), fields)
+            calls["extra:" + name] = optional(name.replace("_", " "), endpoint, EXTRA_PARAMS.get(name, {}), fields,
+                                              raw=name in RAW_EXTRAS, part="extra:" + name)
     results = client.fetch_concurrently(calls)
     data = {
         "devices": results.get("host:device", []),
@@ -75,23 +83,23 @@ def fetch(client, plan, cursor=False, page_size=None, on_rows=None):
         "extras": {k.split(":", 1)[1]: v for k, v in results.items() if k.startswith("extra:")},
     }
     if plan.filtered and plan.extras:
-        data["extras"] = _extras_for_hosts(client, plan.extras, data, optional)
+        data["extras"] = _extras_for_hosts(client, plan.extras, data, optional, max_uri_length - URL_OVERHEAD)
     data["warnings"] = warnings
     return data
 
 
-def _extras_for_hosts(client, extras, data, optional):
+def _extras_for_hosts(client, extras, data, optional, budget):
     """Optional data for the selected hosts only: id-filtered requests, batched to a URL budget, concurrently."""
     ids = {"device": [h["id"] for h in data["devices"]], "vm": [h["id"] for h in data["vms"]]}
     calls, parts = {}, {}
     for name in extras:
         endpoint, param, fields = EXTRAS[name]
         kind = "vm" if name.startswith("vm_") else "device"
-        for i, batch in enumerate(id_batches(ids[kind], param)):
+        for i, batch in enumerate(id_batches(ids[kind], param, budget=max(budget, 100))):
             params = dict(EXTRA_PARAMS.get(name, {}))
             params[param] = batch
             key = f"{name}:{i}"
-            calls[key] = optional(name.replace("_", " "), endpoint, params, fields)
+            calls[key] = optional(name.replace("_", " "), endpoint, params, fields, raw=name in RAW_EXTRAS)
             parts.setdefault(name, []).append(key)
     results = client.fetch_concurrently(calls) if calls else {}
     return {name: [row for key in keys for row in results[key]] for name, keys in parts.items()}

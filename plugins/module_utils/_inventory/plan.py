@@ -45,7 +45,7 @@ VM_ONLY_FILTERS = frozenset((
     "cluster_type cluster_type_id cluster_group cluster_group_id device device_id vcpus memory disk "
     "virtual_machine_type virtual_machine_type_id start_on_boot").split())
 
-# lookup table -> (endpoint, fields). Which groupings need which table is in TABLES_FOR.
+# lookup table -> (endpoint, fields). Which runs read which table: VAR_TABLES, RACK_TABLES, SITE_COLUMNS_FOR.
 TABLES = {
     "sites": ("dcim/sites", ("id", "slug", "region", "group", "time_zone", "facility")),
     "regions": ("dcim/regions", ("id", "slug", "parent")),
@@ -54,22 +54,16 @@ TABLES = {
     "racks": ("dcim/racks", ("id", "role")),
     "clusters": ("virtualization/clusters", ("id", "type", "group")),
 }
-TABLES_FOR = {
-    "region": ("sites", "regions"),
-    "site_group": ("sites", "site_groups"),
-    "location": ("locations",),
-    "rack_role": ("racks",),
-    "cluster_type": ("clusters",),
-    "cluster_group": ("clusters",),
-    "time_zone": ("sites",),
-    "utc_offset": ("sites",),
-    "facility": ("sites",),
-}
-SITE_COLUMNS_FOR = {"region": "region", "site_group": "group", "time_zone": "time_zone", "utc_offset": "time_zone",
-                    "facility": "facility"}
+# nb_inventory sets regions, site_groups, cluster_type and cluster_group on every host (and, with racks: true,
+# locations and rack_role), whatever group_by says: these tables are read on every run.
+VAR_TABLES = ("sites", "regions", "site_groups", "clusters")
+RACK_TABLES = ("locations", "racks")
+BASE_SITE_COLUMNS = ("region", "group")
+# Site columns only some groupings read.
+SITE_COLUMNS_FOR = {"time_zone": "time_zone", "utc_offset": "time_zone", "facility": "facility"}
 
-_SERVICE_FIELDS = ("id", "name", "protocol", "ports", "description", "parent_object_type", "parent_object_id", "tags")
 # Optional per-host data, fetched in bulk (whole table, or by host id batches when hosts are filtered).
+# Services are host vars as NetBox returns them (nb_inventory's shape): every field (None), URLs kept.
 EXTRAS = {
     "device_interfaces": ("dcim/interfaces", "device_id", (
         "id", "name", "device", "label", "type", "enabled", "parent", "lag", "mtu", "mac_address", "mgmt_only",
@@ -83,8 +77,8 @@ EXTRAS = {
     "vm_ips": ("ipam/ip-addresses", "virtual_machine_id", (
         "id", "address", "family", "vrf", "tenant", "status", "role", "dns_name", "description", "tags",
         "assigned_object_type", "assigned_object_id")),
-    "device_services": ("ipam/services", "parent_object_id", _SERVICE_FIELDS),
-    "vm_services": ("ipam/services", "parent_object_id", _SERVICE_FIELDS),
+    "device_services": ("ipam/services", "parent_object_id", None),
+    "vm_services": ("ipam/services", "parent_object_id", None),
 }
 EXTRA_PARAMS = {
     "device_ips": {"assigned_to_interface": "true"},
@@ -92,7 +86,9 @@ EXTRA_PARAMS = {
     "device_services": {"parent_object_type": "dcim.device"},
     "vm_services": {"parent_object_type": "virtualization.virtualmachine"},
 }
-MAX_QUERY_LENGTH = 3500  # characters of id filters per request, below common 4-8 KB URL limits
+# Extras kept exactly as NetBox returns them (not compacted): they are host vars, compared with nb_inventory's.
+RAW_EXTRAS = frozenset(("device_services", "vm_services"))
+URL_OVERHEAD = 500  # characters of a request URL besides its id filters (base URL, path, fields=, limit)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,13 +146,10 @@ def plan_fetch(settings, templates=()):
     used = referenced_fields(templates, DEVICE_FIELDS | VM_FIELDS)
     kinds = [k for k, on in (("device", settings.devices), ("vm", settings.virtual_machines)) if on]
     hosts = tuple(q for q in (_host_query(k, settings, used) for k in kinds) if q is not None)
-    tables = {}
-    for key in settings.group_by:
-        for table in TABLES_FOR.get(key, ()):
-            tables[table] = TABLES[table]
-    if "sites" in tables:  # only the site columns the chosen groupings read
-        columns = {SITE_COLUMNS_FOR[k] for k in settings.group_by if k in SITE_COLUMNS_FOR}
-        tables["sites"] = ("dcim/sites", ("id", "slug") + tuple(c for c in TABLES["sites"][1] if c in columns))
+    names = VAR_TABLES + (RACK_TABLES if settings.racks else ())
+    tables = {name: TABLES[name] for name in names}
+    columns = set(BASE_SITE_COLUMNS) | {SITE_COLUMNS_FOR[k] for k in settings.group_by if k in SITE_COLUMNS_FOR}
+    tables["sites"] = ("dcim/sites", ("id", "slug") + tuple(c for c in TABLES["sites"][1] if c in columns))
     kinds_fetched = {q.kind for q in hosts}
     extras = []
     if settings.interfaces:
@@ -168,7 +161,7 @@ def plan_fetch(settings, templates=()):
     return FetchPlan(hosts=hosts, tables=tables, extras=tuple(extras), filtered=filtered)
 
 
-def id_batches(ids, param, budget=MAX_QUERY_LENGTH):
+def id_batches(ids, param, budget=4000 - URL_OVERHEAD):
     """Split host ids into groups whose `param=<id>&...` query stays within `budget` characters."""
     batch, used = [], 0
     for oid in sorted(ids):

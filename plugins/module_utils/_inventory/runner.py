@@ -14,12 +14,12 @@ import queue
 import threading
 
 from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import Builder, build, constructed_vars
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import Builder, Extras, build, constructed_vars
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import fetch
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import plan_fetch
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import client_options, settings_from
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import client_options, settings_from, unsupported_warnings
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: services as NetBox returns them, every lookup table
 
 
 def constructed_templates(get_option):
@@ -38,12 +38,13 @@ def cache_fingerprint(settings, plan, connection):
 
 
 def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client_factory=build_client,
-         reserved=frozenset(), on_host=None):
+         reserved=frozenset(), on_host=None, config=None):
     """{'inventory': built, 'warnings': [...], 'source': 'NetBox' | 'cache'}; fetches only on a cache miss.
 
     With `on_host(name, host)`, hosts fetched from NetBox are handed over one by one as soon as they are
     built, while later pages are still arriving (not when read from the cache, nor when interfaces or
-    services must be attached first); `built` still holds every host.
+    services are read by host id after the hosts); `built` still holds every host. `config`: the inventory
+    file's options as written, for the warnings about nb_inventory options this plugin does not implement.
     """
     settings = settings_from(get_option)
     connection = client_options(get_option)
@@ -63,10 +64,11 @@ def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client
     if data is None:
         client = client_factory(connection)
         try:
-            if on_host is not None and not plan.extras:
+            if on_host is not None and not (plan.extras and plan.filtered):
                 data, built = fetch_and_build(client, plan, settings, on_host, reserved=reserved, keep_raw=keep_raw)
             else:
-                data = fetch(client, plan, cursor=settings.cursor_paging, page_size=settings.page_size)
+                data = fetch(client, plan, cursor=settings.cursor_paging, page_size=settings.page_size,
+                             max_uri_length=settings.max_uri_length)
         finally:
             if metrics_path:
                 write_metrics(metrics_path, client.metrics.to_dict())
@@ -77,35 +79,49 @@ def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client
         write_metrics(metrics_path, {"requests": 0, "source": "cache"})
     if built is None:
         built = build(data, settings, reserved=reserved, keep_raw=keep_raw)
-    return {"inventory": built, "warnings": list(data.get("warnings", [])) + built["warnings"], "source": source}
+    warnings = unsupported_warnings(config) + list(data.get("warnings", [])) + built["warnings"]
+    return {"inventory": built, "warnings": warnings, "source": source}
 
 
 def fetch_and_build(client, plan, settings, on_host, reserved=frozenset(), keep_raw=False):
     """(data, built): `fetch` in a background thread while this thread builds each page's hosts.
 
-    Hosts are added in the order `build` uses (every device, then every VM): VM pages that arrive
-    before the last device page are prepared at once and wait only to be registered. With lookup
-    tables to read, hosts wait for the whole fetch.
+    Hosts are added in the order `build` uses (every device, then every VM): pages that arrive before
+    the kinds ahead of them are complete are prepared at once and wait only to be registered. Hosts are
+    built once the lookup tables and the whole-table extras (services, interfaces) are in: those are
+    read in the same concurrent batch as the first pages, and are usually much smaller than the host lists.
     """
     events = queue.Queue()
 
     def produce():
         try:
             events.put(("data", fetch(client, plan, cursor=settings.cursor_paging, page_size=settings.page_size,
-                                      on_rows=lambda kind, rows: events.put(("rows", kind, rows)))))
+                                      max_uri_length=settings.max_uri_length,
+                                      on_rows=lambda kind, rows: events.put(("rows", kind, rows)),
+                                      on_part=lambda key, rows: events.put(("part", key, rows)))))
         except BaseException as exc:  # pylint: disable=broad-except  # re-raised in the caller's thread
             events.put(("error", exc))
 
     threading.Thread(target=produce, name="sot.netbox.inventory-fetch", daemon=True).start()
     kinds = [q.kind for q in plan.hosts]
     pending, prepared, complete = {kind: [] for kind in kinds}, {kind: [] for kind in kinds}, set()
-    builder = None if plan.tables else Builder(settings, None, reserved=reserved, keep_raw=keep_raw)
+    needed = {"table:" + name for name in plan.tables} | {"extra:" + name for name in plan.extras}
+    parts, state = {}, {"builder": None, "extras": None}
+
+    def start_builder():
+        tables = {k.split(":", 1)[1]: v for k, v in parts.items() if k.startswith("table:")}
+        state["extras"] = Extras({k.split(":", 1)[1]: v for k, v in parts.items() if k.startswith("extra:")})
+        state["builder"] = Builder(settings, tables, reserved=reserved, keep_raw=keep_raw)
+
+    if not needed:
+        start_builder()
 
     def drain():
+        builder, extras = state["builder"], state["extras"]
         for kind in kinds:  # every page is prepared on arrival; registered once the kinds before it are complete
             while pending[kind]:
                 rows = pending[kind].pop(0)
-                prepared[kind].append(builder.prepare([dict(r, is_virtual=kind == "vm") for r in rows]))
+                prepared[kind].append(builder.prepare([extras.attach(dict(r, is_virtual=kind == "vm")) for r in rows]))
         for kind in kinds:
             while prepared[kind]:
                 for name in builder.register(prepared[kind].pop(0)):
@@ -120,18 +136,25 @@ def fetch_and_build(client, plan, settings, on_host, reserved=frozenset(), keep_
         if event[0] == "data":
             data = event[1]
             break
-        _tag, kind, rows = event
-        if rows is None:
-            complete.add(kind)
+        if event[0] == "part":
+            parts[event[1]] = event[2]
+            if state["builder"] is None and needed <= set(parts):
+                start_builder()
         else:
-            pending[kind].append(rows)
-        if builder is not None:
+            _tag, kind, rows = event
+            if rows is None:
+                complete.add(kind)
+            else:
+                pending[kind].append(rows)
+        if state["builder"] is not None:
             drain()
-    if builder is None:
-        builder = Builder(settings, data.get("tables"), reserved=reserved, keep_raw=keep_raw)
+    if state["builder"] is None:  # pragma: no cover - every part reports before the data
+        parts.update({"table:" + k: v for k, v in data["tables"].items()})
+        parts.update({"extra:" + k: v for k, v in data["extras"].items()})
+        start_builder()
     complete.update(kinds)
     drain()
-    return data, builder.finish()
+    return data, state["builder"].finish()
 
 
 def write_metrics(path, metrics):

@@ -47,6 +47,16 @@ GROUP_BY_ALIASES["device_role"] = "role"
 SITE_NESTING = ("site", "location", "region", "site_group")
 
 IP_VERSIONS = ("ipv4", "ipv6")
+# Groupings nb_inventory offers only with `racks: true` (they need the racks and locations tables).
+RACK_GROUPINGS = ("rack", "rack_role", "location")
+# nb_inventory options this plugin does not implement, with nb_inventory's default: set to anything else, a warning
+# says what the user does not get (Ansible itself ignores options a plugin does not declare).
+NB_UNSUPPORTED = {
+    "site_data": (False, "host var sites stays a list of slugs, not the full site records"),
+    "prefixes": (False, "no prefixes are added under the site host var"),
+    "virtual_disks": (False, "no virtual_disks host var"),
+    "follow_redirects": ("urllib2", "redirects of GET requests are always followed"),
+}
 CONNECTION_OPTIONS = ("url", "token", "validate_certs", "ca_path", "cert", "key", "timeout", "headers", "max_workers")
 
 
@@ -69,14 +79,16 @@ class Settings:
     flatten_custom_fields: bool = False
     flatten_local_context_data: bool = False
     interfaces: bool = False
-    services: bool = False
+    services: bool = True
+    racks: bool = True
+    max_uri_length: int = 4000
     extra_fields: tuple = ()
     hostname_field: str = ""
     virtual_chassis_name: bool = False
     rename_variables: tuple = ()
     cursor_paging: bool = False
     page_size: int = 1000
-    reserved_var_prefix: str = "netbox_"
+    reserved_var_prefix: str = ""
 
     def group_prefix(self, key):
         return GROUPINGS[key][0 if self.plurals else 1]
@@ -139,10 +151,17 @@ def settings_from(get_option):
             errors.append(InputError("extra_fields", field, "must be a NetBox field name (lower case letters, digits, _)"))
         else:
             extra.append(field)
+    racks = bool(opt("racks", True))
+    if not racks:
+        errors += [InputError("group_by", name, "needs racks: true (as in nb_inventory)")
+                   for name in opt("group_by", []) if GROUP_BY_ALIASES.get(name) in RACK_GROUPINGS]
+    max_uri_length = int(opt("max_uri_length", 4000))
+    if max_uri_length < 200:
+        errors.append(InputError("max_uri_length", max_uri_length, "must be at least 200 characters"))
     page_size = int(opt("page_size", 1000))
     if not 1 <= page_size <= 1000:
         errors.append(InputError("page_size", page_size, "must be between 1 and 1000 (NetBox's MAX_PAGE_SIZE caps it)"))
-    prefix = str(opt("reserved_var_prefix", "netbox_"))
+    prefix = str(opt("reserved_var_prefix", ""))
     if prefix and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", prefix):
         errors.append(InputError("reserved_var_prefix", prefix, "must be empty or start a valid variable name (letters, digits, _)"))
     if not opt("devices", True) and not opt("virtual_machines", True):
@@ -167,15 +186,26 @@ def settings_from(get_option):
         flatten_custom_fields=bool(opt("flatten_custom_fields", False)),
         flatten_local_context_data=bool(opt("flatten_local_context_data", False)),
         interfaces=bool(opt("interfaces", False)),
-        services=bool(opt("services", False)),
+        services=bool(opt("services", True)),
+        racks=racks,
+        max_uri_length=max_uri_length,
         extra_fields=tuple(extra),
         hostname_field=opt("hostname_field", "") or "",
         virtual_chassis_name=bool(opt("virtual_chassis_name", False)),
         rename_variables=tuple(renames),
         cursor_paging=bool(opt("cursor_paging", False)),
         page_size=page_size,
-        reserved_var_prefix=str(opt("reserved_var_prefix", "netbox_")),
+        reserved_var_prefix=prefix,
     )
+
+
+def unsupported_warnings(config):
+    """Warnings for nb_inventory options in the inventory file that this plugin does not implement."""
+    out = []
+    for name, (default, effect) in NB_UNSUPPORTED.items():
+        if name in (config or {}) and config[name] != default:
+            out.append(f"option {name} (netbox.netbox.nb_inventory) is not supported and was ignored: {effect}")
+    return out
 
 
 def client_options(get_option):

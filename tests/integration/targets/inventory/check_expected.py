@@ -4,18 +4,7 @@
 import json
 import sys
 
-from compare_inventories import memberships
-
-
-def unwrap(value):
-    """--list marks inventory strings unsafe: {'__ansible_unsafe': 'x'} -> 'x'."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
+from compare_inventories import memberships, unwrap
 
 
 def load(path):
@@ -40,11 +29,32 @@ def full(path):
     check("is_virtual" not in groups["ams1-leaf1"], "a device is in is_virtual")
     leaf = hv["ams1-leaf1"]
     check(leaf["ansible_host"] == "192.0.2.10", f"ansible_host {leaf.get('ansible_host')}")
-    check(leaf["sites"] == ["ams1"] and leaf["netbox_tags"] == ["prod"] and leaf["netbox_serial"] == "SN00000",
+    check(leaf["sites"] == ["ams1"] and leaf["tags"] == ["prod"] and leaf["serial"] == "SN00000",
           f"host vars {leaf}")
     check(leaf["custom_fields"] == {"cost_center": "CC-100"} and leaf["regions"] == ["europe"], f"host vars {leaf}")
     check("config_context" not in leaf and "interfaces" not in leaf, "extras present without being asked")
+    check(leaf["services"] == [] and leaf["local_context_data"] == [None], f"nb_inventory's default vars {leaf}")
     print(f"expected groups and vars present ({len(hv)} hosts)")
+
+
+def defaults(path):
+    """nb_inventory's defaults: no groups, nb_inventory's host var names (no prefix)."""
+    listing = load(path)
+    groups, hv = memberships(listing), listing["_meta"]["hostvars"]
+    check(all(not g for g in groups.values()), f"groups without group_by: {sorted(set().union(*groups.values()))}")
+    leaf = hv["ams1-leaf1"]
+    check(leaf["tags"] == ["prod"] and leaf["serial"] == "SN00000" and leaf["services"] == [], f"host vars {leaf}")
+    check(leaf["regions"] == ["europe"] and leaf["site_groups"] == ["dc-east"] and leaf["locations"] == ["hall-a"],
+          f"host vars {leaf}")
+    check(not any(k.startswith("netbox_") for k in leaf), f"prefixed names by default {sorted(leaf)}")
+    print(f"nb_inventory's default host vars ({len(hv)} hosts)")
+
+
+def prefixed(path):
+    leaf = load(path)["_meta"]["hostvars"]["ams1-leaf1"]
+    check(leaf["netbox_tags"] == ["prod"] and leaf["netbox_serial"] == "SN00000", f"host vars {sorted(leaf)}")
+    check("tags" not in leaf and "serial" not in leaf and leaf["prod_tagged"] is True, f"host vars {sorted(leaf)}")
+    print("reserved_var_prefix: netbox_tags, netbox_serial; compose still sees tags")
 
 
 def extras(path):
@@ -60,4 +70,4 @@ def extras(path):
 
 
 if __name__ == "__main__":
-    {"full": full, "extras": extras}[sys.argv[1]](sys.argv[2])
+    {"full": full, "extras": extras, "defaults": defaults, "prefixed": prefixed}[sys.argv[1]](sys.argv[2])

@@ -13,6 +13,17 @@ import json
 import sys
 
 
+def unwrap(value):
+    """--list marks inventory strings unsafe: {'__ansible_unsafe': 'x'} -> 'x'."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
 def memberships(listing):
     parents = {}
     direct = {}

@@ -30,8 +30,10 @@ def write(name, text):
 
 for case, body in CASES.items():
     write(f"{case}.sot_netbox.yml", f"plugin: sot.netbox.inventory\nurl: {URL}\ntoken: {cfg['netbox_token']}\n{body}")
-    write(f"{case}.nb_inventory.yml", f"plugin: netbox.netbox.nb_inventory\napi_endpoint: {URL}\n"
-                                      f"token: {cfg['netbox_token']}\nservices: false\n{body}")
+# An nb_inventory file as users name them, with only its plugin line changed: nb_inventory's defaults.
+write("nb.yml", f"plugin: sot.netbox.inventory\napi_endpoint: {URL}\ntoken: {cfg['netbox_token']}\n")
+write("prefixed.yaml", f"plugin: sot.netbox.inventory\nurl: {URL}\ntoken: {cfg['netbox_token']}\n"
+                       "reserved_var_prefix: netbox_\ncompose: {prod_tagged: \"'prod' in tags | map(attribute='slug')\"}\n")
 full = CASES["full"]
 write("v2.sot_netbox.yml", f"plugin: sot.netbox.inventory\napi_endpoint: {URL}\ntoken: {cfg['netbox_token_v2']}\n{full}")
 write("readonly.sot_netbox.yml", f"plugin: sot.netbox.inventory\nurl: {URL}\ntoken: {cfg['netbox_token_readonly']}\n{full}")

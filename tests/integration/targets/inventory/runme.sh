@@ -48,6 +48,13 @@ grep -q "rejected the token" "$WORK/bad.err" || { cat "$WORK/bad.err"; exit 1; }
 if grep -q ffffffffffffffffffffffffffffffffffffffff "$WORK/bad.err"; then echo "FAILED: token in error"; exit 1; fi
 echo "ok: bad token"
 
+# Any .yml/.yaml file whose plugin line names ours (nb.yml, as nb_inventory files are often called), with
+# nb_inventory's default host vars; the prefixed reserved names as an option.
+list defaults nb.yml
+python check_expected.py defaults "$WORK/defaults.json"
+list prefixed prefixed.yaml
+python check_expected.py prefixed "$WORK/prefixed.json"
+
 # Extras and Constructable.
 list extras extras.sot_netbox.yml
 python check_expected.py extras "$WORK/extras.json"

@@ -23,12 +23,13 @@ from ansible_collections.sot.netbox.plugins.module_utils._inventory import build
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import fetch, query_params
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import TABLES, id_batches, plan_fetch, referenced_fields
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.runner import Populator, load
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import client_options, settings_from
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import (
+    client_options, settings_from, unsupported_warnings)
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.fakes import FakeResponse, FakeSession, paged
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "integration", "targets", "inventory"))
-from compare_inventories import compare  # noqa: E402  pylint: disable=wrong-import-position
+from compare_inventories import compare, unwrap  # noqa: E402  pylint: disable=wrong-import-position
 
 RESERVED = frozenset(("tags", "serial", "environment", "name", "hosts", "vars"))
 
@@ -39,17 +40,6 @@ def fixture(name):
 
 
 NETBOX = fixture("netbox.json")
-
-
-def unwrap(value):
-    """nb_inventory's --list marks strings unsafe: {'__ansible_unsafe': 'x'} -> 'x'."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
 
 
 def options(**kw):
@@ -68,53 +58,63 @@ def as_listing(built):
     return listing
 
 
-def nb_group_by(variant):
+def nb_options(variant):
+    """The options of each recorded nb_inventory variant (fixtures/record.py); nb_inventory's defaults otherwise."""
     return {
+        "defaults": {},
         "plurals": dict(group_by=["sites", "device_roles", "tags", "region", "site_group", "location", "is_virtual",
                                   "status", "cluster", "cluster_type", "cluster_group", "rack_role", "platforms",
                                   "tenants", "manufacturers", "device_types", "racks", "time_zone", "facility"]),
         "singular_raw": dict(plurals=False, group_names_raw=True,
                              group_by=["site", "role", "tag", "platform", "tenant", "device_type", "manufacturer",
                                        "rack", "location", "status"]),
+        "filtered": dict(group_by=["sites", "device_roles"], query_filters=[{"role": "leaf"}, {"role": "application"}],
+                         device_query_filters=[{"site": "ams1"}]),
     }[variant]
+
+
+# nb_inventory asks for exclude=config_context, which NetBox 4.7 ignores, so it sets config_context on every host
+# although its own default is config_context: false. Ours keeps that default (NetBox renders it per host).
+NB_ONLY_VARS = {"config_context"}
+
+
+def all_var_names(*listings):
+    names = {k for listing in listings for hv in listing["_meta"]["hostvars"].values() for k in hv}
+    return sorted(names - NB_ONLY_VARS)
 
 
 # ---------------------------------------------------------------- compatibility with nb_inventory (recorded)
 
-SHARED_VARS = {
-    "plurals": ["ansible_host", "primary_ip4", "primary_ip6", "sites", "device_roles", "platforms", "tenants",
-                "device_types", "manufacturers", "racks", "regions", "site_groups", "locations", "status", "cluster",
-                "cluster_type", "cluster_group", "rack_role", "custom_fields", "is_virtual", "asset_tag", "vcpus",
-                "memory", "disk", "time_zone", "facility"],
-    "singular_raw": ["ansible_host", "site", "role", "platform", "tenant", "device_type", "manufacturer", "rack",
-                     "locations", "status", "custom_fields"],
-}
-
-
-@pytest.mark.parametrize("variant", ["plurals", "singular_raw"])
-def test_same_hosts_groups_and_vars_as_nb_inventory(variant):
-    built = b.build(NETBOX, settings(**nb_group_by(variant)), reserved=RESERVED)
+@pytest.mark.parametrize("variant", ["defaults", "plurals", "singular_raw"])
+def test_same_hosts_groups_and_every_host_var_as_nb_inventory(variant):
+    built = b.build(NETBOX, settings(**nb_options(variant)), reserved=RESERVED)
     theirs = unwrap(fixture(f"nb_{variant}.json"))
     ours = as_listing(built)
-    assert compare(ours, theirs, SHARED_VARS[variant]) == []
-    # the reserved-name vars are there under the prefix, with nb_inventory's values
-    host = "ams1-leaf1"
-    assert ours["_meta"]["hostvars"][host]["netbox_tags"] == theirs["_meta"]["hostvars"][host]["tags"]
-    assert ours["_meta"]["hostvars"][host]["netbox_serial"] == theirs["_meta"]["hostvars"][host]["serial"]
+    assert ours["_meta"]["hostvars"] and compare(ours, theirs, all_var_names(ours, theirs)) == []
+
+
+def test_defaults_give_nb_inventorys_names_and_services():
+    hv = as_listing(b.build(NETBOX, settings(), reserved=RESERVED))["_meta"]["hostvars"]
+    theirs = unwrap(fixture("nb_defaults.json"))["_meta"]["hostvars"]
+    with_services = sorted(h for h, v in theirs.items() if v["services"])
+    assert len(with_services) == 2 and all(hv[h]["services"] == theirs[h]["services"] for h in with_services)
+    assert theirs[with_services[0]]["services"][0]["url"].startswith("http")  # NetBox's records, URLs kept
+    assert all("tags" in v and "serial" in v and "netbox_tags" not in v for v in hv.values())
 
 
 def test_filtered_hosts_match_nb_inventory():
     """nb_filtered: query_filters role leaf|application, device_query_filters site ams1 (NetBox filtered)."""
-    opts = dict(group_by=["sites", "device_roles"], query_filters=[{"role": "leaf"}, {"role": "application"}],
-                device_query_filters=[{"site": "ams1"}])
+    opts = nb_options("filtered")
     plan = plan_fetch(settings(**opts))
     assert {q.kind: q.params for q in plan.hosts} == {
         "device": (("role", "leaf"), ("role", "application"), ("site", "ams1")),
         "vm": (("role", "leaf"), ("role", "application"))}
     data = {"devices": [d for d in NETBOX["devices"] if d["role"]["slug"] in ("leaf", "application")
                         and d["site"]["slug"] == "ams1"],
-            "vms": [v for v in NETBOX["vms"] if v["role"]["slug"] in ("leaf", "application")]}
-    assert compare(as_listing(b.build(data, settings(**opts))), unwrap(fixture("nb_filtered.json"))) == []
+            "vms": [v for v in NETBOX["vms"] if v["role"]["slug"] in ("leaf", "application")],
+            "tables": NETBOX["tables"], "extras": NETBOX["extras"]}
+    ours, theirs = as_listing(b.build(data, settings(**opts))), unwrap(fixture("nb_filtered.json"))
+    assert compare(ours, theirs, all_var_names(ours, theirs)) == []
 
 
 # ---------------------------------------------------------------- naming
@@ -200,12 +200,19 @@ def test_hostname(opts, host, expected):
     ({}, {"ansible_host": "192.0.2.1", "sites": ["ams1"], "device_roles": ["leaf"], "tags": ["prod", "edge"],
           "custom_fields": {"cost_center": "CC-1"}, "racks": ["R01"], "manufacturers": ["arista"],
           "status": {"value": "active", "label": "Active"}, "is_virtual": False, "cluster": "cl1",
-          "oob_ip": "198.51.100.9"}, ["tenants", "dns_name", "regions", "interfaces", "services", "asset_tag"]),
+          "oob_ip": "198.51.100.9", "regions": [], "site_groups": [], "locations": [], "services": [],
+          "rack_role": "network", "cluster_type": "vmware", "local_context_data": [None], "serial": "SN1"},
+     ["tenants", "dns_name", "interfaces", "asset_tag", "cluster_group", "time_zone", "facility", "config_context"]),
+    ({"racks": False}, {"sites": ["ams1"]}, ["racks", "rack_role", "locations"]),
+    ({"services": False}, {}, ["services"]),
+    ({"plurals": False}, {}, ["local_context_data"]),
+    ({"flatten_local_context_data": True}, {}, ["local_context_data"]),
     ({"plurals": False}, {"site": "ams1", "role": "leaf", "rack": "R01"}, ["sites", "device_roles"]),
     ({"flatten_custom_fields": True}, {"cost_center": "CC-1"}, ["custom_fields"]),
     ({"dns_name": True}, {"dns_name": "sw1.example.com"}, []),
-    ({"group_by": ["rack_role", "cluster_type", "facility"]},
-     {"rack_role": "network", "cluster_type": "vmware", "facility": "Equinix AM3"}, ["cluster_group"]),
+    ({"group_by": ["rack_role", "cluster_type", "facility", "time_zone"]},
+     {"rack_role": "network", "cluster_type": "vmware", "facility": "Equinix AM3", "time_zone": "Europe_Amsterdam"},
+     ["cluster_group"]),
     ({"rename_variables": [{"pattern": "^sites$", "repl": "netbox_sites"}]}, {"netbox_sites": ["ams1"]}, ["sites"]),
     ({"services": True, "interfaces": True}, {"services": [], "interfaces": []}, []),
 ])
@@ -309,6 +316,9 @@ def test_attach_extras_interfaces_ips_services():
     ({"devices": False, "virtual_machines": False}, "devices"),
     ({"rename_variables": [{"pattern": "("}]}, "rename_variables[0]"),
     ({"reserved_var_prefix": "9x"}, "reserved_var_prefix"),
+    ({"racks": False, "group_by": ["racks"]}, "group_by"),
+    ({"racks": False, "group_by": ["location"]}, "group_by"),
+    ({"max_uri_length": 10}, "max_uri_length"),
 ])
 def test_settings_errors_name_the_field(opts, field):
     with pytest.raises(InputError) as err:
@@ -326,25 +336,27 @@ def test_group_by_spellings_are_normalised():
     assert settings(group_by=["sites", "site", "device_roles", "role", "tags"]).group_by == ("site", "role", "tag")
 
 
-@pytest.mark.parametrize("group_by,tables", [
-    (["sites", "device_roles", "tags", "platforms", "tenants", "status", "is_virtual", "manufacturers"], set()),
-    (["region"], {"sites", "regions"}),
-    (["site_group"], {"sites", "site_groups"}),
-    (["location"], {"locations"}),
-    (["rack_role"], {"racks"}),
-    (["cluster_type", "cluster_group"], {"clusters"}),
-    (["time_zone"], {"sites"}),
+ALL_TABLES = {"sites", "regions", "site_groups", "clusters", "locations", "racks"}
+
+
+@pytest.mark.parametrize("opts,tables,site_columns", [
+    # nb_inventory's host vars regions, site_groups, cluster_type/group (and with racks: locations, rack_role)
+    # need these tables whatever group_by says; time zones and facilities only for their groupings
+    ({}, ALL_TABLES, ("id", "slug", "region", "group")),
+    ({"group_by": ["sites", "device_roles", "tags", "region", "location"]}, ALL_TABLES, ("id", "slug", "region", "group")),
+    ({"racks": False}, ALL_TABLES - {"locations", "racks"}, ("id", "slug", "region", "group")),
+    ({"group_by": ["time_zone"]}, ALL_TABLES, ("id", "slug", "region", "group", "time_zone")),
+    ({"group_by": ["utc_offset", "facility"]}, ALL_TABLES, ("id", "slug", "region", "group", "time_zone", "facility")),
 ])
-def test_plan_fetches_only_the_tables_groupings_need(group_by, tables):
-    plan = plan_fetch(settings(group_by=group_by))
-    assert set(plan.tables) == tables
+def test_plan_tables(opts, tables, site_columns):
+    plan = plan_fetch(settings(**opts))
+    assert set(plan.tables) == tables and plan.tables["sites"] == ("dcim/sites", site_columns)
     assert [q.kind for q in plan.hosts] == ["device", "vm"]
 
 
 def test_plan_site_columns_and_fields():
     plan = plan_fetch(settings(group_by=["region"], config_context=True, extra_fields=["description", "bogus"]),
                       templates=["description | upper", "rack.name", "last_updated"])
-    assert plan.tables["sites"] == ("dcim/sites", ("id", "slug", "region"))
     device = plan.hosts[0]
     assert "config_context" in device.fields and "description" in device.fields
     assert "last_updated" in device.fields and "bogus" not in device.fields
@@ -412,8 +424,12 @@ def fake_client(routes):
 
 
 def netbox_routes(devices=None, vms=None, **extra):
+    """The sample NetBox behind fake HTTP: hosts, every lookup table, services (both kinds on one path: none)."""
     routes = {("GET", "/api/dcim/devices/"): paged(devices if devices is not None else NETBOX["devices"], 5),
-              ("GET", "/api/virtualization/virtual-machines/"): paged(vms if vms is not None else NETBOX["vms"], 5)}
+              ("GET", "/api/virtualization/virtual-machines/"): paged(vms if vms is not None else NETBOX["vms"], 5),
+              ("GET", "/api/ipam/services/"): paged([], 5)}
+    for name, (endpoint, _fields) in TABLES.items():
+        routes[("GET", f"/api/{endpoint}/")] = paged(NETBOX["tables"][name], 5)
     for name, (path, rows) in extra.items():
         routes[("GET", path)] = rows if isinstance(rows, list) and rows and isinstance(rows[0], FakeResponse) \
             else paged(rows, 5)
@@ -421,19 +437,69 @@ def netbox_routes(devices=None, vms=None, **extra):
 
 
 def test_fetch_pages_concurrently_with_fields_and_only_needed_tables():
-    client, session = fake_client(netbox_routes(
-        regions=("/api/dcim/regions/", NETBOX["tables"]["regions"]),
-        sites=("/api/dcim/sites/", NETBOX["tables"]["sites"])))
+    client, session = fake_client(netbox_routes())
     session.delay_event = threading.Event()  # the fake holds each request briefly (never set): overlap shows
-    data = fetch(client, plan_fetch(settings(group_by=["region", "sites"])))
+    data = fetch(client, plan_fetch(settings(group_by=["region", "sites"], services=False, racks=False)))
     assert len(data["devices"]) == len(NETBOX["devices"]) and len(data["vms"]) == len(NETBOX["vms"])
     paths = {c["path"] for c in session.calls}
     assert paths == {"/api/dcim/devices/", "/api/virtualization/virtual-machines/", "/api/dcim/regions/",
-                     "/api/dcim/sites/"}
+                     "/api/dcim/sites/", "/api/dcim/site-groups/", "/api/virtualization/clusters/"}
     device_call = next(c for c in session.calls if c["path"] == "/api/dcim/devices/")
     assert "primary_ip4" in device_call["params"]["fields"] and "config_context" not in device_call["params"]["fields"]
     assert session.max_in_flight > 1
     assert data["warnings"] == []
+
+
+def test_fetch_services_as_netbox_returns_them():
+    service = {"id": 1, "url": "http://nb.test/api/ipam/services/1/", "name": "ssh", "parent_object_id": 1,
+               "parent_object_type": "dcim.device", "parent": {"id": 1, "url": "http://nb.test/api/dcim/devices/1/"}}
+    client, session = fake_client(netbox_routes(services=("/api/ipam/services/", [service])))
+    data = fetch(client, plan_fetch(settings()))
+    assert data["extras"]["device_services"] == [service]  # every field, URLs kept (nb_inventory's records)
+    calls = [c for c in session.calls if c["path"] == "/api/ipam/services/"]
+    assert {c["params"]["parent_object_type"] for c in calls} == {"dcim.device", "virtualization.virtualmachine"}
+    assert all("fields" not in c["params"] for c in calls)
+    built = b.build(dict(data, devices=[dict(HOST, id=1)], vms=[dict(HOST, id=1, name="vm1")]), settings())
+    assert built["hosts"]["sw1"]["vars"]["services"] == [service] and built["hosts"]["vm1"]["vars"]["services"] == []
+
+
+def test_vm_cluster_device_keeps_netboxs_nested_record():
+    device = {"id": 3, "url": "http://nb.test/api/dcim/devices/3/", "name": "hv1"}
+    record = b.compact_host({"id": 1, "url": "x", "device": device, "site": {"id": 1, "url": "y", "slug": "s"}})
+    assert record == {"id": 1, "device": device, "site": {"id": 1, "slug": "s"}}
+
+
+@pytest.mark.parametrize("config,expected", [
+    ({}, []),
+    ({"site_data": False, "fetch_all": False, "follow_redirects": "urllib2"}, []),
+    ({"site_data": True}, ["site_data"]),
+    ({"prefixes": True, "virtual_disks": True, "follow_redirects": "all"}, ["prefixes", "virtual_disks", "follow_redirects"]),
+])
+def test_unsupported_nb_inventory_options_warn(config, expected):
+    warnings = unsupported_warnings(config)
+    assert [w.split()[1] for w in warnings] == expected
+
+
+@pytest.mark.parametrize("name,accepted", [
+    ("nb.yml", True), ("hosts_netbox.yaml", True), ("sot_netbox.yml", True), ("inventory.yml", True),
+    ("hosts.ini", False), ("nb.json", False), ("nb.yml.bak", False),
+])
+def test_verify_file_accepts_any_yaml_file(tmp_path, name, accepted):
+    from ansible_collections.sot.netbox.plugins.inventory.inventory import InventoryModule
+    path = tmp_path / name
+    path.write_text("plugin: sot.netbox.inventory\n")
+    assert InventoryModule().verify_file(str(path)) is accepted
+
+
+def test_max_uri_length_sizes_the_id_batches():
+    devices = [dict(HOST, id=i, name=f"d{i}") for i in range(1, 301)]
+    short, long_ = [], []
+    for limit, seen in ((700, short), (4000, long_)):
+        client, session = fake_client(netbox_routes(devices=devices, vms=[]))
+        fetch(client, plan_fetch(settings(device_query_filters=[{"site": "ams1"}], max_uri_length=limit)),
+              max_uri_length=limit)
+        seen.extend(c for c in session.calls if c["path"] == "/api/ipam/services/")
+    assert len(short) > len(long_) >= 1
 
 
 def test_fetch_403_on_optional_table_is_a_warning():
@@ -508,7 +574,7 @@ def test_equal_small_values_are_shared_between_hosts():
     built = b.build({"devices": [HOST, dict(HOST, id=8, name="sw2")]}, settings(), reserved=RESERVED)
     one, two = built["hosts"]["sw1"]["vars"], built["hosts"]["sw2"]["vars"]
     assert one == dict(two) and one is not two
-    for key in ("sites", "status", "custom_fields", "netbox_tags", "ansible_host"):
+    for key in ("sites", "status", "custom_fields", "tags", "ansible_host"):
         assert one[key] is two[key], key
 
 
@@ -542,13 +608,25 @@ def test_load_hands_over_each_host_as_built_and_builds_what_build_builds(opts):
     assert all(h is streamed["inventory"]["hosts"][n] for n, h in handed)
 
 
-def test_load_with_interfaces_hands_over_no_host_early():
-    routes = netbox_routes(ifaces=("/api/dcim/interfaces/", []), vmifaces=("/api/virtualization/interfaces/", []),
-                           ips=("/api/ipam/ip-addresses/", []))
+@pytest.mark.parametrize("opts,early", [
+    ({"interfaces": True}, True),  # whole tables, read with the first pages: hosts are built as pages arrive
+    ({"interfaces": True, "device_query_filters": [{"site": "ams1"}]}, False),  # by host id, after the hosts
+])
+def test_load_with_interfaces_and_services(opts, early):
+    extras = NETBOX["extras"]
+    routes = netbox_routes(ifaces=("/api/dcim/interfaces/", extras["device_interfaces"]),
+                           vmifaces=("/api/virtualization/interfaces/", extras["vm_interfaces"]),
+                           ips=("/api/ipam/ip-addresses/", extras["device_ips"] + extras["vm_ips"]),
+                           services=("/api/ipam/services/", extras["device_services"] + extras["vm_services"]))
     handed = []
-    result = load(options(url="http://nb.test", token=TOKEN, interfaces=True), {}, "k", True,
+    result = load(options(url="http://nb.test", token=TOKEN, **opts), {}, "k", True,
                   client_factory=lambda c: fake_client(routes)[0], on_host=lambda n, h: handed.append(n))
-    assert handed == [] and result["inventory"]["hosts"]
+    whole = load(options(url="http://nb.test", token=TOKEN, **opts), {}, "k", True,
+                 client_factory=lambda c: fake_client(routes)[0])
+    assert result["inventory"] == whole["inventory"] and result["inventory"]["hosts"]
+    assert handed == (list(whole["inventory"]["hosts"]) if early else [])
+    hv = result["inventory"]["hosts"]
+    assert any(h["vars"]["interfaces"] for h in hv.values()) and any(h["vars"]["services"] for h in hv.values())
 
 
 def test_load_streaming_raises_a_fetch_error_in_the_caller():
