@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import grp
 import itertools
+import math
 import os
 import pwd
 import re
@@ -165,7 +166,7 @@ def _free_filter_problem(name, value):
             return "each value must be a string, number or boolean"
         if isinstance(item, str) and "\x00" in item:
             return "must not contain a NUL character"
-        if isinstance(item, float) and item != item:  # NaN
+        if isinstance(item, float) and not math.isfinite(item):
             return "must be a number NetBox can read"
     return None
 

@@ -257,6 +257,7 @@ def error_paths(exc):
     ({"filters": {"q": None}}, "filters.q"),
     ({"filters": {"q": []}}, "filters.q"),
     ({"filters": {"q": "a\x00b"}}, "filters.q"),
+    ({"filters": {"q": float("inf")}}, "filters.q"),
     ({"device_filters": {"": "x"}}, "device_filters."),
     ({"vm_filters": ["x"]}, "vm_filters"),
     ({"site": ["ok", ""]}, "site[1]"),
@@ -276,8 +277,8 @@ def test_spec_from_params_rejects_bad_input(params, field):
 
 
 def test_spec_from_params_maps_options():
-    spec = spec_from_params({"dest": "/tmp/x/", "site": ["a"], "filters": {"q": "x", "has_primary_ip": True,
-                                                                        "rack_id": [1, 2]},
+    filters = {"q": "x", "has_primary_ip": True, "rack_id": [1, 2]}
+    spec = spec_from_params({"dest": "/tmp/x/", "site": ["a"], "filters": filters,
                              "formats": ["xlsx"], "file_names": {"workbook": "nb.xlsx", "merged": None}})
     assert spec.dest == "/tmp/x" and spec.paths() == {"workbook": "/tmp/x/nb.xlsx"}
     assert spec.params_for("device") == {"site": ["a"], "q": "x", "has_primary_ip": "true", "rack_id": ["1", "2"]}
