@@ -177,7 +177,7 @@ class SegmentRun:
         if carves and not errors and not self.check_mode:   # asking costs a request: only for valid input
             endpoints = ["ipam/prefixes"] + (["ipam/vlans"] if any(s.allocate_vlan for s in carves) else [])
             for endpoint, permission in self.store.writable(endpoints):
-                errors.append(FieldError(f"segments[{carves[0].index}]", f"this token may not create objects in "
+                errors.append(FieldError(f"segments[{carves[0].index}]", f"permission denied: this token may not create objects in "
                                          f"{endpoint} (NetBox permission {permission}), which a carve needs; "
                                          "nothing was written", carves[0].key))
         if errors:
