@@ -30,8 +30,8 @@ except ImportError:  # pragma: no cover - the runner reports missing_required_li
     HAS_REQUESTS = False
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ConnectionFailed, FeatureUnsupported, InputError, NotFound, ResponseIncomplete, ResponseNotJson, SotNetboxError,
-    Timeout, error_for_status)
+    ALREADY_GONE, ConnectionFailed, FeatureUnsupported, InputError, NotFound, RequestValidationFailed,
+    ResponseIncomplete, ResponseNotJson, SotNetboxError, Timeout, classify_rejection, error_for_status)
 from ansible_collections.sot.netbox.plugins.module_utils._features import feature, parse_version
 from ansible_collections.sot.netbox.plugins.module_utils._metrics import Metrics
 from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
@@ -525,7 +525,10 @@ class NetboxClient:
             for batch in _batches(ids, batch_size):
                 try:
                     self.request("DELETE", path, body=[{"id": i} for i in batch])
-                except NotFound:
+                except (NotFound, RequestValidationFailed) as exc:
+                    # NetBox 4.7 refuses a whole bulk DELETE with a 400 when some ids are gone already.
+                    if not isinstance(exc, NotFound) and classify_rejection(exc).kind != ALREADY_GONE:
+                        raise
                     for obj_id in batch:  # somebody deleted some already: finish one by one
                         try:
                             self.request("DELETE", f"{path.strip('/')}/{obj_id}")

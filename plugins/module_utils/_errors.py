@@ -271,6 +271,7 @@ def error_for_status(status, method, url, text):
 EXISTS = "exists"                  # a uniqueness constraint: the object (or its name/slug) is already there
 STALE_REFERENCE = "stale_reference"  # an id NetBox no longer has (a deleted or re-created object)
 NO_SPACE = "no_space"              # available-prefixes / available-vlans has nothing left
+ALREADY_GONE = "already_gone"      # a bulk DELETE naming ids NetBox no longer has (NetBox 4.7 answers 400, not 404)
 INVALID = "invalid"                # any other rejection of the request
 
 # NetBox's (Django's, DRF's, django-filter's) messages, lower-cased, per kind. The only place they are read.
@@ -279,11 +280,12 @@ _REJECTION_TEXTS = (
     (STALE_REFERENCE, ("not one of the available choices", "select a valid choice", "object does not exist",
                        "related object not found", "invalid pk")),
     (NO_SPACE, ("insufficient space", "unable to allocate")),
+    (ALREADY_GONE, ("could not be found",)),
 )
 
 
 class Rejection:
-    """A 400 classified: `kind` (one of EXISTS, STALE_REFERENCE, NO_SPACE, INVALID) and the `fields`
+    """A 400 classified: `kind` (one of EXISTS, STALE_REFERENCE, NO_SPACE, ALREADY_GONE, INVALID) and the `fields`
     NetBox named for that kind (`__all__` for a model-level constraint such as unique name per group)."""
 
     __slots__ = ("kind", "fields")

@@ -123,16 +123,13 @@ def converged(cluster, client):
 
 # ---------------------------------------------------------------- carve: answers lost after NetBox applied them
 
-# A reset mid-body reaches us as requests' ChunkedEncodingError until the client turns it into its
-# typed "answer cut off, NetBox may have applied it" error (the client engineer's change); the
+# A reset mid-body is the client's typed "answer cut off, NetBox may have applied it" error; the
 # segment code then finds what NetBox applied exactly as for a truncated body.
-NEEDS_CLIENT_CUT = pytest.mark.xfail(strict=False, reason="needs the client's typed cut-off ApiError "
-                                     "(requests' ChunkedEncodingError escapes today)")
 
 
 @pytest.mark.parametrize("fault, endpoint", [
-    ("truncate", "available-vlans"), pytest.param("cut", "available-vlans", marks=NEEDS_CLIENT_CUT),
-    ("truncate", "available-prefixes"), pytest.param("cut", "available-prefixes", marks=NEEDS_CLIENT_CUT),
+    ("truncate", "available-vlans"), ("cut", "available-vlans"),
+    ("truncate", "available-prefixes"), ("cut", "available-prefixes"),
 ])
 def test_a_carve_whose_answer_was_lost_finds_what_netbox_applied(proxy, tmp_path, fault, endpoint):
     cluster = f"sotseg-flt-{uuid.uuid4().hex[:6]}"
@@ -198,7 +195,7 @@ def reserve(cluster):
     return params(state="allocated", vrf="prod", site_group="dc-east", cluster=cluster)
 
 
-@pytest.mark.parametrize("fault", ["status-500", "truncate-marker", pytest.param("cut-marker", marks=NEEDS_CLIENT_CUT)])
+@pytest.mark.parametrize("fault", ["status-500", "truncate-marker", "cut-marker"])
 def test_a_reservation_under_faults_leaves_no_marker_and_converges(proxy, tmp_path, fault):
     cluster = f"sotseg-flt-{uuid.uuid4().hex[:6]}"
     if fault == "status-500":

@@ -287,13 +287,27 @@ def test_bulk_create_batches_and_reports_partial_progress():
     assert len(info.value.result["created"]) == 4
 
 
-def test_bulk_delete_404_means_already_absent():
+@pytest.mark.parametrize("bulk_answer", [
+    FakeResponse(404, {"detail": "Not found."}),
+    # NetBox 4.7 refuses the whole bulk DELETE with a 400 when some ids are gone already.
+    FakeResponse(400, {"detail": "1 of 2 objects could not be found: [2]"}),
+])
+def test_bulk_delete_of_ids_already_gone_finishes_one_by_one(bulk_answer):
     client, _session, _sleeps = make({
-        ("DELETE", "/api/dcim/cables/"): [FakeResponse(404, {"detail": "Not found."})],
+        ("DELETE", "/api/dcim/cables/"): [bulk_answer],
         ("DELETE", "/api/dcim/cables/1/"): [FakeResponse(204)],
         ("DELETE", "/api/dcim/cables/2/"): [FakeResponse(404, {"detail": "Not found."})],
     })
     assert client.delete("dcim/cables", [1, 2]) == [1, 2]
+
+
+def test_bulk_delete_refused_for_another_reason_is_an_error():
+    client, _session, _sleeps = make({
+        ("DELETE", "/api/dcim/cables/"): [FakeResponse(400, {"detail": "protected by a dependent object"})],
+    })
+    with pytest.raises(errors.RequestValidationFailed) as info:
+        client.delete("dcim/cables", [1, 2])
+    assert info.value.result["deleted"] == []
 
 
 # ---------------------------------------------------------------- cache
