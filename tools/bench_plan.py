@@ -222,7 +222,8 @@ def report(rows, full, url):
     floor = rows.get("floor")
     if floor:
         print(f"floor (NetBox ORM in netbox shell, no HTTP): generate {floor['generate']} s, absent {floor['absent']} s "
-              f"({floor['devices']} devices, {floor['interfaces']} interfaces, {floor['cables']} cables)")
+              f"({floor['devices']} devices, {floor['interfaces']} interfaces of which {floor.get('extra_interfaces', 0)} "
+              f"beyond the templates, {floor['cables']} cables)")
         print(f"ours/floor: generate {ours['seconds'] / floor['generate']:.2f}x, "
               f"absent {rows['absent']['seconds'] / floor['absent']:.2f}x")
 

@@ -30,12 +30,14 @@ def floor(spec_path):  # noqa: C901 - one straight script, run inside NetBox's p
             device.save()  # instantiates the device type's interface templates, as the API does
             devices[d["key"]] = device
     ports = {(key, i.name): i for key, dev in devices.items() for i in dev.interfaces.all()}
+    extras = 0
     with transaction.atomic():
         for i in spec["interfaces"]:  # only those the templates lack, as the module does
             if (i["device"], i["name"]) not in ports:
                 extra = Interface(device=devices[i["device"]], name=i["name"], type=i["type"])
                 extra.save()
                 ports[(i["device"], i["name"])] = extra
+                extras += 1
     cables = []
     with transaction.atomic():
         for c in spec["cables"]:
@@ -55,5 +57,5 @@ def floor(spec_path):  # noqa: C901 - one straight script, run inside NetBox's p
             device.delete()
     absent = time.monotonic() - started
     print("FLOOR " + json.dumps({"generate": round(generate, 2), "absent": round(absent, 2),
-                                 "devices": len(spec["devices"]), "interfaces": len(spec["interfaces"]),
+                                 "devices": len(spec["devices"]), "interfaces": len(ports), "extra_interfaces": extras,
                                  "cables": len(spec["cables"])}), flush=True)
