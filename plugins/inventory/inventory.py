@@ -223,6 +223,20 @@ options:
       - The default (empty) keeps nb_inventory's names.
     type: str
     default: ""
+  delta_sync:
+    description:
+      - With O(cache), a run that finds a cached result asks NetBox's change log (C(core/object-changes)) what
+        changed since it was read. Nothing relevant: the cached result is served, fresh, after one request. Changed
+        devices or VMs (or their primary IPs): only those are re-read. A changed site, role, tag, rack, cluster or
+        other lookup object, a host that is new or renamed, a trimmed change log or a token that may not view it:
+        everything is read, as without a cache.
+      - V(false) serves the cached result until O(cache_timeout) expires, as nb_inventory does.
+    type: bool
+    default: true
+  max_age:
+    description: With O(delta_sync), read everything when the last full read is older than this many seconds (0 never).
+    type: int
+    default: 86400
   rename_variables:
     description: Rename host variables; a list of C(pattern)/C(repl) regular expression pairs, the first match wins.
     type: list
@@ -324,7 +338,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for warning in result["warnings"]:
             self.display.warning(f"sot.netbox.inventory: {warning}")
         populator.finish(result["inventory"])
-        self.display.vvv(f"sot.netbox.inventory: {len(result['inventory']['hosts'])} hosts, {result['source']}")
+        self.display.vvv(f"sot.netbox.inventory: {len(result['inventory']['hosts'])} hosts, {result['source']}, sync {result['sync']}")
 
     def _option(self, name):
         """Option value; templated where nb_inventory templates (token, filters)."""
