@@ -52,7 +52,7 @@ def state():
     api = Api()
     devices = api("GET", "dcim/devices/", limit=1000, fields="id,name,serial,status,tags,device_type,role,site")["results"]
     vms = api("GET", "virtualization/virtual-machines/", limit=1000, fields="id,name,vcpus,status")["results"]
-    ips = [d for d in api("GET", "ipam/ip-addresses/", limit=1000, fields="id,dns_name,assigned_object_id")["results"]]
+    ips = api("GET", "ipam/ip-addresses/", limit=1000, fields="id,dns_name,assigned_object_id")["results"]
     sites = api("GET", "dcim/sites/", limit=1000, fields="id,name,description")["results"]
     tags = api("GET", "extras/tags/", limit=1000, fields="id,slug")["results"]
     made = []
@@ -62,8 +62,8 @@ def state():
         api("DELETE", "dcim/devices/", [{"id": i} for i in made])
     api("PATCH", "dcim/devices/", [{"id": d["id"], "serial": d["serial"], "status": d["status"]["value"],
                                    "tags": [{"id": t["id"]} for t in d["tags"]]} for d in devices])
-    api("PATCH", "virtualization/virtual-machines/", [{"id": v["id"], "vcpus": v["vcpus"],
-                                                     "status": v["status"]["value"]} for v in vms])
+    api("PATCH", "virtualization/virtual-machines/",
+        [{"id": v["id"], "vcpus": v["vcpus"], "status": v["status"]["value"]} for v in vms])
     api("PATCH", "ipam/ip-addresses/", [{"id": i["id"], "dns_name": i["dns_name"]} for i in ips])
     api("PATCH", "dcim/sites/", [{"id": s["id"], "description": s["description"]} for s in sites])
 
