@@ -227,9 +227,10 @@ options:
     description:
       - With O(cache), a run that finds a cached result asks NetBox's change log (C(core/object-changes)) what
         changed since it was read. When nothing relevant changed, the cached result is served, fresh, after one
-        request. When only devices or VMs (or their primary IPs) changed, only those are re-read. A changed site,
-        role, tag, rack, cluster or other lookup object, a host that is new or renamed, a trimmed change log or a
-        token that may not view it make the run read everything, as without a cache.
+        request. When only devices or VMs (or their primary IPs) changed, only those are re-read (a new or renamed
+        host is placed by NetBox's current list of ids). A changed site, role, tag, rack, cluster or other lookup
+        object, a trimmed change log or a token that may not view it make the run read everything, as without a
+        cache.
       - V(false) serves the cached result until O(cache_timeout) expires, as nb_inventory does.
     type: bool
     default: true

@@ -7,8 +7,9 @@
 the host ids to re-read, or a reason to read everything: a changed lookup object (a site renamed, a tag,
 a role...) feeds the nested payload of many hosts and their groups, so it is a full read, as is anything
 this module cannot place exactly. `merge` puts re-read hosts in place of their cached records; a host that
-is new to the result or was renamed would change the order NetBox lists hosts in (by name), so it asks for
-a full read instead of guessing that order.
+is new to the result or was renamed changes the order NetBox lists hosts in (by name, with its collation),
+which is not guessed: the runner then reads the list of ids in NetBox's order (a small `fields=id` list)
+and `merge_in_order` places every host by it.
 """
 from __future__ import annotations
 
@@ -105,13 +106,37 @@ def merge_hosts(records, changed_ids, reread) -> tuple:
     return out, ""
 
 
-def merge(data, affected_ids, reread) -> tuple:
-    """(fetch result now, reason for a full read or ''): `merge_hosts` for each kind; the rest is kept."""
+def merge_in_order(records, changed_ids, reread, order) -> tuple:
+    """(records now, reason or ''): like `merge_hosts`, with NetBox's current order of ids (`order`, from a
+    list of only ids with the run's filters) placing new and renamed hosts exactly where a full read would."""
+    changed, by_id = set(changed_ids), {r["id"]: r for r in records if r.get("id") not in set(changed_ids)}
+    by_id.update({r["id"]: r for r in reread})
+    missing = [oid for oid in order if oid not in by_id]
+    if missing:  # NetBox lists a host no change record told us about (yet): read everything
+        return records, f"host {missing[0]} is listed but was neither cached nor re-read"
+    listed = set(order)
+    stale = [oid for oid in by_id if oid not in listed and oid not in changed]
+    if stale:
+        return records, f"host {stale[0]} is cached but no longer listed"
+    return [by_id[oid] for oid in order], ""
+
+
+def merge(data, affected_ids, reread, orders=None) -> tuple:
+    """(fetch result now, reason for a full read or ''): `merge_hosts` for each kind, or `merge_in_order`
+    for the kinds whose current order of ids is given; the rest is kept."""
     out = dict(data)
     for kind, ids in affected_ids.items():
         key = KIND_KEYS[kind]
-        records, reason = merge_hosts(data.get(key) or [], ids, reread.get(kind) or [])
+        if orders and kind in orders:
+            records, reason = merge_in_order(data.get(key) or [], ids, reread.get(kind) or [], orders[kind])
+        else:
+            records, reason = merge_hosts(data.get(key) or [], ids, reread.get(kind) or [])
         if reason:
             return data, reason
         out[key] = records
     return out, ""
+
+
+def needs_order(reason: str) -> bool:
+    """`merge_hosts` gave up only because of the order (a new or renamed host): NetBox's order fixes that."""
+    return reason.endswith("is new to the result") or reason.endswith("was renamed")

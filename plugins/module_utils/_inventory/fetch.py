@@ -118,3 +118,11 @@ def reread_hosts(client, plan, ids, page_size=None, max_uri_length=4000):
             parts.setdefault(query.kind, []).append(key)
     results = client.fetch_concurrently(calls) if calls else {}
     return {kind: [row for key in keys for row in results[key]] for kind, keys in parts.items()}
+
+
+def host_order(client, plan, kinds, page_size=None):
+    """{kind: [ids in NetBox's order]} with the run's filters: what a full read would list, ids only."""
+    calls = {q.kind: (lambda q=q: [r["id"] for r in client.iter_all(q.endpoint, query_params(q.params), fields=["id"],
+                                                                  page_size=page_size)])
+             for q in plan.hosts if q.kind in kinds}
+    return client.fetch_concurrently(calls) if calls else {}

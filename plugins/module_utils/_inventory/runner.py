@@ -16,8 +16,8 @@ import threading
 from ansible_collections.sot.netbox.plugins.module_utils._changes import UNREADABLE, Watermark, read_changes, read_watermark
 from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import Builder, Extras, build, constructed_vars
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.delta import affected, merge, watched_types
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import fetch, reread_hosts
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.delta import affected, merge, needs_order, watched_types
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import fetch, host_order, reread_hosts
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import plan_fetch
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import client_options, settings_from, unsupported_warnings
 
@@ -129,6 +129,10 @@ def delta_sync(client, plan, settings, entry, types, max_age, now=None):
     reread = reread_hosts(client, plan, hit.ids, page_size=settings.page_size, max_uri_length=settings.max_uri_length)
     stats["objects_reread"] = sum(len(v) for v in reread.values())
     merged, reason = merge(cached, hit.ids, reread)
+    if needs_order(reason):  # a new or renamed host: place every host by NetBox's current order of ids
+        orders = host_order(client, plan, set(hit.ids), page_size=settings.page_size)
+        stats["order_read"] = True
+        merged, reason = merge(cached, hit.ids, reread, orders)
     if reason:
         return None, "full", None, dict(stats, fallback=reason)
     return merged, "delta", found.watermark, stats

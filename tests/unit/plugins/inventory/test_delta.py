@@ -13,7 +13,8 @@ import pytest
 
 from ansible_collections.sot.netbox.plugins.module_utils._changes import Change
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.delta import affected, merge, merge_hosts, watched_types
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.delta import (
+    affected, merge, merge_hosts, merge_in_order, watched_types)
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import TABLES, plan_fetch
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.runner import load
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import settings_from
@@ -81,6 +82,19 @@ def test_watched_types_follow_the_options():
 ])
 def test_merge_hosts(records, changed, reread, expected, reason):
     out, why = merge_hosts(records, changed, reread)
+    assert reason in why and bool(why) == bool(reason)
+    assert out == (records if reason else expected)
+
+
+@pytest.mark.parametrize("records,changed,reread,order,expected,reason", [
+    ([dev(1, "a"), dev(2, "b")], [4], [dev(4, "aa")], [1, 4, 2], [dev(1, "a"), dev(4, "aa"), dev(2, "b")], ""),
+    ([dev(1, "a"), dev(2, "b")], [1], [dev(1, "c")], [2, 1], [dev(2, "b"), dev(1, "c")], ""),        # renamed
+    ([dev(1, "a"), dev(2, "b")], [2], [], [1], [dev(1, "a")], ""),                                    # deleted
+    ([dev(1, "a")], [4], [dev(4, "d")], [1, 4, 5], None, "neither cached nor re-read"),              # raced
+    ([dev(1, "a"), dev(2, "b")], [4], [dev(4, "d")], [1, 4], None, "no longer listed"),               # raced
+])
+def test_merge_in_order(records, changed, reread, order, expected, reason):
+    out, why = merge_in_order(records, changed, reread, order)
     assert reason in why and bool(why) == bool(reason)
     assert out == (records if reason else expected)
 
@@ -169,13 +183,20 @@ def test_unchanged_then_delta_then_full_on_a_lookup_change():
     assert renamed["sync"] == "full" and renamed["inventory"] == full_read(netbox)
 
 
-def test_a_new_host_and_a_rename_are_full_reads_and_correct():
+def test_a_new_host_and_a_rename_are_placed_by_netboxs_order():
     netbox, cache = FakeNetbox(), {}
     run(netbox, cache)
-    netbox.devices.append(dict(copy.deepcopy(netbox.devices[0]), id=999, name="zz-new"))
+    netbox.devices.insert(3, dict(copy.deepcopy(netbox.devices[0]), id=999, name="ams1-leaf1a"))
     netbox.record("dcim.device", 999, "create")
+    result, requests = run(netbox, cache)
+    assert result["sync"] == "delta" and requests <= 4 and result["inventory"] == full_read(netbox)
+    assert list(result["inventory"]["hosts"]) == list(full_read(netbox)["hosts"])
+    moved = netbox.devices.pop(0)
+    netbox.devices.append(dict(moved, name="zz-renamed"))
+    netbox.record("dcim.device", moved["id"])
     result, _requests = run(netbox, cache)
-    assert result["sync"] == "full" and "zz-new" in result["inventory"]["hosts"]
+    assert result["sync"] == "delta" and list(result["inventory"]["hosts"]) == list(full_read(netbox)["hosts"])
+    assert result["inventory"] == full_read(netbox)
     assert run(netbox, cache)[0]["sync"] == "unchanged"
 
 
