@@ -122,7 +122,9 @@ def reread_hosts(client, plan, ids, page_size=None, max_uri_length=4000):
 
 def host_order(client, plan, kinds, page_size=None):
     """{kind: [ids in NetBox's order]} with the run's filters: what a full read would list, ids only."""
-    calls = {q.kind: (lambda q=q: [r["id"] for r in client.iter_all(q.endpoint, query_params(q.params), fields=["id"],
-                                                                  page_size=page_size)])
-             for q in plan.hosts if q.kind in kinds}
+    def ids(query):
+        return [r["id"] for r in client.iter_all(query.endpoint, query_params(query.params), fields=["id"],
+                                                 page_size=page_size)]
+
+    calls = {q.kind: (lambda q=q: ids(q)) for q in plan.hosts if q.kind in kinds}
     return client.fetch_concurrently(calls) if calls else {}
