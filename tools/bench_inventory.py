@@ -18,6 +18,14 @@ same small overhead for all), and cross-checked with the plugin's own metrics fi
 Peak RSS is the child's maximum resident set size (`/usr/bin/time -v`, or getrusage).
 The two inventories are also compared: same hosts and the same group memberships.
 With --rounds N the median of each figure is printed.
+
+With --delta (issue 14) it then also prints, from the same invocation:
+- Ansible's own floor: the same hosts, groups and variables (our --list output) served by an executable
+  script that prints them, through `ansible-inventory --list` and `ansible-playbook --list-hosts all`;
+- ours with `cache: true`: cold, warm with no change, warm after 10 device changes (serial numbers) and
+  after one site change (a lookup object: a full read), and `ansible-playbook --list-hosts` warm;
+- nb_inventory cold and with its own cache (`cache: true`, jsonfile).
+The devices and the site are put back afterwards (that is a change too, seen by the next run).
 """
 from __future__ import annotations
 
@@ -38,7 +46,7 @@ from urllib.parse import urlsplit
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration", "targets", "inventory"))
 from benchlib import CountingProxy  # noqa: E402  pylint: disable=wrong-import-position,import-error
-from compare_inventories import compare  # noqa: E402  pylint: disable=wrong-import-position
+from compare_inventories import compare, unwrap  # noqa: E402  pylint: disable=wrong-import-position
 
 GROUP_BY = ["sites", "device_roles", "tags", "platforms", "tenants", "status", "cluster", "is_virtual"]
 TARGETS = {"time_vs_nb": 0.15, "time_vs_floor": 1.3, "rss_vs_nb": 1 / 3}
@@ -100,6 +108,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--cursor", action="store_true", help="also run ours with cursor_paging: true")
     parser.add_argument("--keep", help="keep inventory files and outputs in this directory")
+    parser.add_argument("--delta", action="store_true", help="also the delta-sync figures (issue 14)")
     args = parser.parse_args()
     url, token = os.environ.get("NETBOX_URL", "").rstrip("/"), os.environ.get("NETBOX_TOKEN", "")
     if not url or not token:
@@ -167,6 +176,82 @@ def main():
         print(f"{key:<14} {value:6.3f}  (target <= {TARGETS[key]:.3f}: {verdict})")
     print("same hosts and group memberships as nb_inventory" if not problems
           else f"{len(problems)} difference(s) from nb_inventory, first: {problems[0]}")
+    if args.delta:
+        delta_figures(work, proxy, proxied, url, token, env, inventory_cli, group_by)
+
+
+def timed(proxy, argv, env, out):
+    proxy.reset()
+    seconds, rss = run_child(argv, env, out)
+    return seconds, proxy.reset()[0], rss
+
+
+def delta_figures(work, proxy, proxied, url, token, env, inventory_cli, group_by):
+    """Issue 14's figures: Ansible's own floor, ours cold/warm/after changes, nb_inventory cold/cached."""
+    import requests  # pylint: disable=import-outside-toplevel
+    playbook = os.path.join(work, "list_hosts.yml")
+    with open(playbook, "w", encoding="utf-8") as handle:
+        handle.write("- hosts: all\n  gather_facts: false\n  tasks: []\n")
+    script, listing = os.path.join(work, "floor_inventory.sh"), os.path.join(work, "floor.json")
+    with open(os.path.join(work, "ours.json"), encoding="utf-8") as source, open(listing, "w", encoding="utf-8") as out:
+        json.dump(unwrap(json.load(source)), out)  # plain strings: a script's output is untrusted data anyway
+    with open(script, "w", encoding="utf-8") as handle:
+        handle.write(f"#!/bin/sh\nexec cat {listing}\n")
+    os.chmod(script, 0o755)
+    cache = ("cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_timeout: 86400\n"
+             f"cache_connection: {os.path.join(work, 'inventory-cache')}\n")
+    ours_cached = os.path.join(work, "delta_netbox.yml")
+    nb_cached = os.path.join(work, "nb_cached.yml")
+    with open(ours_cached, "w", encoding="utf-8") as handle:
+        handle.write(f"plugin: sot.netbox.inventory\napi_endpoint: {proxied}\ngroup_by: {group_by}\n{cache}")
+    with open(nb_cached, "w", encoding="utf-8") as handle:
+        handle.write(f"plugin: netbox.netbox.nb_inventory\napi_endpoint: {proxied}\ngroup_by: {group_by}\n{cache}"
+                     "cache_prefix: nb_\n")
+    playbook_cli = shutil.which("ansible-playbook")
+    session = requests.Session()
+    session.headers["Authorization"] = ("Bearer " if token.startswith("nbt_") else "Token ") + token
+    api = f"{url}/api"
+    devices = session.get(f"{api}/dcim/devices/", params={"limit": 10, "fields": "id,serial"}, timeout=300).json()["results"]
+    site = session.get(f"{api}/dcim/sites/", params={"limit": 1, "fields": "id,description"}, timeout=300).json()["results"][0]
+    rows, metrics = [], os.path.join(work, "delta-metrics.json")
+    side_env = dict(env, SOT_NETBOX_INVENTORY_METRICS=metrics)
+
+    def ours(label, argv):
+        seconds, requests_seen, rss = timed(proxy, argv, side_env, os.path.join(work, "delta-out.json"))
+        with open(metrics, encoding="utf-8") as handle:
+            sync = json.load(handle).get("sync")
+        rows.append((label, seconds, requests_seen, rss, sync))
+
+    def other(label, argv):
+        seconds, requests_seen, rss = timed(proxy, argv, env, os.path.join(work, "delta-out.json"))
+        rows.append((label, seconds, requests_seen, rss, ""))
+
+    other("Ansible floor: script, ansible-inventory --list", [inventory_cli, "-i", script, "--list"])
+    other("Ansible floor: script, ansible-playbook --list-hosts", [playbook_cli, "-i", script, "--list-hosts", playbook])
+    ours("ours cached: cold", [inventory_cli, "-i", ours_cached, "--list", "--flush-cache"])
+    ours("ours cached: warm, no change", [inventory_cli, "-i", ours_cached, "--list"])
+    ours("ours cached: warm, ansible-playbook --list-hosts", [playbook_cli, "-i", ours_cached, "--list-hosts", playbook])
+    try:
+        session.patch(f"{api}/dcim/devices/", json=[{"id": d["id"], "serial": f"bench-{d['id']}"} for d in devices],
+                      timeout=300).raise_for_status()
+        ours("ours cached: warm, after 10 device changes", [inventory_cli, "-i", ours_cached, "--list"])
+        session.patch(f"{api}/dcim/sites/{site['id']}/", json={"description": "bench site change"},
+                      timeout=300).raise_for_status()
+        ours("ours cached: warm, after one site change", [inventory_cli, "-i", ours_cached, "--list"])
+    finally:
+        session.patch(f"{api}/dcim/devices/", json=[{"id": d["id"], "serial": d["serial"]} for d in devices], timeout=300)
+        session.patch(f"{api}/dcim/sites/{site['id']}/", json={"description": site["description"]}, timeout=300)
+    other("nb_inventory cached: cold", [inventory_cli, "-i", nb_cached, "--list", "--flush-cache"])
+    other("nb_inventory cached: warm (its cache)", [inventory_cli, "-i", nb_cached, "--list"])
+    print(f"{'delta sync (issue 14)':<52} {'seconds':>8} {'requests':>9} {'peak RSS MB':>12}  sync")
+    for label, seconds, requests_seen, rss, sync in rows:
+        print(f"{label:<52} {seconds:>8.2f} {requests_seen:>9} {(f'{rss:.0f}' if rss else '-'):>12}  {sync}")
+    by = {label: (seconds, requests_seen) for label, seconds, requests_seen, _rss, _sync in rows}
+    floor = min(by["Ansible floor: script, ansible-inventory --list"][0], 1e9)
+    for label, target in (("ours cached: warm, no change", 1.1), ("ours cached: warm, after 10 device changes", 1.2)):
+        ratio = by[label][0] / floor
+        print(f"{label} / Ansible floor: {ratio:.3f} (target <= {target}: {'meets' if ratio <= target else 'misses'})")
+    print(f"requests warm with no change: {by['ours cached: warm, no change'][1]} (target <= 3)")
 
 
 if __name__ == "__main__":

@@ -235,6 +235,21 @@ options:
       - The default (empty) keeps nb_inventory's names.
     type: str
     default: ""
+  delta_sync:
+    description:
+      - With O(cache), a run that finds a cached result asks NetBox's change log (C(core/object-changes)) what
+        changed since it was read. When nothing relevant changed, the cached result is served, fresh, after one
+        request. When only devices or VMs (or their primary IPs) changed, only those are re-read (a new or renamed
+        host is placed by NetBox's current list of ids). A changed site, role, tag, rack, cluster or other lookup
+        object, a trimmed change log or a token that may not view it make the run read everything, as without a
+        cache.
+      - V(false) serves the cached result until O(cache_timeout) expires, as nb_inventory does.
+    type: bool
+    default: true
+  max_age:
+    description: With O(delta_sync), read everything when the last full read is older than this many seconds (0 never).
+    type: int
+    default: 86400
   rename_variables:
     description: Rename host variables; a list of C(pattern)/C(repl) regular expression pairs, the first match wins.
     type: list
@@ -367,7 +382,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for warning in result["warnings"]:
             self.display.warning(redact(f"sot.netbox.inventory: {warning}"))
         populator.finish(result["inventory"])
-        self.display.vvv(f"sot.netbox.inventory: {len(result['inventory']['hosts'])} hosts, {result['source']}")
+        self.display.vvv(f"sot.netbox.inventory: {len(result['inventory']['hosts'])} hosts, {result['source']}, sync {result['sync']}")
 
     def _redactor(self):
         """The token in every form, whatever shape the option has (a string or nb_inventory's mapping)."""

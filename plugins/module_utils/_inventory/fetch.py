@@ -103,3 +103,28 @@ def _extras_for_hosts(client, extras, data, optional, budget):
             parts.setdefault(name, []).append(key)
     results = client.fetch_concurrently(calls) if calls else {}
     return {name: [row for key in keys for row in results[key]] for name, keys in parts.items()}
+
+
+def reread_hosts(client, plan, ids, page_size=None, max_uri_length=4000):
+    """{kind: records} for the given host ids, with the run's filters and fields (id batches, concurrently)."""
+    calls, parts = {}, {}
+    for query in plan.hosts:
+        for i, batch in enumerate(id_batches(ids.get(query.kind, ()), "id", budget=max(max_uri_length - URL_OVERHEAD, 100))):
+            params = query_params(query.params)
+            params["id"] = batch
+            key = f"{query.kind}:{i}"
+            calls[key] = (lambda p=params, q=query: [compact_host(r) for r in client.iter_all(
+                q.endpoint, p, fields=list(q.fields), page_size=page_size)])
+            parts.setdefault(query.kind, []).append(key)
+    results = client.fetch_concurrently(calls) if calls else {}
+    return {kind: [row for key in keys for row in results[key]] for kind, keys in parts.items()}
+
+
+def host_order(client, plan, kinds, page_size=None):
+    """{kind: [ids in NetBox's order]} with the run's filters: what a full read would list, ids only."""
+    def ids(query):
+        return [r["id"] for r in client.iter_all(query.endpoint, query_params(query.params), fields=["id"],
+                                                 page_size=page_size)]
+
+    calls = {q.kind: (lambda q=q: ids(q)) for q in plan.hosts if q.kind in kinds}
+    return client.fetch_concurrently(calls) if calls else {}

@@ -13,13 +13,15 @@ import json
 import queue
 import threading
 
+from ansible_collections.sot.netbox.plugins.module_utils._changes import UNREADABLE, Watermark, read_changes, read_watermark
 from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import Builder, Extras, build, constructed_vars
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import fetch
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.delta import affected, merge, needs_order, watched_types
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import fetch, host_order, reread_hosts
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import plan_fetch
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import client_options, settings_from, unsupported_warnings
 
-CACHE_FORMAT = 2  # 2: services as NetBox returns them, every lookup table
+CACHE_FORMAT = 3  # 2: services as NetBox returns them, every lookup table; 3: the change watermark
 
 
 def constructed_templates(get_option):
@@ -38,13 +40,16 @@ def cache_fingerprint(settings, plan, connection):
 
 
 def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client_factory=build_client,
-         reserved=frozenset(), on_host=None, config=None):
-    """{'inventory': built, 'warnings': [...], 'source': 'NetBox' | 'cache'}; fetches only on a cache miss.
+         reserved=frozenset(), on_host=None, config=None, now=None):
+    """{'inventory': built, 'warnings': [...], 'source': 'NetBox' | 'cache', 'sync': ...}.
 
-    With `on_host(name, host)`, hosts fetched from NetBox are handed over one by one as soon as they are
-    built, while later pages are still arriving (not when read from the cache, nor when interfaces or
-    services are read by host id after the hosts); `built` still holds every host. `config`: the inventory
-    file's options as written, for the warnings about nb_inventory options this plugin does not implement.
+    `sync` says which path ran: `full` (everything read), `delta` (the cached result and the hosts that
+    changed since, re-read), `unchanged` (the cached result, proven fresh by the change log) or `cached`
+    (the cached result as it is: `delta_sync: false`). With `on_host(name, host)`, hosts fetched from NetBox
+    are handed over one by one as soon as they are built, while later pages are still arriving (only on a
+    full read, and not when services or interfaces are read by host id after the hosts); `built` still holds
+    every host. `config`: the inventory file's options as written, for the warnings about nb_inventory
+    options this plugin does not implement.
     """
     settings = settings_from(get_option)
     connection = client_options(get_option)
@@ -52,35 +57,85 @@ def load(get_option, cache, cache_key, use_cache=True, metrics_path=None, client
     plan = plan_fetch(settings, templates)
     fingerprint = cache_fingerprint(settings, plan, connection)
     caching = bool(get_option("cache"))
-    data, source, built = None, "NetBox", None
+    delta_on = caching and get_option("delta_sync") is not False
+    types = watched_types(plan, settings)
+    data, source, built, client, sync, watermark = None, "NetBox", None, None, "full", None
+    stats, warnings = {}, []
     keep_raw = bool(templates)
+    entry = None
     if caching and use_cache:
         try:
             entry = cache[cache_key]
         except KeyError:
             entry = None
-        if isinstance(entry, dict) and entry.get("format") == CACHE_FORMAT and entry.get("fingerprint") == fingerprint:
-            data, source = entry["data"], "cache"
-    if data is None:
-        client = client_factory(connection)
-        try:
+        if not (isinstance(entry, dict) and entry.get("format") == CACHE_FORMAT and entry.get("fingerprint") == fingerprint):
+            entry = None
+    try:
+        if entry is not None and not delta_on:
+            data, source, sync = entry["data"], "cache", "cached"
+        elif entry is not None and Watermark.from_dict(entry.get("watermark")) is not None:
+            client = client_factory(connection)
+            data, sync, watermark, stats = delta_sync(client, plan, settings, entry, types,
+                                                      float(get_option("max_age") or 0), now)
+            source = "cache" if sync == "unchanged" else "NetBox"
+        if data is None:
+            client = client or client_factory(connection)
+            if delta_on:
+                try:
+                    watermark = read_watermark(client, types, now)
+                except UNREADABLE as exc:
+                    warnings.append("delta sync off: NetBox's change log cannot be read "
+                                    f"(core/object-changes: {exc.message}); every run reads everything. Give the "
+                                    "token the view permission on core > object change, or set delta_sync: false")
             if on_host is not None and not (plan.extras and plan.filtered):
                 data, built = fetch_and_build(client, plan, settings, on_host, reserved=reserved, keep_raw=keep_raw)
             else:
                 data = fetch(client, plan, cursor=settings.cursor_paging, page_size=settings.page_size,
                              max_uri_length=settings.max_uri_length)
-        finally:
-            if metrics_path:
-                write_metrics(metrics_path, client.metrics.to_dict())
-        if caching:
-            cache[cache_key] = {"format": CACHE_FORMAT, "fingerprint": fingerprint,
-                                "data": {k: v for k, v in data.items() if k != "warnings"}}
-    elif metrics_path:
-        write_metrics(metrics_path, {"requests": 0, "source": "cache"})
+    finally:
+        if metrics_path:
+            metrics = client.metrics.to_dict() if client is not None else {"requests": 0, "source": "cache"}
+            write_metrics(metrics_path, dict(metrics, sync=sync, **stats))
+    unchanged_mark = sync == "unchanged" and watermark == Watermark.from_dict(entry.get("watermark"))
+    if caching and sync != "cached" and not unchanged_mark:  # an unchanged result is not written again
+        cache[cache_key] = {"format": CACHE_FORMAT, "fingerprint": fingerprint,
+                            "data": {k: v for k, v in data.items() if k != "warnings"},
+                            "watermark": watermark.to_dict() if watermark is not None else None}
     if built is None:
         built = build(data, settings, reserved=reserved, keep_raw=keep_raw)
-    warnings = unsupported_warnings(config) + list(data.get("warnings", [])) + built["warnings"]
-    return {"inventory": built, "warnings": warnings, "source": source}
+    warnings = unsupported_warnings(config) + warnings + list(data.get("warnings", [])) + built["warnings"]
+    return {"inventory": built, "warnings": warnings, "source": source, "sync": sync}
+
+
+def delta_sync(client, plan, settings, entry, types, max_age, now=None):
+    """(data or None, sync, watermark, stats): the cached result brought up to date from the change log.
+
+    None: freshness cannot be proven (change log not readable or trimmed, too many changes, max_age, a
+    change this module cannot merge): the caller reads everything. `stats` go into the metrics.
+    """
+    cached, previous = entry["data"], Watermark.from_dict(entry["watermark"])
+    found = read_changes(client, previous, types, max_age=max_age, now=now)
+    stats = {"change_records_read": found.records_read}
+    if found.fallback:
+        return None, "full", None, dict(stats, fallback=found.fallback)
+    if not found.changes:
+        return cached, "unchanged", found.watermark, stats
+    hit = affected(found.changes, cached, settings, plan)
+    stats["changes"] = len(found.changes)
+    if hit.full:
+        return None, "full", None, dict(stats, fallback=hit.full)
+    if not hit.ids:  # only changes to kinds or IPs this result does not show
+        return cached, "unchanged", found.watermark, stats
+    reread = reread_hosts(client, plan, hit.ids, page_size=settings.page_size, max_uri_length=settings.max_uri_length)
+    stats["objects_reread"] = sum(len(v) for v in reread.values())
+    merged, reason = merge(cached, hit.ids, reread)
+    if needs_order(reason):  # a new or renamed host: place every host by NetBox's current order of ids
+        orders = host_order(client, plan, set(hit.ids), page_size=settings.page_size)
+        stats["order_read"] = True
+        merged, reason = merge(cached, hit.ids, reread, orders)
+    if reason:
+        return None, "full", None, dict(stats, fallback=reason)
+    return merged, "delta", found.watermark, stats
 
 
 def fetch_and_build(client, plan, settings, on_host, reserved=frozenset(), keep_raw=False):

@@ -47,5 +47,8 @@ write("extras.sot_netbox.yml", f"plugin: sot.netbox.inventory\nurl: {URL}\ntoken
 write("cached.sot_netbox.yml", f"plugin: sot.netbox.inventory\nurl: {URL}\ntoken: {cfg['netbox_token']}\n{full}"
                                f"cache: true\ncache_plugin: ansible.builtin.jsonfile\n"
                                f"cache_connection: {os.path.join(OUT, 'cache')}\ncache_timeout: 300\n")
+write("ttl.sot_netbox.yml", f"plugin: sot.netbox.inventory\nurl: {URL}\ntoken: {cfg['netbox_token']}\n{full}"
+                            f"cache: true\ncache_plugin: ansible.builtin.jsonfile\ndelta_sync: false\n"
+                            f"cache_connection: {os.path.join(OUT, 'cache')}\ncache_timeout: 300\ncache_prefix: ttl_\n")
 write("env.sot_netbox.yml", f"plugin: sot.netbox.inventory\n{full}")
 print(URL)

@@ -59,17 +59,26 @@ python check_expected.py prefixed "$WORK/prefixed.json"
 list extras extras.sot_netbox.yml
 python check_expected.py extras "$WORK/extras.json"
 
-# One cache entry: the second run reads no NetBox page.
+# One cache entry. With delta_sync (the default) the second run asks the change log once and serves the entry
+# when nothing relevant changed; with delta_sync: false it reads nothing at all (TTL only, as nb_inventory).
 SOT_NETBOX_INVENTORY_METRICS="$WORK/m1.json" list cached1 cached.sot_netbox.yml
 SOT_NETBOX_INVENTORY_METRICS="$WORK/m2.json" list cached2 cached.sot_netbox.yml
+SOT_NETBOX_INVENTORY_METRICS="$WORK/m3.json" list ttl1 ttl.sot_netbox.yml
+SOT_NETBOX_INVENTORY_METRICS="$WORK/m4.json" list ttl2 ttl.sot_netbox.yml
 python - "$WORK" <<'PY'
 import json, os, sys
 work = sys.argv[1]
-m1, m2 = (json.load(open(os.path.join(work, f))) for f in ("m1.json", "m2.json"))
-assert m1["requests"] >= 2 and m2 == {"requests": 0, "source": "cache"}, (m1, m2)
+m1, m2, m3, m4 = (json.load(open(os.path.join(work, f"m{i}.json"))) for i in range(1, 5))
+assert m1["requests"] >= 2 and m1["sync"] == "full", m1
+# other targets may change NetBox between the two runs: then a delta or a full read is right too
+assert m2["sync"] in ("unchanged", "delta", "full"), m2
+if m2["sync"] == "unchanged":
+    assert m2["requests"] == 1, m2
+    assert json.load(open(os.path.join(work, "cached1.json"))) == json.load(open(os.path.join(work, "cached2.json")))
+assert m4 == {"requests": 0, "source": "cache", "sync": "cached"}, m4
 files = os.listdir(os.path.join(work, "cache"))
-assert len(files) == 1, files
-assert json.load(open(os.path.join(work, "cached1.json"))) == json.load(open(os.path.join(work, "cached2.json")))
-print(f"ok: cache hit, {m1['requests']} requests on the first run, 0 on the second, one cache file")
+assert len(files) == 2, files
+print(f"ok: {m1['requests']} requests on the first run, then sync {m2['sync']} with {m2['requests']}; "
+      "delta_sync: false serves the entry with 0")
 PY
 echo "inventory target passed"

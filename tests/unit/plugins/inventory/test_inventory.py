@@ -548,7 +548,7 @@ def test_load_uses_one_cache_entry_and_refetches_when_options_change():
         calls.append(session)
         return client
 
-    opts = dict(url="http://nb.test", token=TOKEN, cache=True, group_by=["sites"])
+    opts = dict(url="http://nb.test", token=TOKEN, cache=True, group_by=["sites"], delta_sync=False)
     cache = Cache()
     first = load(options(**opts), cache, "k", True, client_factory=factory)
     assert first["source"] == "NetBox" and list(cache) == ["k"] and len(calls) == 1
