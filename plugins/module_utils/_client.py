@@ -16,21 +16,10 @@ import threading
 import time
 from urllib.parse import urlencode
 
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-    HAS_REQUESTS = True
-except ImportError:  # pragma: no cover - the runner reports missing_required_lib
-    requests = None
-    HTTPAdapter = object
-    HAS_REQUESTS = False
-
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ConnectionFailed, InputError, NotFound, SotNetboxError, Timeout, error_for_status)
-from ansible_collections.sot.netbox.plugins.module_utils._metrics import Metrics
-from ansible_collections.sot.netbox.plugins.module_utils._retry import RetryPolicy
-
-USER_AGENT = "sot.netbox-ansible/0.1"
+    InputError, NotFound, SotNetboxError, error_for_status)
+from ansible_collections.sot.netbox.plugins.module_utils._http import (  # noqa: F401 - HAS_REQUESTS re-exported
+    HAS_REQUESTS, USER_AGENT, HttpTransport)
 DEFAULT_PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE; a larger limit is silently capped by the server
 DEFAULT_BATCH_SIZE = 200
 # What may stand in an Authorization header: NetBox decides whether the token is right (its 401/403
@@ -91,8 +80,9 @@ def _batches(items, size):
         yield items[i:i + size]
 
 
-class NetboxClient:
-    """A NetBox REST client. Thread-safe; concurrency is bounded by `max_workers` in-flight requests."""
+class NetboxClient(HttpTransport):
+    """A NetBox REST client. Thread-safe; concurrency is bounded by `max_workers` in-flight requests.
+    The session, the retries and the connection errors are `_http.HttpTransport`'s."""
 
     def __init__(self, url, token, validate_certs=True, ca_path=None, timeout=30, headers=None, max_workers=4,
                  page_size=DEFAULT_PAGE_SIZE, retry=None, cache=None, metrics=None, session=None,
@@ -104,38 +94,17 @@ class NetboxClient:
         if int(max_workers) < 1:
             raise InputError("max_workers", max_workers, "must be at least 1")
         base = url.rstrip("/")
-        self.base_url = base[:-4] if base.endswith("/api") else base
+        super().__init__("NetBox", base[:-4] if base.endswith("/api") else base, validate_certs=validate_certs,
+                         ca_path=ca_path, timeout=timeout, max_workers=max_workers, retry=retry, metrics=metrics,
+                         session=session, sleep=sleep, rng=rng)
         self._auth = authorization_header(token)
-        self.verify = ca_path if ca_path else bool(validate_certs)
-        self.timeout = timeout
         self.headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
-        self.max_workers = int(max_workers)
         self.page_size = int(page_size)
-        self.retry = retry or RetryPolicy()
         self.cache = cache
-        self.metrics = metrics or Metrics()
-        self._session = session
-        self._session_lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(self.max_workers)
-        self._sleep = sleep
-        self._rng = rng
         self._inflight = {}
         self._inflight_lock = threading.Lock()
 
     # ------------------------------------------------------------------ transport
-
-    @property
-    def session(self):
-        with self._session_lock:
-            if self._session is None:
-                if not HAS_REQUESTS:
-                    raise SotNetboxError("the Python library 'requests' is required")
-                session = requests.Session()
-                adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(self.max_workers, 4), max_retries=0)
-                session.mount("http://", adapter)
-                session.mount("https://", adapter)
-                self._session = session
-            return self._session
 
     def url_for(self, path):
         if path.startswith("http://") or path.startswith("https://"):
@@ -150,60 +119,12 @@ class NetboxClient:
                    **self.headers}
         if data is not None:
             headers["Content-Type"] = "application/json"
-        attempt = 0
-        while True:
-            response, failure = self._send_once(method, url, params, data, headers)
-            if failure is not None:
-                kind, connected, exc = failure
-                if attempt < self.retry.retries and self.retry.retry_connection_error(method, connected):
-                    self._wait(attempt, None)
-                    attempt += 1
-                    continue
-                raise self._connection_error(kind, method, url, exc) from exc
-            status = response.status_code
-            if attempt < self.retry.retries and self.retry.retry_status(method, status):
-                self._wait(attempt, response.headers.get("Retry-After"))
-                attempt += 1
-                continue
-            error = error_for_status(status, method, url, response.text)
-            if error is not None:
-                raise error
-            return response.json() if response.content else None
-
-    def _send_once(self, method, url, params, data, headers):
-        """Returns (response, None) or (None, (kind, connected, exception))."""
-        started = time.monotonic()
-        with self._slots:
-            try:
-                response = self.session.request(method, url, params=params, data=data, headers=headers,
-                                                timeout=self.timeout, verify=self.verify)
-            except requests.exceptions.SSLError as exc:
-                raise ConnectionFailed(
-                    f"TLS verification failed for {url}: {exc.__class__.__name__}. Use a trusted certificate, "
-                    "set ca_path to its CA bundle, or (not recommended) validate_certs: false",
-                    method=method, url=url) from exc
-            except requests.exceptions.ConnectTimeout as exc:
-                return None, ("connect-timeout", False, exc)
-            except requests.exceptions.ReadTimeout as exc:
-                return None, ("timeout", True, exc)
-            except requests.exceptions.ConnectionError as exc:
-                return None, ("connection", _was_connected(exc), exc)
-        self.metrics.request(method, len(data or b""), len(response.content or b""), time.monotonic() - started)
-        return response, None
-
-    def _wait(self, attempt, retry_after):
-        self.metrics.incr("retries")
-        kwargs = {"rng": self._rng} if self._rng else {}
-        self._sleep(self.retry.delay(attempt, retry_after, **kwargs))
-
-    def _connection_error(self, kind, method, url, exc):
-        tries = self.retry.retries + 1
-        if kind in ("timeout", "connect-timeout"):
-            return Timeout(f"NetBox did not answer {method} {url} within {self.timeout}s ({tries} attempts)",
-                           method=method, url=url)
-        reason = str(exc.__context__ or exc).rsplit(":", maxsplit=1)[-1].strip() or exc.__class__.__name__
-        return ConnectionFailed(f"cannot reach NetBox at {self.base_url} ({method} {url}): {reason}",
-                                method=method, url=url)
+        response = self.send(method, url, params, data, headers)
+        status = response.status_code
+        error = error_for_status(status, method, url, response.text)
+        if error is not None:
+            raise error
+        return response.json() if response.content else None
 
     # ------------------------------------------------------------------ reading
 
@@ -414,9 +335,3 @@ def _unique(results, seen):
         seen.add(oid)
         yield obj
 
-
-def _was_connected(exc):
-    """False when the connection was never established (refused, DNS): the request was not sent."""
-    text = repr(exc)
-    return not any(marker in text for marker in ("NewConnectionError", "Connection refused", "NameResolutionError",
-                                                 "Failed to resolve"))

@@ -42,14 +42,16 @@ def client_for(module):
     return build_client({k: module.params.get(k) for k in CONNECTION_OPTION_NAMES})
 
 
-def run_module(module, runner):
+def run_module(module, runner, client_factory=client_for):
     """Build the client, call `runner(module, client) -> result`, exit; our errors become fail_json.
 
     Metrics are returned on success and failure alike, so a failed run still shows its cost.
+    `client_factory(module)` builds what the runner gets (a module that talks to other servers than
+    NetBox, such as netbox_export_publish, passes its own; it needs a `metrics` attribute).
     """
     client = None
     try:
-        client = client_for(module)
+        client = client_factory(module)
         result = runner(module, client)
     except SotNetboxError as exc:
         extra = dict(exc.result)
