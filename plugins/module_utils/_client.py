@@ -334,4 +334,3 @@ def _unique(results, seen):
             continue
         seen.add(oid)
         yield obj
-

@@ -15,9 +15,9 @@ description:
   - What was published where (checksum, URL, ETag or attachment id and version) is recorded in
     C(.sot-netbox-publish.json) next to the export (see O(record_path)); the export's own manifest is
     not touched.
-  - B(WebDAV) (Nextcloud, SharePoint, any DAV server) - C(PUT) into the folder O(targets[].url), with
+  - "B(WebDAV) (Nextcloud, SharePoint, any DAV server) - C(PUT) into the folder O(targets[].url), with
     C(If-Match) (the ETag of our last upload) or C(If-None-Match: *) (first upload), so a file that a
-    person changed or put there meanwhile is reported as a conflict and not overwritten.
+    person changed or put there meanwhile is reported as a conflict and not overwritten."
   - B(Confluence) (Cloud and Data Center REST API) - a new attachment, or a new version of it, on a page
     given by O(targets[].page_id) or by O(targets[].space) and O(targets[].title), with a version comment.
     An attachment that somebody updated since our last upload is reported as a conflict. The Confluence
