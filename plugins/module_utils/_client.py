@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     InputError, NotFound, SotNetboxError, error_for_status)
-from ansible_collections.sot.netbox.plugins.module_utils._http import (  # noqa: F401 - HAS_REQUESTS re-exported
+from ansible_collections.sot.netbox.plugins.module_utils._http import (  # noqa: F401 pylint: disable=unused-import
     HAS_REQUESTS, USER_AGENT, HttpTransport)
+
 DEFAULT_PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE; a larger limit is silently capped by the server
 DEFAULT_BATCH_SIZE = 200
 # What may stand in an Authorization header: NetBox decides whether the token is right (its 401/403
