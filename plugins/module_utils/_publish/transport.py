@@ -35,12 +35,25 @@ CONFLUENCE_ATTACHMENTS = "rest/api/content/{page}/child/attachment"
 CONFLUENCE_ATTACHMENT_DATA = "rest/api/content/{page}/child/attachment/{attachment}/data"
 # Confluence's XSRF check refuses multipart POSTs without it (Atlassian accepts no-check and nocheck).
 XSRF_HEADER = {"X-Atlassian-Token": "no-check"}
+_TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
+_TAGS = re.compile(r"<[^>]*>")
 _SIZE_LIMIT = re.compile(r"(exceed|too large|maximum (attachment|file) size|size limit)", re.I)
 
 
 def content_type(name):
     ext = os.path.splitext(name)[1].lower()
     return CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def plain_text(text):
+    """An error page's text for a message: an HTML page (a proxy's or the server's login page)
+    becomes its title, so messages stay one readable line."""
+    stripped = (text or "").strip()
+    if not stripped.startswith("<"):
+        return text
+    title = _TITLE.search(stripped)
+    words = title.group(1) if title else _TAGS.sub(" ", stripped)
+    return " ".join(words.split())[:200]
 
 
 def redact(text, secrets):
@@ -129,7 +142,7 @@ class PublishClient:
         if self._auth:
             sent["Authorization"] = self._auth
         response = self.transport.send(method, url, params=params, data=data, headers=sent)
-        error = self.classify(response.status_code, method, url, response.text, what)
+        error = self.classify(response.status_code, method, url, plain_text(response.text), what)
         if error is not None:
             raise error
         return response

@@ -85,7 +85,7 @@ def publish(plan, client, record, read, overwrite=False):
     except SotNetboxError as exc:
         result.error = exc.message
         result.files.append(dict(step.as_dict(), outcome="failed", message=exc.message))
-        result.files.extend(dict(s.as_dict(), outcome="not_attempted") for s in pending)
+        result.files.extend(dict(s.as_dict(), outcome="not_attempted" if s.upload else "unchanged") for s in pending)
     return result, record
 
 

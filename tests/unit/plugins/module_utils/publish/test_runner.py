@@ -173,6 +173,17 @@ def test_auth_failure_is_a_clear_error_and_nothing_recorded(export_dir):
     assert not os.path.exists(os.path.join(export_dir, ".sot-netbox-publish.json"))
 
 
+def test_after_a_failure_unchanged_files_stay_unchanged(export_dir):
+    server = DavServer()
+    publish(server, export_dir)
+    write_export(export_dir, dict(EXPORT, workbook=("inventory.xlsx", b"PK\x03\x04v2")))
+    with pytest.raises(SotNetboxError) as err:
+        publish(server, export_dir, [dav_target(password="wrong-password")])
+    files = err.value.result["targets"][0]["files"]
+    assert [(f["file"], f["outcome"]) for f in files] == [
+        ("inventory.xlsx", "failed"), ("inventory.csv", "unchanged"), ("devices.csv", "unchanged")]
+
+
 def test_check_mode_makes_no_request_and_writes_nothing(export_dir):
     server = DavServer()
     result = publish(server, export_dir, check_mode=True)

@@ -20,7 +20,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     AuthenticationFailed, ConnectionFailed, InputError, NotFound, PayloadTooLarge, PermissionDenied,
     PreconditionFailed, RequestValidationFailed, Unavailable)
 from ansible_collections.sot.netbox.plugins.module_utils._publish.transport import (
-    Attachment, ConfluenceClient, Credentials, WebDavClient, check_url, multipart, redact)
+    Attachment, ConfluenceClient, Credentials, WebDavClient, check_url, multipart, plain_text, redact)
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.publish.recorder import (
     Recorder, Resp, transport_options)
 
@@ -69,6 +69,16 @@ def test_check_url(url, problem):
     with pytest.raises(InputError) as err:
         check_url("targets[0].url", url)
     assert problem in err.value.message and "pw@" not in err.value.message
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("<html><head><title>401 Access not authorized</title></head><body>...</body></html>", "401 Access not authorized"),
+    ("<html><body><h1>Bad\n gateway</h1></body></html>", "Bad gateway"),
+    ('{"message": "x"}', '{"message": "x"}'),
+    ("", ""),
+])
+def test_plain_text_of_error_pages(text, expected):
+    assert plain_text(text) == expected
 
 
 def test_multipart_body_is_exact():
@@ -246,7 +256,9 @@ def test_put_without_etag_in_answer_asks_with_head():
 @pytest.mark.parametrize("answer, expected, text", [
     (Resp(412, raw=b""), PreconditionFailed, "changed since it was last published (HTTP 412"),
     (Resp(409, raw=b"parent"), Exception, "does not exist on the server (HTTP 409); create it or set create_folders"),
-    (Resp(401, raw=b""), AuthenticationFailed, "WebDAV rejected the credentials (HTTP 401) on PUT"),
+    (Resp(401, raw=b"<html><title>401 Access not authorized</title></html>"), AuthenticationFailed,
+     "WebDAV rejected the credentials (HTTP 401) on PUT https://dav.example.com/remote.php/dav/files/svc/Inventory/a.csv:"
+     " 401 Access not authorized"),
     (Resp(403, raw=b"no"), PermissionDenied, "permission denied (HTTP 403)"),
     (Resp(413, raw=b""), PayloadTooLarge, "refused the file as too large"),
 ])
