@@ -237,8 +237,8 @@ targets:
       description:
         - Per file - C(file), C(action) (upload or skip), C(reason) (new, changed, unchanged), C(sha256), C(bytes),
           C(outcome) (uploaded, unchanged, would_upload, conflict, failed, not_attempted), and after an upload
-          C(url) with C(etag) (WebDAV) or C(attachment_id) and C(version) (Confluence); C(message) for a
-          conflict or a failure.
+          C(url) (the file's URL; for Confluence the attachment's download link) with C(etag) (WebDAV) or
+          C(attachment_id) and C(version) (Confluence); C(message) for a conflict or a failure.
       type: list
       elements: dict
     error:

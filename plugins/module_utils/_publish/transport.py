@@ -297,7 +297,8 @@ class ConfluenceClient(PublishClient):
         answer = _json(self.call("POST", url, data=body, headers=headers,
                                  what=f"uploading {name} ({len(data)} bytes) to page {page}"), name)
         item = (answer.get("results") or [answer])[0] if isinstance(answer, dict) else {}
-        return Uploaded(url=url, attachment_id=str(item.get("id") or (attachment.id if attachment else "")) or None,
+        download = (item.get("_links") or {}).get("download")  # relative to the base URL, where people open it
+        return Uploaded(url=f"{self.base_url}{download}" if download else url, attachment_id=str(item.get("id") or (attachment.id if attachment else "")) or None,
                         version=int((item.get("version") or {}).get("number") or 0) or None)
 
     def classify(self, status, method, url, text, what):

@@ -97,7 +97,8 @@ PAGE_42 = {"id": "42", "type": "page", "status": "current", "title": "Inventory"
 NO_ATTACHMENT = {"results": [], "start": 0, "limit": 25, "size": 0}
 ONE_ATTACHMENT = {"results": [{"id": "att901", "type": "attachment", "title": "inventory.xlsx",
                                "version": {"number": 3}}], "size": 1}
-CREATED = {"results": [{"id": "att901", "type": "attachment", "title": "inventory.xlsx", "version": {"number": 1}}],
+CREATED = {"results": [{"id": "att901", "type": "attachment", "title": "inventory.xlsx", "version": {"number": 1},
+                        "_links": {"download": "/download/attachments/42/inventory.xlsx?version=1&api=v2"}}],
            "size": 1}
 NEW_VERSION = {"id": "att901", "type": "attachment", "title": "inventory.xlsx", "version": {"number": 4}}
 
@@ -145,6 +146,7 @@ def test_upload_creates_attachment_with_comment_and_xsrf_header():
     uploaded = client.upload("42", "inventory.xlsx", b"PK\x03\x04data", "NetBox export 0123abcd", True,
                              boundary="b0undary")
     assert (uploaded.attachment_id, uploaded.version) == ("att901", 1)
+    assert uploaded.url == CLOUD + "/download/attachments/42/inventory.xlsx?version=1&api=v2"
     (call,) = session.calls
     assert call["method"] == "POST" and call["path"] == "/wiki/rest/api/content/42/child/attachment"
     headers = call["headers"]
