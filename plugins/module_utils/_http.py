@@ -71,6 +71,7 @@ class HttpTransport:
         self._slots = threading.BoundedSemaphore(self.max_workers)
         self._sleep = sleep
         self._rng = rng
+
     @property
     def session(self):
         with self._session_lock:
@@ -337,4 +338,3 @@ def _was_connected(exc):
     text = repr(exc)
     return not any(marker in text for marker in ("NewConnectionError", "Connection refused", "NameResolutionError",
                                                  "Failed to resolve"))
-

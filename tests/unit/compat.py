@@ -22,7 +22,6 @@ except ImportError:  # ansible-core 2.16 - 2.18: the same effect through the mod
             yield
 
 
-
 class Exit(Exception):
     """What a module passed to exit_json/fail_json (with failed=True), raised so the test reads it."""
 

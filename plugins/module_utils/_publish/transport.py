@@ -293,7 +293,8 @@ class ConfluenceClient(PublishClient):
                            what=f"uploading {name} ({len(data)} bytes) to page {page}") or {}
         item = (answer.get("results") or [answer])[0] if isinstance(answer, dict) else {}
         download = (item.get("_links") or {}).get("download")  # relative to the base URL, where people open it
-        return Uploaded(url=f"{self.base_url}{download}" if download else url, attachment_id=str(item.get("id") or (attachment.id if attachment else "")) or None,
+        attachment_id = str(item.get("id") or (attachment.id if attachment else "")) or None
+        return Uploaded(url=f"{self.base_url}{download}" if download else url, attachment_id=attachment_id,
                         version=int((item.get("version") or {}).get("number") or 0) or None)
 
     def classify(self, status, method, url, text, what):

@@ -47,8 +47,8 @@ def test_connection_failures_name_the_service(exc, expected, text):
 
 
 def test_cut_off_read_is_retried_then_answered():
-    http, session, sleeps = transport({("GET", "/f"): [requests.exceptions.ChunkedEncodingError("cut"),
-                                                      Resp(200, raw=b"ok")]})
+    answers = [requests.exceptions.ChunkedEncodingError("cut"), Resp(200, raw=b"ok")]
+    http, session, _sleeps = transport({("GET", "/f"): answers})
     assert http.send("GET", "https://dav.test/f").content == b"ok" and len(session.calls) == 2
 
 
