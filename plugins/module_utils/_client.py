@@ -1,48 +1,35 @@
 # -*- coding: utf-8 -*-
 # Copyright: sot.netbox contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The transport client: one pooled session, retries, pagination, bulk writes, cache, metrics.
+"""The NetBox client: version learning, features, pagination, bulk writes, cache, warnings.
 
 PRIVATE to the collection. No Ansible imports: modules reach it through `_module.py`, the
-inventory plugin through `_plugin.py`, and tests build it directly with a fake session.
+inventory plugin through `_plugin.py`, and tests build it directly with a fake session. The
+session, the retries, unreadable answers and connection/TLS errors are `_http.HttpTransport`'s.
 The constructor does no I/O.
 """
 from __future__ import annotations
 
 import concurrent.futures
-import http.client
 import json
 import os
 import re
-import socket
-import ssl
 import threading
 import time
 from urllib.parse import urlencode, urlsplit
 
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-    HAS_REQUESTS = True
-except ImportError:  # pragma: no cover - the runner reports missing_required_lib
-    requests = None
-    HTTPAdapter = object
-    HAS_REQUESTS = False
-
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ALREADY_GONE, ConnectionFailed, FeatureUnsupported, InputError, NotFound, RequestValidationFailed,
-    ResponseIncomplete, ResponseNotJson, SotNetboxError, Timeout, classify_rejection, error_for_status)
+    ALREADY_GONE, FeatureUnsupported, InputError, NotFound, RequestValidationFailed, SotNetboxError,
+    classify_rejection, error_for_status)
 from ansible_collections.sot.netbox.plugins.module_utils._features import feature, parse_version
-from ansible_collections.sot.netbox.plugins.module_utils._metrics import Metrics
+from ansible_collections.sot.netbox.plugins.module_utils._http import (  # noqa: F401 pylint: disable=unused-import
+    HAS_REQUESTS, READ_METHODS, USER_AGENT, HttpTransport, _header, _text)
 from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
-from ansible_collections.sot.netbox.plugins.module_utils._retry import RetryPolicy
 
-USER_AGENT = "sot.netbox-ansible/0.1"
 DEFAULT_PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE; a larger limit is silently capped by the server
 DEFAULT_BATCH_SIZE = 200
 # Longest request URL `list_by` builds: well under the 8 KiB most servers and proxies accept.
 MAX_URL_LENGTH = 4000
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # An HTTP header name (RFC 9110 token); values may not contain CR, LF or NUL.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 # What may stand in an Authorization header: NetBox decides whether the token is right (its 401/403
@@ -103,32 +90,25 @@ def _batches(items, size):
         yield items[i:i + size]
 
 
-class NetboxClient:
+class NetboxClient(HttpTransport):
     """A NetBox REST client. Thread-safe; concurrency is bounded by `max_workers` in-flight requests."""
+
+    rerun_hint = "then run again (the run reads back what exists)"
 
     def __init__(self, url, token, validate_certs=True, ca_path=None, timeout=30, headers=None, max_workers=4,
                  page_size=DEFAULT_PAGE_SIZE, retry=None, cache=None, metrics=None, session=None,
                  sleep=time.sleep, rng=None, cert=None, key=None):
-        self.base_url = check_url(url)
+        base_url = check_url(url)
         if int(max_workers) < 1:
             raise InputError("max_workers", max_workers, "must be at least 1")
         self._auth = authorization_header(token)
         self.token_version = 2 if self._auth.startswith("Bearer ") else 1
-        self.redact = Redactor(token)
-        self.verify = ca_path if ca_path else bool(validate_certs)
-        self.cert = check_client_cert(cert, key)
-        self.timeout = timeout
+        super().__init__("NetBox", base_url, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout,
+                         max_workers=max_workers, retry=retry, metrics=metrics, session=session, sleep=sleep,
+                         rng=rng, cert=check_client_cert(cert, key), redact=Redactor(token))
         self.headers = check_headers(headers)
-        self.max_workers = int(max_workers)
         self.page_size = int(page_size)
-        self.retry = retry or RetryPolicy()
         self.cache = cache
-        self.metrics = metrics or Metrics()
-        self._session = session
-        self._session_lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(self.max_workers)
-        self._sleep = sleep
-        self._rng = rng
         self._inflight = {}
         self._inflight_lock = threading.Lock()
         # The server's version, from the API-Version header of the first answer (no extra request).
@@ -180,7 +160,8 @@ class NetboxClient:
             return False
         raise FeatureUnsupported(wanted.description, wanted.minimum_text, server)
 
-    def _learn_version(self, response):
+    def answered(self, response):
+        """The server's version from the first answer's API-Version header."""
         if self.api_version is not None:
             return
         version = parse_version(_header(response, "API-Version"))
@@ -200,20 +181,6 @@ class NetboxClient:
 
     # ------------------------------------------------------------------ transport
 
-    @property
-    def session(self):
-        with self._session_lock:
-            if self._session is None:
-                if not HAS_REQUESTS:
-                    raise SotNetboxError("the Python library 'requests' is required")
-                session = requests.Session()
-                adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(self.max_workers, 4), max_retries=0)
-                session.mount("http://", adapter)
-                session.mount("https://", adapter)
-                session.cert = self.cert
-                self._session = session
-            return self._session
-
     def url_for(self, path):
         if path.startswith("http://") or path.startswith("https://"):
             return path
@@ -229,131 +196,9 @@ class NetboxClient:
                    **self.headers}
         if data is not None:
             headers["Content-Type"] = "application/json"
-        attempt = 0
-        while True:
-            response, failure = self._send_once(method, url, params, data, headers)
-            if failure is not None:
-                kind, connected, exc = failure
-                if attempt < self.retry.retries and self.retry.retry_connection_error(method, connected):
-                    self._wait(attempt, None)
-                    attempt += 1
-                    continue
-                raise self._connection_error(kind, method, url, exc, connected, attempt + 1) from None
-            self._learn_version(response)
-            status = response.status_code
-            if attempt < self.retry.retries and self.retry.retry_status(method, status):
-                self._wait(attempt, _header(response, "Retry-After"))
-                attempt += 1
-                continue
-            error = error_for_status(status, method, url, self.redact(_text(response)))
-            if error is not None:
-                raise error
-            try:
-                return _decode(response)
-            except _Unreadable as why:
-                # An unreadable answer is what a proxy's 502 is: retried when a 502 would be.
-                if attempt < self.retry.retries and self.retry.retry_status(method, 502):
-                    self.metrics.incr("unreadable_answers")
-                    self._wait(attempt, None)
-                    attempt += 1
-                    continue
-                raise self._unreadable(why, method, url, attempt + 1) from None
-
-    def _send_once(self, method, url, params, data, headers):
-        """Returns (response, None) or (None, (kind, connected, exception))."""
-        started = time.monotonic()
-        with self._slots:
-            try:
-                response = self.session.request(method, url, params=params, data=data, headers=headers,
-                                                timeout=self.timeout, verify=self.verify)
-            except requests.exceptions.SSLError as exc:
-                raise self._tls_error(method, url, exc) from None
-            except requests.exceptions.ConnectTimeout as exc:
-                return None, ("connect-timeout", False, exc)
-            except requests.exceptions.ReadTimeout as exc:
-                return None, ("timeout", True, exc)
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
-                    http.client.IncompleteRead) as exc:
-                return None, ("cut", True, exc)
-            except requests.exceptions.ConnectionError as exc:
-                if _is_tls_failure(exc):
-                    raise self._tls_error(method, url, exc) from None
-                return None, ("connection", _was_connected(exc), exc)
-            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader) as exc:
-                # Validated up front; anything left is still one line naming the options, never a traceback.
-                raise InputError("url", self.base_url, "cannot be sent with these headers/URL: " +
-                                 self.redact(_reason(exc))) from None
-        self.metrics.request(method, len(data or b""), len(response.content or b""), time.monotonic() - started)
-        return response, None
-
-    def _wait(self, attempt, retry_after):
-        self.metrics.incr("retries")
-        kwargs = {"rng": self._rng} if self._rng else {}
-        self._sleep(self.retry.delay(attempt, retry_after, **kwargs))
-
-    def _connection_error(self, kind, method, url, exc, connected, tries):
-        where = f"{method} {_path_of(url)}"
-        attempts = f"{tries} attempt" + ("s" if tries != 1 else "")
-        if kind in ("timeout", "connect-timeout"):
-            error = Timeout(f"NetBox at {self.base_url} did not answer {where} within {self.timeout}s "
-                            f"({attempts}). Raise the option timeout, or check NetBox's load and the network",
-                            method=method, url=url)
-            # A write that was sent and not answered in time may still be committed by NetBox.
-            error.may_have_applied = connected and method not in READ_METHODS
-            return error
-        if connected and (kind == "cut" or method not in READ_METHODS):
-            return self._answer_lost(kind, method, url, exc, tries)
-        reason = _reason(exc)
-        return ConnectionFailed(f"cannot reach NetBox at {self.base_url} (option url) for {where}: {reason} ({attempts}). "
-                                "Check the URL and that NetBox is running and reachable from here",
-                                method=method, url=url)
-
-    def _answer_lost(self, kind, method, url, exc, tries):
-        what = "was cut off" if kind == "cut" else f"was lost ({_reason(exc)})"
-        return ResponseIncomplete(self._lost_text(method, url, what, tries), may_have_applied=method not in READ_METHODS,
-                                  method=method, url=url)
-
-    def _unreadable(self, why, method, url, tries):
-        cls = ResponseIncomplete if why.cut_off else ResponseNotJson
-        what = "was cut off (incomplete JSON)" if why.cut_off else f"is not JSON ({why.detail})"
-        return cls(self._lost_text(method, url, what, tries), may_have_applied=method not in READ_METHODS,
-                   method=method, url=url, status=why.status)
-
-    def _lost_text(self, method, url, what, tries):
-        where = f"{method} {_path_of(url)}"
-        attempts = f"{tries} attempt" + ("s" if tries != 1 else "")
-        if method in READ_METHODS:
-            return (f"NetBox's answer to {where} {what} ({attempts}). Check NetBox and any proxy in front of it "
-                    f"(option url: {self.base_url}), then run again")
-        return (f"NetBox's answer to {where} {what}: NetBox may have applied it. Nothing was sent again; "
-                "check NetBox, then run again (the run reads back what exists)")
-
-    def _tls_error(self, method, url, exc):
-        text = _reason(exc, tls=True)
-        low = repr(exc).lower()
-        if "alert" in low or "eof occurred" in low or isinstance(_root(exc, ssl.SSLEOFError), ssl.SSLEOFError):
-            # The server ended the handshake (an alert, or closing it): it wants a client certificate
-            # we did not send, or does not accept the one we did.
-            if self.cert is None:
-                head = "TLS handshake refused by"
-                fix = "NetBox (or its proxy) may require a client certificate: set cert (and key)"
-            else:
-                head = "TLS client certificate refused by"
-                fix = "the server does not accept the client certificate in cert/key (is it signed by a CA it trusts?)"
-            if text == "tls error" or "eof occurred" in text:
-                text = "the server closed the connection during the handshake"
-        elif "wrong_version_number" in low or "wrong version number" in low or "record layer" in low:
-            fix = "the server does not speak TLS there: check http:// or https:// and the port in url"
-            head = "TLS handshake failed with"
-        elif "pem" in low or "key values mismatch" in low or "no such file" in low:
-            fix = "cert must be a PEM certificate and key its PEM private key (unencrypted)"
-            head = "cannot use the client certificate for"
-        else:  # certificate verify failed, and what we cannot tell apart from it
-            fix = ("use a certificate NetBox's clients trust, set ca_path to the CA bundle that signed it, or (not "
-                   "recommended) validate_certs: false")
-            head = "TLS verification failed for"
-        return ConnectionFailed(f"{head} {self.base_url} ({method} {_path_of(url)}): {text}. To fix: {fix}",
-                                method=method, url=url)
+        return self.send(method, url, params=params, data=data, headers=headers, decode=True,
+                         classify=lambda response: error_for_status(response.status_code, method, url,
+                                                                    self.redact(_text(response))))
 
     # ------------------------------------------------------------------ reading
 
@@ -681,114 +526,3 @@ def list_chunks(values, field, base_length, max_length=MAX_URL_LENGTH):
     if current:
         chunks.append(current)
     return chunks
-
-
-class _Unreadable(Exception):
-    def __init__(self, cut_off, detail, status):
-        super().__init__(detail)
-        self.cut_off = cut_off
-        self.detail = detail
-        self.status = status
-
-
-def _header(response, name):
-    headers = getattr(response, "headers", None) or {}
-    value = headers.get(name)
-    if value is None and isinstance(headers, dict):  # plain dicts in tests are case-sensitive
-        lowered = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
-    return value
-
-
-def _text(response):
-    try:
-        return response.text
-    except (ValueError, UnicodeDecodeError):  # pragma: no cover - an undecodable error page
-        return (response.content or b"").decode("utf-8", "replace")
-
-
-def _decode(response):
-    """The JSON body, or _Unreadable: cut off (JSON that ends early) or not JSON (an HTML proxy page)."""
-    content = response.content
-    if not content:
-        return None
-    try:
-        return json.loads(content)
-    except ValueError:
-        pass
-    ctype = (_header(response, "Content-Type") or "").split(";")[0].strip().lower()
-    start = content.lstrip()[:1]
-    if "json" in ctype or start in (b"{", b"["):
-        raise _Unreadable(True, "incomplete JSON", response.status_code)
-    detail = f"{ctype or 'no content type'}"
-    if b"<html" in content[:2000].lower() or ctype == "text/html":
-        detail = "an HTML page, perhaps a proxy's login or error page"
-    raise _Unreadable(False, detail, response.status_code)
-
-
-def _path_of(url):
-    """'/api/dcim/devices/' from a full URL: messages name the endpoint, not the long URL."""
-    return urlsplit(url).path or url
-
-
-def _causes(exc, depth=0):
-    """An exception, its arguments that are exceptions, urllib3's `.reason`, and its cause/context."""
-    if exc is None or depth > 8:
-        return
-    yield exc
-    seen = []
-    for nested in [getattr(exc, "reason", None), exc.__cause__, exc.__context__, *getattr(exc, "args", ())]:
-        if isinstance(nested, BaseException) and nested is not exc and nested not in seen:
-            seen.append(nested)
-            yield from _causes(nested, depth + 1)
-
-
-def _reason(exc, tls=False):
-    """One short phrase for a transport failure, from the root cause, never a library's repr."""
-    for cause in _causes(exc):
-        name = cause.__class__.__name__
-        if isinstance(cause, ssl.SSLError) and tls:
-            reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or ""
-            return str(reason).replace("_", " ").lower() or "TLS error"
-        if isinstance(cause, http.client.RemoteDisconnected):  # before ConnectionResetError: a subclass
-            return "the server closed the connection without answering"
-        if isinstance(cause, ConnectionRefusedError) or "connection refused" in str(cause).lower():
-            return "connection refused"
-        if name == "NameResolutionError" or isinstance(cause, socket.gaierror):
-            return "the host name does not resolve"
-        if isinstance(cause, ConnectionResetError):
-            return "the connection was reset"
-        if isinstance(cause, http.client.IncompleteRead):
-            return "the answer was cut off"
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror.lower()
-    for cause in _causes(exc):
-        if isinstance(cause, ssl.SSLError):
-            return str(getattr(cause, "reason", None) or "TLS error").replace("_", " ").lower()
-    text = str(exc)
-    # Last resort: the text after urllib3's "Caused by X(...)" wrapper, without its repr punctuation.
-    text = re.sub(r"^.*\(Caused by \w+\(", "", text)
-    text = re.sub(r"<[^>]*>:?", "", text)
-    text = text.strip(" :'\"()")
-    return text[:200] or exc.__class__.__name__
-
-
-def _root(exc, cls):
-    return next((c for c in _causes(exc) if isinstance(c, cls)), None)
-
-
-def _is_tls_failure(exc):
-    """A TLS alert can surface as a plain ConnectionError (e.g. a client certificate refused after the handshake)."""
-    return any(isinstance(c, ssl.SSLError) for c in _causes(exc))
-
-
-def _was_connected(exc):
-    """False when the connection was never established (refused, DNS): the request was not sent."""
-    for cause in _causes(exc):
-        if isinstance(cause, (ConnectionRefusedError, socket.gaierror)):
-            return False
-        if cause.__class__.__name__ in ("NewConnectionError", "NameResolutionError"):
-            return False
-    text = repr(exc)
-    return not any(marker in text for marker in ("NewConnectionError", "Connection refused", "NameResolutionError",
-                                                 "Failed to resolve"))

@@ -151,6 +151,14 @@ class Conflict(ApiError):
     """409: a uniqueness or state conflict (for example two allocations racing)."""
 
 
+class PreconditionFailed(Conflict):
+    """412: the resource changed on the server since we last saw it (If-Match / If-None-Match)."""
+
+
+class PayloadTooLarge(ApiError):
+    """413: the server refuses a body this large (an upload size limit)."""
+
+
 class Unavailable(ApiError):
     """429/5xx that did not clear within the retries, or a 500 from NetBox."""
 
@@ -229,11 +237,12 @@ def _join(value):
     return str(value)
 
 
-def error_for_status(status, method, url, text):
+def error_for_status(status, method, url, text, service="NetBox"):
     """Map one HTTP response to the exception to raise, or None when it is a success.
 
     The only place HTTP status codes are interpreted. 404 semantics for GET (absent) and DELETE
-    (already gone) are decided by the client's callers through ``NotFound``.
+    (already gone) are decided by the client's callers through ``NotFound``. `service` names the
+    server in messages (the publishing clients talk to Confluence and WebDAV servers).
     """
     if status < 400:
         return None
@@ -242,26 +251,31 @@ def error_for_status(status, method, url, text):
     where = f"{method} {url}"
     kw = dict(status=status, method=method, url=url, body=body)
     if status == 401:
-        return AuthenticationFailed(f"NetBox rejected the token (HTTP 401) on {where}: {detail}", **kw)
+        what = "token" if service == "NetBox" else "credentials"
+        return AuthenticationFailed(f"{service} rejected the {what} (HTTP 401) on {where}: {detail}", **kw)
     if status == 403:
         if "invalid" in detail.lower() and "token" in detail.lower():
-            return AuthenticationFailed(f"NetBox rejected the token (HTTP 403) on {where}: {detail}", **kw)
+            return AuthenticationFailed(f"{service} rejected the token (HTTP 403) on {where}: {detail}", **kw)
         return PermissionDenied(f"permission denied (HTTP 403) on {where}: {detail}", **kw)
     if status == 404:
         return NotFound(f"not found (HTTP 404): {where}", **kw)
     if status == 400:
         fields = body if isinstance(body, (dict, list)) else {}
-        return RequestValidationFailed(f"NetBox rejected the request (HTTP 400) on {where}: {detail}",
+        return RequestValidationFailed(f"{service} rejected the request (HTTP 400) on {where}: {detail}",
                                        fields=fields, **kw)
     if status == 414:
-        return UriTooLong(f"the request URL is too long for NetBox or a proxy in front of it (HTTP 414) on "
+        return UriTooLong(f"the request URL is too long for {service} or a proxy in front of it (HTTP 414) on "
                           f"{method} {url.split('?', 1)[0]}: name fewer objects in one filter", **kw)
     if status == 409:
         return Conflict(f"conflict (HTTP 409) on {where}: {detail}", **kw)
+    if status == 412:
+        return PreconditionFailed(f"changed on the server meanwhile (HTTP 412) on {where}: {detail}", **kw)
+    if status == 413:
+        return PayloadTooLarge(f"{service} refused the body as too large (HTTP 413) on {where}: {detail}", **kw)
     if status in (429, 502, 503, 504):
-        return Unavailable(f"NetBox unavailable (HTTP {status}) on {where}: {detail}", **kw)
+        return Unavailable(f"{service} unavailable (HTTP {status}) on {where}: {detail}", **kw)
     if status >= 500:
-        return Unavailable(f"NetBox server error (HTTP {status}) on {where}: {detail}", **kw)
+        return Unavailable(f"{service} server error (HTTP {status}) on {where}: {detail}", **kw)
     return ApiError(f"unexpected HTTP {status} on {where}: {detail}", **kw)
 
 

@@ -47,31 +47,37 @@ def client_for(module):
     return build_client({k: module.params.get(k) for k in CONNECTION_OPTION_NAMES})
 
 
-def run_module(module, runner):
+def run_module(module, runner, client_factory=client_for):
     """Build the client, call `runner(module, client) -> result`, exit; our errors become fail_json.
 
     Metrics are returned on success and failure alike, so a failed run still shows its cost. Every
     text that leaves here (message, result fields, warnings) passes the one redaction step.
+
+    `client_factory(module)` builds what the runner gets (a module that talks to other servers than
+    NetBox, such as netbox_export_publish, passes its own; it needs a `metrics` attribute, and a
+    `redact` one when it knows secrets of its own, such as a publishing target's password).
     """
-    redact = Redactor(module.params.get("token"))
     client = None
     try:
-        client = client_for(module)
+        client = client_factory(module)
         result = runner(module, client)
     except SotNetboxError as exc:
         extra = dict(exc.result)
         if client is not None:
             extra["metrics"] = client.metrics.to_dict()
         extra.setdefault("changed", bool(extra.pop("changed", False)))
+        redact = _redactor(module, client)
         _warn_all(module, client, redact)
         module.fail_json(**redact(dict(extra, msg=exc.message)))
     except Exception as exc:  # pylint: disable=broad-except
         # An unexpected error is still reported, never as a bare traceback with secrets in locals.
+        redact = _redactor(module, client)
         _warn_all(module, client, redact)
         module.fail_json(**redact(dict(msg=f"unexpected error: {exc.__class__.__name__}: {exc}",
                                        exception=traceback.format_exc())))
     result.setdefault("changed", False)
     result["metrics"] = client.metrics.to_dict()
+    redact = _redactor(module, client)
     _warn_all(module, client, redact)
     module.exit_json(**redact(result))
 
@@ -80,3 +86,13 @@ def _warn_all(module, client, redact):
     """The client's warnings (version, deprecated token, cache) reach the user once, as task warnings."""
     for text in getattr(client, "warnings", None) or []:
         module.warn(redact(text))
+
+
+def _redactor(module, client):
+    """The NetBox token's forms, and those of the secrets the client knows (a publishing context's
+    Redactor holds its targets' passwords and tokens)."""
+    own = Redactor(module.params.get("token"))
+    theirs = getattr(client, "redact", None)
+    if not callable(theirs) or theirs is own:
+        return own
+    return lambda value: own(theirs(value))

@@ -21,4 +21,35 @@ except ImportError:  # ansible-core 2.16 - 2.18: the same effect through the mod
         with mock.patch.object(basic, "_ANSIBLE_ARGS", serialized):
             yield
 
-__all__ = ["patch_module_args"]
+
+class Exit(Exception):
+    """What a module passed to exit_json/fail_json (with failed=True), raised so the test reads it."""
+
+    def __init__(self, kwargs):
+        super().__init__()
+        self.kwargs = kwargs
+
+
+def capture_exits(monkeypatch):
+    """Make exit_json/fail_json raise `Exit` instead of printing and exiting."""
+    def exit_json(self, **kwargs):
+        raise Exit(kwargs)
+
+    def fail_json(self, **kwargs):
+        raise Exit(dict(kwargs, failed=True))
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+
+
+def run_main(main, args):
+    """Run a module's main() with these args; its exit_json/fail_json arguments."""
+    with patch_module_args(args):
+        try:
+            main()
+        except Exit as out:
+            return out.kwargs
+    raise AssertionError("the module returned without exit_json or fail_json")
+
+
+__all__ = ["Exit", "capture_exits", "patch_module_args", "run_main"]

@@ -431,6 +431,18 @@ def write_text_atomic(path, text, move=os.replace):
         temp.release()
 
 
+def write_text_if_changed(path, text, move=os.replace):
+    """`write_text_atomic` unless the file already holds exactly `text`. Returns whether it wrote."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            if fh.read() == text:
+                return False
+    except OSError:
+        pass
+    write_text_atomic(path, text, move)
+    return True
+
+
 class TempFile:
     """A temp file of this run, locked (flock) while its handle is open: a concurrent run's sweep of
     stale spools leaves it alone, and a killed run's lock goes with its process."""

@@ -648,15 +648,7 @@ def _commit(spec, outcomes, move, backup):
         else:
             workbook = F.read_manifest(spec.dest).get("workbook")
         text = F.manifest_text(files, workbook)
-        manifest = os.path.join(spec.dest, F.MANIFEST)
-        try:
-            with open(manifest, encoding="utf-8") as fh:
-                if fh.read() == text:
-                    return False
-        except OSError:
-            pass
-        F.write_text_atomic(manifest, text, move)
-        return True
+        return F.write_text_if_changed(os.path.join(spec.dest, F.MANIFEST), text, move)
     except OSError as exc:
         raise SotNetboxError(f"writing the export into {spec.dest} failed: {exc}; files already replaced: "
                              f"{', '.join(moved) or 'none'} (the others keep their previous content)",

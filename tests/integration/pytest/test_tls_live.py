@@ -44,7 +44,9 @@ def pki(tmp_path_factory):
 
 
 def self_signed(d, name, subject):
+    # A CA with keyUsage: Python 3.13 verifies strictly (VERIFY_X509_STRICT) and refuses a CA without it.
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", subject,
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
             "-keyout", f"{name}.key", "-out", f"{name}.pem", cwd=d)
 
 

@@ -6,42 +6,25 @@ from __future__ import annotations
 import os
 
 import pytest
-from ansible.module_utils import basic
-from ansible_collections.sot.netbox.tests.unit.compat import patch_module_args
+
+from ansible_collections.sot.netbox.tests.unit.compat import capture_exits, run_main
 
 from ansible_collections.sot.netbox.plugins.module_utils import _module
 from ansible_collections.sot.netbox.plugins.modules import netbox_export
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.export.test_runner import TOKEN, NetBox
 
 
-class Exit(Exception):
-    def __init__(self, kwargs):
-        super().__init__()
-        self.kwargs = kwargs
-
-
 @pytest.fixture
 def netbox(monkeypatch):
     fake = NetBox()
     monkeypatch.setattr(_module, "build_client", lambda options: fake.client())
-
-    def exit_json(self, **kwargs):
-        raise Exit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise Exit(dict(kwargs, failed=True))
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    capture_exits(monkeypatch)
     return fake
 
 
 def run(args, tmp_path, check=False, diff=False):
     extra = {"_ansible_check_mode": check, "_ansible_diff": diff, "_ansible_tmpdir": str(tmp_path)}
-    with patch_module_args({"url": "http://nb.test", "token": TOKEN, "cache": False, **args, **extra}):
-        with pytest.raises(Exit) as info:
-            netbox_export.main()
-    return info.value.kwargs
+    return run_main(netbox_export.main, {"url": "http://nb.test", "token": TOKEN, "cache": False, **args, **extra})
 
 
 def test_run_twice_then_check_mode_with_diff(netbox, tmp_path):
