@@ -61,7 +61,8 @@ ensure_venv() {
 
 # The oldest supported pair of the matrix (tools/requirements-compat-<ansible-core>.txt names the
 # Python on its first line: "# python X.Y"). Used in a subshell: it puts the venv first on PATH.
-compat_venv_dir() { echo "${SOT_VENV_BASE:-$REPO}/.venv-$1"; }
+# Under out/ (ignored by git and by the collection build, like .venv/).
+compat_venv_dir() { echo "$OUT/venvs/ansible-core-$1"; }
 
 ensure_compat_venv() {  # ensure_compat_venv 2.16
   local reqs="$REPO/tools/requirements-compat-$1.txt" pyver py dir

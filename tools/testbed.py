@@ -232,6 +232,8 @@ def as_pg(cmd: list, **kw):
     if os.geteuid() == 0:
         cmd = ["runuser", "-u", PG_USER, "--"] + cmd
     kw.setdefault("env", {**os.environ, "LC_ALL": initdb_locale()})
+    kw.setdefault("cwd", "/")  # the caller's directory may be closed to that user
+
     return run(cmd, **kw)
 
 
