@@ -50,8 +50,8 @@ def csv_format(dialect="excel", delimiter=None):
         raise InputError("dialect", dialect, f"must be one of {', '.join(DIALECTS)}")
     fmt = {"dialect": dialect}
     if delimiter is not None:
-        if len(delimiter) != 1:
-            raise InputError("delimiter", delimiter, "must be exactly one character")
+        if len(delimiter) != 1 or delimiter in '\r\n"':  # Python 3.13's csv refuses those three
+            raise InputError("delimiter", delimiter, "must be exactly one character, not a line break or '\"'")
         fmt["delimiter"] = delimiter
     return fmt
 
