@@ -190,6 +190,14 @@ class WebDavClient(PublishClient):
             etag = self.call("HEAD", url, what=f"reading the ETag of {name}").headers.get("ETag")
         return Uploaded(url=url, etag=etag or None)
 
+    def fetch(self, name):
+        """(content, ETag) of the file on the server, or None when it is not there."""
+        try:
+            response = self.call("GET", self.file_url(name), what=f"reading {name} back")
+        except NotFound:
+            return None
+        return response.content, response.headers.get("ETag") or None
+
     def make_folders(self, url=None, depth=0):
         """MKCOL `url` (default: the target folder), creating missing parents first. 405 means it exists."""
         url = (url or self.base_url).rstrip("/")

@@ -11,9 +11,10 @@ files published before it are kept in the record, the rest are reported as not a
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import PreconditionFailed, SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._errors import ApiError, PreconditionFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._publish import domain as D
 from ansible_collections.sot.netbox.plugins.module_utils._publish.transport import Uploaded
 
@@ -118,7 +119,26 @@ def _put(target, client, step, data, overwrite, state):
     if target.create_folders and not state.folders_made:
         client.make_folders()   # before the first upload only, and only when something is uploaded
         state.folders_made = True
-    return client.put(step.file.name, data, **kwargs)
+    try:
+        return client.put(step.file.name, data, **kwargs)
+    except ApiError as exc:
+        # "Find out" instead of guessing: a PUT whose answer was lost may have been stored, and then
+        # the next run's If-Match fails on our own upload. When the server holds exactly our bytes,
+        # the file is published: adopt it (with its ETag) so a re-run converges with no manual step.
+        if not (exc.may_have_applied or isinstance(exc, PreconditionFailed)):
+            raise
+        adopted = _same_file_on_server(client, step)
+        if adopted is None:
+            raise
+        return adopted
+
+
+def _same_file_on_server(client, step):
+    """Uploaded(...) when the server's copy of the file has the checksum we meant to upload, else None."""
+    found = client.fetch(step.file.name)
+    if found is None or hashlib.sha256(found[0]).hexdigest() != step.file.sha256:
+        return None
+    return Uploaded(url=client.file_url(step.file.name), etag=found[1])
 
 
 def _attach(target, client, step, data, overwrite, state):

@@ -8,6 +8,7 @@ import json
 import os
 
 import pytest
+import requests
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError, SotNetboxError, ValidationErrors
 from ansible_collections.sot.netbox.plugins.module_utils._export import files as export_files
@@ -46,6 +47,7 @@ class DavServer:
         self.session = Recorder()
         self.session.request = self._wrap(self.session.request)
         self.counter = 0
+        self.lose_answer_to = set()
 
     def _wrap(self, record):
         def request(method, url, **kw):
@@ -61,6 +63,8 @@ class DavServer:
         current = self.files.get(name)
         if call["method"] == "HEAD":
             return Resp(200 if current else 404, raw=b"", headers={"ETag": current[1]} if current else {})
+        if call["method"] == "GET":
+            return Resp(200, raw=current[0], headers={"ETag": current[1]}) if current else Resp(404, raw=b"")
         if call["method"] == "PUT":
             if call["headers"].get("If-None-Match") == "*" and current:
                 return Resp(412, raw=b"")
@@ -68,6 +72,10 @@ class DavServer:
                 return Resp(412, raw=b"")
             self.counter += 1
             self.files[name] = (call["data"], f'"e{self.counter}"')
+            if name in self.lose_answer_to:
+                # Stored, but the answer never comes back (a reset after the server applied the PUT).
+                self.lose_answer_to.discard(name)
+                raise requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected())")
             return Resp(204 if current else 201, raw=b"", headers={"ETag": f'"e{self.counter}"'})
         return Resp(405, raw=b"")
 
@@ -142,6 +150,31 @@ def test_file_changed_on_server_is_reported_not_overwritten(export_dir):
     with pytest.raises(SotNetboxError):
         publish(server, export_dir)
     assert server.puts() == ["devices.csv"]
+
+
+def test_a_put_whose_answer_was_lost_is_found_on_the_server_and_adopted(export_dir):
+    server = DavServer()
+    publish(server, export_dir)
+    write_export(export_dir, dict(EXPORT, devices=("devices.csv", b"name\na\nc\n")))
+    server.lose_answer_to.add("devices.csv")
+    result = publish(server, export_dir)
+    # The resent PUT fails If-Match on our own upload; the bytes on the server are ours: adopted.
+    assert result["targets"][0]["uploaded"] == ["devices.csv"] and server.files["devices.csv"][0] == b"name\na\nc\n"
+    server.session.calls.clear()
+    again = publish(server, export_dir)
+    assert again["changed"] is False and server.session.calls == []
+
+
+def test_identical_bytes_put_there_by_an_earlier_lost_answer_are_adopted_not_a_conflict(export_dir):
+    server = DavServer()
+    publish(server, export_dir)
+    write_export(export_dir, dict(EXPORT, devices=("devices.csv", b"name\nd\n")))
+    server.edit("devices.csv", b"name\nd\n")    # what an interrupted earlier run stored, under a new ETag
+    result = publish(server, export_dir)
+    assert result["targets"][0]["outcome"] == "uploaded"
+    assert server.puts().count("devices.csv") == 2    # the first run's and the refused If-Match one
+    server.session.calls.clear()
+    assert publish(server, export_dir)["changed"] is False and server.session.calls == []
 
 
 def test_overwrite_replaces_a_changed_remote_file(export_dir):
