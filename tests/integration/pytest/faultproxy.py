@@ -75,7 +75,8 @@ class FaultProxy:
             def _handle(self):
                 proxy.handle(self)
 
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = _handle
+            # The WebDAV methods too: the same proxy stands in front of the publishing tests' DAV server.
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = do_MKCOL = _handle
 
         self._handler = Handler
         self._tls = tls

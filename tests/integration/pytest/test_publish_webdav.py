@@ -144,3 +144,32 @@ def test_auth_failure_is_a_clear_error(dav, tmp_path):
     assert wrong not in str(result) and "Traceback" not in result["msg"]
     assert [r["status"] for r in dav.requests()] == [401]  # not retried, nothing else tried
     assert not (dest / ".sot-netbox-publish.json").exists()
+
+
+@pytest.mark.parametrize("fault", ["lost", "truncate", "cut"])
+def test_an_upload_whose_answer_is_spoiled_converges_without_manual_cleanup(dav, tmp_path, fault):
+    """The DAV server stores the PUT, then its answer is lost or cut off on the way back (a fault
+    proxy between the module and the server). The run reads the file back, finds its own bytes and
+    records them (or fails clearly); a re-run converges and then makes no request at all."""
+    from faultproxy import FaultProxy  # pylint: disable=import-error,import-outside-toplevel
+
+    dest = tmp_path / "export"
+    base = dav.url.split("/exports/")[0]
+    with FaultProxy(base) as proxy:
+        through = dav.url.replace(base, proxy.url)
+        export(dest, tmp_path)
+        initial = publish(dav, dest, url=through)
+        assert not initial["failed"], initial.get("msg")
+        export(dest, tmp_path, site=["ams1"])  # every file changes
+        proxy.add(fault, method="PUT", path=r"/inventory\.csv$")
+        first = publish(dav, dest, url=through)
+        assert proxy.count(outcome=fault) == 1
+        assert PASSWORD not in str(first)
+        assert "Error" not in str(first.get("msg", "")), first.get("msg")  # no exception class name
+        if first["failed"]:
+            second = publish(dav, dest, url=through)
+            assert not second["failed"], second.get("msg")
+        assert (dav.folder() / "inventory.csv").read_bytes() == (dest / "inventory.csv").read_bytes()
+        seen = len(dav.requests())
+        last = publish(dav, dest, url=through)
+        assert not last["failed"] and last["changed"] is False and len(dav.requests()) == seen
