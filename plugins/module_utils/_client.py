@@ -16,14 +16,14 @@ import os
 import re
 import threading
 import time
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     ALREADY_GONE, FeatureUnsupported, InputError, NotFound, RequestValidationFailed, SotNetboxError,
     classify_rejection, error_for_status)
 from ansible_collections.sot.netbox.plugins.module_utils._features import feature, parse_version
 from ansible_collections.sot.netbox.plugins.module_utils._http import (  # noqa: F401 pylint: disable=unused-import
-    HAS_REQUESTS, READ_METHODS, USER_AGENT, HttpTransport, _header, _text)
+    HAS_REQUESTS, READ_METHODS, USER_AGENT, HttpTransport, _header, _text, split_http_url)
 from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
 
 DEFAULT_PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE; a larger limit is silently capped by the server
@@ -447,21 +447,7 @@ def check_url(url):
     """The base URL (no trailing '/' or '/api'), or InputError naming `url` for what cannot be a NetBox URL."""
     if not url:
         raise InputError("url", url, "the NetBox URL is required (option url or env NETBOX_URL/NETBOX_API)")
-    if not isinstance(url, str):
-        raise InputError("url", url, "must be a string such as https://netbox.example.com")
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        raise InputError("url", url, "must not contain spaces, line breaks or control characters")
-    if not re.match(r"^https?://", url, re.IGNORECASE):
-        raise InputError("url", url, "must start with http:// or https://")
-    parts = urlsplit(url)
-    if not parts.hostname:
-        raise InputError("url", url, "has no host name, e.g. https://netbox.example.com")
-    try:
-        port = parts.port
-    except ValueError:
-        raise InputError("url", url, "has an invalid port (a number from 1 to 65535)") from None
-    if port == 0:
-        raise InputError("url", url, "has an invalid port (a number from 1 to 65535)")
+    parts = split_http_url("url", url, "https://netbox.example.com")
     if parts.query or parts.fragment:
         raise InputError("url", url, "must be the base URL of NetBox, without ?query or #fragment")
     if "@" in parts.netloc:

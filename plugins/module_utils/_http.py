@@ -43,6 +43,31 @@ def _unredacted(value):
     return value
 
 
+
+def split_http_url(field, url, example="https://server.example.com"):
+    """`url` split (urllib's SplitResult) once it is a usable http(s) URL, or InputError naming
+    `field`: not a string, spaces or control characters, another scheme, no host, a bad port, or
+    what urllib itself cannot parse (an unclosed IPv6 bracket raises ValueError there)."""
+    if not isinstance(url, str):
+        raise InputError(field, url, f"must be a string such as {example}")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise InputError(field, url, "must not contain spaces, line breaks or control characters")
+    if not re.match(r"^https?://", url, re.IGNORECASE):
+        raise InputError(field, url, "must be an http:// or https:// URL (it must start with http:// or https://)")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise InputError(field, url, f"is not a valid URL (check the host and any [IPv6] brackets), e.g. {example}") from None
+    try:
+        port = parts.port
+    except ValueError:
+        raise InputError(field, url, "has an invalid port (a number from 1 to 65535)") from None
+    if not parts.hostname:
+        raise InputError(field, url, f"has no host name, e.g. {example}")
+    if port == 0:
+        raise InputError(field, url, "has an invalid port (a number from 1 to 65535)")
+    return parts
+
 class HttpTransport:
     """Sends one request under the retry policy. `service` names the server in messages ("NetBox",
     "Confluence", "WebDAV"), `base_url` is where it is reached, and `option` is how the user names

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     AnswerUnreadable, ApiError, Conflict, InputError, NotFound, PayloadTooLarge, PermissionDenied,
     PreconditionFailed, ResponseNotJson, error_for_status)
-from ansible_collections.sot.netbox.plugins.module_utils._http import USER_AGENT, HttpTransport, _text
+from ansible_collections.sot.netbox.plugins.module_utils._http import USER_AGENT, HttpTransport, _text, split_http_url
 from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
 
 CONTENT_TYPES = {".csv": "text/csv; charset=utf-8",
@@ -47,9 +47,9 @@ def content_type(name):
 
 def check_url(field, url):
     """An http(s) URL without credentials in it (they belong in username/password/token)."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not url:
         raise InputError(field, url, "must be an http:// or https:// URL")
+    parts = split_http_url(field, url)
     if parts.username is not None or parts.password is not None:
         shown = urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""),
                             parts.path, "", ""))

@@ -235,6 +235,7 @@ def test_list_by_refuses_a_value_that_can_never_fit():
     ("http://nb .test", "spaces"), ("http://nb.test\n", "spaces"), ("http://", "no host"), ("https:///api", "no host"),
     ("http://nb.test:99999", "invalid port"), ("http://nb.test:abc", "invalid port"), ("http://nb.test:0", "invalid port"),
     ("http://user:pw@nb.test", "user or password"), ("http://nb.test/?x=1", "query"), (5, "string"),
+    ("http://[::1", "not a valid URL"),
 ])
 def test_malformed_urls_name_the_option(url, words):
     with pytest.raises(errors.InputError) as info:

@@ -70,6 +70,7 @@ def test_secrets_of_every_target():
     ("ftp://x", "must be an http"),
     ("dav.example.com/x", "must be an http"),
     ("https://svc:pw@dav.example.com/x", "must not contain a user name or password"),
+    ("http://[::1/x", "not a valid URL"), ("https://dav.example.com:99999/x", "invalid port"), ("", "must be an http"),
 ])
 def test_check_url(url, problem):
     with pytest.raises(InputError) as err:
