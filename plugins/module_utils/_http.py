@@ -43,7 +43,6 @@ def _unredacted(value):
     return value
 
 
-
 def split_http_url(field, url, example="https://server.example.com"):
     """`url` split (urllib's SplitResult) once it is a usable http(s) URL, or InputError naming
     `field`: not a string, spaces or control characters, another scheme, no host, a bad port, or
@@ -67,6 +66,7 @@ def split_http_url(field, url, example="https://server.example.com"):
     if port == 0:
         raise InputError(field, url, "has an invalid port (a number from 1 to 65535)")
     return parts
+
 
 class HttpTransport:
     """Sends one request under the retry policy. `service` names the server in messages ("NetBox",
