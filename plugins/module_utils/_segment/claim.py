@@ -33,6 +33,9 @@ from ansible_collections.sot.netbox.plugins.module_utils._segment.domain import 
 from ansible_collections.sot.netbox.plugins.module_utils._segment.store import group_key, scope_params
 
 AWAIT_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)   # waiting for a concurrent allocation of the same identity
+# A claim marker of this identity younger than this is a concurrent run still at work (wait for it to
+# finish its PATCH); an older one on a still-free segment is an interrupted run (finish it at once).
+IN_FLIGHT_SECONDS = 60
 
 
 class Allocator:
@@ -102,7 +105,7 @@ class Allocator:
             if outcome == "taken":
                 continue
             if outcome == "adopt":
-                return self._adopt(spec, marker)
+                return self._adopt(spec, ids, marker)
             fresh = self.client.get(f"ipam/prefixes/{row['id']}")
             if fresh is None or not self._is_free(Segment.from_netbox(fresh)):
                 # Written by something outside this protocol after we listed it: give the marker back.
@@ -188,8 +191,9 @@ class Allocator:
             return "taken", None
         return "taken", None
 
-    def _adopt(self, spec, marker):
-        """Finish the claim of the same identity (a concurrent or interrupted run): same values, same segment."""
+    def _adopt(self, spec, ids, marker):
+        """The same identity's claim: a concurrent run's (wait for its segment and return it, unchanged)
+        or an interrupted run's (finish it: same values, same segment)."""
         prefix_id = domain.prefix_id_of_claim(marker.get("slug"))
         row = self.client.get(f"ipam/prefixes/{prefix_id}") if prefix_id else None
         if row is None:
@@ -202,6 +206,15 @@ class Allocator:
         if not self._is_free(current):
             raise SotNetboxError(f"{spec.label}: claim marker {marker.get('name')!r} names {current.prefix}, "
                                  f"which is held by {key_value!r}; release it or delete the marker tag")
+        if not domain.is_stale(marker.get("created"), self.clock(), IN_FLIGHT_SECONDS):
+            found = self._await_identity(spec, ids)
+            if found is not None:
+                return Change("none", spec, found, found)
+            current = Segment.from_netbox(self.client.get(f"ipam/prefixes/{prefix_id}") or row)
+            if not self._is_free(current):
+                raise SotNetboxError(f"{spec.label}: claim marker {marker.get('name')!r} names {current.prefix}, "
+                                     "which was changed outside the allocation protocol while this run waited; "
+                                     "release it or delete the marker tag")
         return self._patch_reserved(spec, current, marker)
 
     # ------------------------------------------------------------ carve

@@ -131,8 +131,8 @@ def params(**over):
     return out
 
 
-def run(nb, **over):
-    return execute(nb.client(), params(**over), clock=lambda: NOW)
+def run(nb, sleep=lambda seconds: None, **over):
+    return execute(nb.client(), params(**over), clock=lambda: NOW, sleep=sleep)
 
 
 def methods(nb):
@@ -194,6 +194,41 @@ def test_same_identity_adopts_the_claimed_segment():
     result = run(nb)
     assert result["segment"]["id"] == 2 and nb.prefixes[2]["custom_fields"]["cluster_name"] == "k1"
     assert len(nb.tags) == 1
+
+
+def claimed_by_k1(created):
+    return FakeNetbox([free_prefix(1, "10.20.1.0/24"), free_prefix(2, "10.20.2.0/24")],
+                      tags=[{"id": 500, "name": "sot-claim prod/dc-east/k1", "slug": "sot-claim-p2",
+                             "description": "nonce=other", "created": created}])
+
+
+def test_a_concurrent_claim_of_the_same_identity_is_waited_for_not_written_twice():
+    nb = claimed_by_k1(created="2026-01-01T00:00:00Z")      # made just now: its run is still at work
+    waits = []
+
+    def winner_finishes_while_we_wait(seconds):
+        waits.append(seconds)
+        nb.prefixes[2].update(status={"value": "reserved"})
+        nb.prefixes[2]["custom_fields"]["cluster_name"] = "k1"
+    result = run(nb, sleep=winner_finishes_while_we_wait)
+    assert not result["changed"] and result["segment"]["id"] == 2 and result["segment"]["action"] == "none"
+    assert waits and ("PATCH", "/api/ipam/prefixes/2/") not in methods(nb)
+
+
+def test_an_interrupted_claim_of_the_same_identity_is_finished_at_once():
+    nb = claimed_by_k1(created="2025-12-31T23:00:00Z")      # an hour old, segment still free
+    waits = []
+    result = run(nb, sleep=waits.append)
+    assert result["changed"] and result["segment"]["action"] == "reserve" and result["segment"]["id"] == 2
+    assert waits == [] and nb.prefixes[2]["custom_fields"]["cluster_name"] == "k1"
+
+
+def test_a_young_claim_whose_run_never_finishes_is_finished_after_the_wait():
+    nb = claimed_by_k1(created="2026-01-01T00:00:00Z")
+    waits = []
+    result = run(nb, sleep=waits.append)
+    assert result["segment"]["action"] == "reserve" and nb.prefixes[2]["custom_fields"]["cluster_name"] == "k1"
+    assert len(waits) == 5
 
 
 def test_stale_marker_is_taken_over_fresh_one_is_not():
