@@ -66,7 +66,9 @@ def test_name_of_for_diffs():
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_record_is_complete(name):
     rec = REGISTRY[name]
-    assert rec.endpoint.count("/") == 1 and rec.keys and "id" in rec.fields and rec.kind in ("static", "dynamic")
+    assert re.fullmatch(r"[a-z-]+(/[a-z-]+)*", rec.endpoint) and rec.kind in ("static", "dynamic")
+    assert (rec.keys and "id" in rec.fields) or (not rec.keys and not rec.fields)   # or a singleton (status)
+    assert all(re.fullmatch(r"[a-z-]+", sub) for sub in rec.actions.values())
     for key in rec.keys:
         assert all(part in rec.fields for part in key.split("."))
 
