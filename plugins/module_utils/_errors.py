@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any, Iterable, Iterator, Sequence
 
 
 class SotNetboxError(Exception):
@@ -19,7 +20,7 @@ class SotNetboxError(Exception):
     tells the user exactly which objects were written or rolled back.
     """
 
-    def __init__(self, message, result=None):
+    def __init__(self, message: str, result: dict | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.result = dict(result or {})
@@ -28,7 +29,7 @@ class SotNetboxError(Exception):
 class InputError(SotNetboxError):
     """Bad user input, detected before anything is written. Names the field and the value."""
 
-    def __init__(self, field, value, problem, result=None):
+    def __init__(self, field: str, value: Any, problem: str, result: dict | None = None) -> None:
         self.field = field
         self.value = value
         self.problem = problem
@@ -45,29 +46,29 @@ class FieldError:
 
     __slots__ = ("path", "value", "message")
 
-    def __init__(self, path, message, value=_NO_VALUE):
+    def __init__(self, path: str, message: str, value: Any = _NO_VALUE) -> None:
         self.path = path
         self.message = message
         self.value = value
 
-    def __str__(self):
+    def __str__(self) -> str:
         typed = "" if self.value is _NO_VALUE else f" (got {self.value!r})"
         return f"{self.path}: {self.message}{typed}"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return str(self) == str(other)
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(str(self))
 
-    def as_dict(self):
+    def as_dict(self) -> dict:
         out = {"path": self.path, "message": self.message}
         if self.value is not _NO_VALUE:
             out["value"] = self.value
         return out
 
 
-def field_error(item):
+def field_error(item: Any) -> FieldError:
     """A FieldError from what validators collect: a FieldError, an InputError, or a text line
     `path: message` (older validators; the path is the text before the first ': ')."""
     if isinstance(item, FieldError):
@@ -85,7 +86,7 @@ class ValidationErrors(SotNetboxError):
     The message lists them one a line; ``result['errors']`` holds them as data
     (``[{path, value, message}]``) so a job's output can be read without parsing text."""
 
-    def __init__(self, errors, result=None):
+    def __init__(self, errors: Iterable[Any], result: dict | None = None) -> None:
         self.errors = list(errors)
         lines = "\n".join(f"- {e}" for e in self.errors)
         super().__init__(f"{len(self.errors)} validation error(s):\n{lines}", result)
@@ -95,7 +96,8 @@ class ValidationErrors(SotNetboxError):
 class LookupFailed(SotNetboxError):
     """A name given by the user does not exist in NetBox (or is ambiguous)."""
 
-    def __init__(self, kind, value, known=None, result=None):
+    def __init__(self, kind: str, value: Any, known: Sequence[Any] | None = None,
+                 result: dict | None = None) -> None:
         self.kind = kind
         self.value = value
         hint = ""
@@ -111,7 +113,8 @@ class ApiError(SotNetboxError):
     # True only when NetBox may have done a write whose answer we could not read (AnswerUnreadable).
     may_have_applied = False
 
-    def __init__(self, message, status=None, method=None, url=None, body=None, result=None):
+    def __init__(self, message: str, status: int | None = None, method: str | None = None, url: str | None = None,
+                 body: Any = None, result: dict | None = None) -> None:
         self.status = status
         self.method = method
         self.url = url
@@ -142,7 +145,7 @@ class NotFound(ApiError):
 class RequestValidationFailed(ApiError):
     """400: NetBox rejected the request body or a filter; ``fields`` holds NetBox's per-field messages."""
 
-    def __init__(self, message, fields=None, **kw):
+    def __init__(self, message: str, fields: Any = None, **kw: Any) -> None:
         self.fields = fields or {}
         super().__init__(message, **kw)
 
@@ -174,7 +177,7 @@ class AnswerUnreadable(ApiError):
     A writer that sees it must find out (read back by identity) and roll back or adopt, never repeat.
     """
 
-    def __init__(self, message, may_have_applied=False, **kw):
+    def __init__(self, message: str, may_have_applied: bool = False, **kw: Any) -> None:
         self.may_have_applied = bool(may_have_applied)
         super().__init__(message, **kw)
 
@@ -190,7 +193,7 @@ class ResponseNotJson(AnswerUnreadable):
 class FeatureUnsupported(SotNetboxError):
     """The connected NetBox is older than a feature this task needs."""
 
-    def __init__(self, feature, needed, server, result=None):
+    def __init__(self, feature: str, needed: str, server: str, result: dict | None = None) -> None:
         self.feature = feature
         self.needed = needed
         self.server = server
@@ -198,14 +201,14 @@ class FeatureUnsupported(SotNetboxError):
                          "or leave out the option that needs it", result)
 
 
-def _parse_body(text):
+def _parse_body(text: str | None) -> Any:
     try:
         return json.loads(text) if text else None
     except ValueError:
         return _text_summary(text) if text else None
 
 
-def _text_summary(text):
+def _text_summary(text: str) -> str:
     """One line from a non-JSON error page: an HTML page's title, else its first line of text."""
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
     if title:
@@ -217,7 +220,7 @@ def _text_summary(text):
     return line[:200] + ("..." if len(line) > 200 else "")
 
 
-def _describe(body):
+def _describe(body: Any) -> str:
     """NetBox's error bodies: {"detail": ...}, {"field": ["msg"]}, or a list of those for bulk calls."""
     if isinstance(body, dict):
         if set(body) == {"detail"}:
@@ -229,7 +232,7 @@ def _describe(body):
     return str(body) if body else ""
 
 
-def _join(value):
+def _join(value: Any) -> str:
     if isinstance(value, list):
         return " ".join(_join(v) for v in value)
     if isinstance(value, dict):
@@ -237,7 +240,8 @@ def _join(value):
     return str(value)
 
 
-def error_for_status(status, method, url, text, service="NetBox"):
+def error_for_status(status: int, method: str, url: str, text: str | None,
+                     service: str = "NetBox") -> ApiError | None:
     """Map one HTTP response to the exception to raise, or None when it is a success.
 
     The only place HTTP status codes are interpreted. 404 semantics for GET (absent) and DELETE
@@ -247,8 +251,7 @@ def error_for_status(status, method, url, text, service="NetBox"):
     if status < 400:
         return None
     body = _parse_body(text)
-    detail = _describe(body)
-    where = f"{method} {url}"
+    detail, where = _describe(body), f"{method} {url}"
     kw = dict(status=status, method=method, url=url, body=body)
     if status == 401:
         what = "token" if service == "NetBox" else "credentials"
@@ -279,6 +282,66 @@ def error_for_status(status, method, url, text, service="NetBox"):
     return ApiError(f"unexpected HTTP {status} on {where}: {detail}", **kw)
 
 
+# ---------------------------------------------------------------- domain conditions
+# Named, so callers tell them apart by class; what was tried (keyword arguments) is kept as attributes
+
+class DomainError(SotNetboxError):
+    """A condition of the data, not of the transport or the input: nothing matched, nothing is left."""
+
+    template = "{label}: {problem}"
+
+    def __init__(self, result: dict | None = None, **tried: Any) -> None:
+        self.tried = tried
+        self.__dict__.update(tried)
+        super().__init__(self.template.format(**self._shown(tried)), result)
+
+    @staticmethod
+    def _shown(tried: dict) -> dict:  # the values as the message shows them: lists joined
+        return {k: ", ".join(str(x) for x in v) if isinstance(v, (list, tuple)) else v for k, v in tried.items()}
+
+
+class NoFreeSegment(DomainError):
+    """No free segment matches; `filters` is the text of the filters used (VRF, site group, status...)."""
+    template = "{label}: no free segment matches ({filters})"
+
+
+class ClaimsContended(DomainError):
+    """Every matching free segment (`candidates` of them) was claimed by concurrent runs meanwhile."""
+    template = ("{label}: all {candidates} matching free segments were claimed by concurrent allocations while "
+                "this one ran; run it again")
+
+
+class ClaimMarkerConflict(DomainError):
+    """A claim marker tag names a segment that does not fit it (`problem`: gone, held by another key...)."""
+    template = "{label}: claim marker {marker!r} names {problem}"
+
+
+class NoPool(DomainError):
+    """No pool prefix to carve from: `what` (the pool asked for) in `vrf` and `site_group`."""
+    template = "{label}: no {what} in VRF {vrf} and site group {site_group}"
+
+
+class PoolExhausted(DomainError):
+    """None of the `pools` tried has a free prefix of `prefix_length` left."""
+    template = "{label}: no free /{prefix_length} left in pool(s) {pools}"
+
+
+class VlanNameTaken(DomainError):
+    """The VLAN `name` is used in `group` by another segment's VLAN, and no segment holds `key`."""
+    template = ("{label}: VLAN name {name!r} is already used in VLAN group {group!r} by a VLAN another segment "
+                "uses, and no segment holds key {key!r}; delete that VLAN or set vlan_name")
+
+
+class PlanNotApproved(DomainError):
+    """require_approval is set and the status record does not approve this content of `plan` (`why`)."""
+    template = "require_approval: plan {plan!r} is not approved: {why}"
+
+
+class ApplyFailed(DomainError):
+    """Applying a plan failed at `step`; `result` says what was done and what was rolled back."""
+    template = "{problem}"
+
+
 # ---------------------------------------------------------------- what a 400 from NetBox means
 # (added by the segment work; kept as one block at the end of the file for clean merges)
 
@@ -304,15 +367,15 @@ class Rejection:
 
     __slots__ = ("kind", "fields")
 
-    def __init__(self, kind, fields=()):
+    def __init__(self, kind: str, fields: Iterable[str] = ()) -> None:
         self.kind = kind
         self.fields = frozenset(fields)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Rejection({self.kind!r}, {sorted(self.fields)!r})"
 
 
-def _messages(body, field="__all__"):
+def _messages(body: Any, field: str = "__all__") -> Iterator[tuple[str, str]]:
     """(field, lower-cased message) pairs from a NetBox error body (dict, list of dicts for bulk, text)."""
     if isinstance(body, dict):
         for key, value in body.items():
@@ -324,7 +387,7 @@ def _messages(body, field="__all__"):
         yield field, str(body).lower()
 
 
-def classify_rejection(exc):
+def classify_rejection(exc: BaseException) -> Rejection:
     """What a NetBox 400 (or 409) means, from its body: the first kind any of its messages matches,
     with every field that matched it. Anything that is not a 400/409 is INVALID."""
     if not isinstance(exc, (RequestValidationFailed, Conflict)):
