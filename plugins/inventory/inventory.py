@@ -24,6 +24,7 @@ description:
   - The defaults give nb_inventory's host variables (C(tags), C(serial), C(services), C(regions), C(site_groups),
     C(locations), C(local_context_data), ...); the collection's docs/inventory.md lists every nb_inventory option.
 extends_documentation_fragment:
+  - sot.netbox.connection.plugin
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
 requirements:
@@ -34,62 +35,6 @@ options:
     required: true
     type: str
     choices: [sot.netbox.inventory]
-  url:
-    description:
-      - Base URL of NetBox, for example V(https://netbox.example.com). A trailing C(/api) is accepted.
-    type: str
-    required: true
-    aliases: [api_endpoint]
-    env:
-      - name: NETBOX_URL
-      - name: NETBOX_API
-  token:
-    description:
-      - NetBox API token. A 40-character v1 token is sent as C(Token ...); a v2 token (C(nbt_<key>.<secret>),
-        NetBox 4.5 and later) as C(Bearer ...).
-      - "nb_inventory's mapping form C({type: Bearer, value: ...}) is accepted; the scheme follows the token's shape."
-      - May be a Jinja2 template. Never logged, cached or shown in errors.
-    type: raw
-    env:
-      - name: NETBOX_TOKEN
-      - name: NETBOX_API_KEY
-  validate_certs:
-    description: Verify NetBox's TLS certificate. Only disable this for a test instance you control.
-    type: bool
-    default: true
-    env:
-      - name: NETBOX_VALIDATE_CERTS
-  ca_path:
-    description: A CA bundle (PEM) to verify NetBox's certificate with, for a private CA.
-    type: path
-    env:
-      - name: NETBOX_CA_PATH
-  cert:
-    description:
-      - A client certificate (PEM) for NetBox or a proxy in front of it that requires one (mutual TLS).
-      - With O(key), the certificate alone; without it, a file holding both the certificate and its key.
-    type: path
-    env:
-      - name: NETBOX_CLIENT_CERT
-  key:
-    description: The private key (PEM, unencrypted) of O(cert), when it is in a file of its own.
-    type: path
-    env:
-      - name: NETBOX_CLIENT_KEY
-  timeout:
-    description: Seconds to wait for each HTTP response before it counts as failed (and is retried when safe).
-    type: float
-    default: 30
-  headers:
-    description: Extra HTTP headers sent with every request. C(Authorization) is ignored. The environment variable holds JSON.
-    type: dict
-    default: {}
-    env:
-      - name: NETBOX_HEADERS
-  max_workers:
-    description: Most concurrent HTTP requests to NetBox (pages, lists, lookup tables). Between 1 and 32.
-    type: int
-    default: 4
   page_size:
     description: Objects per page (NetBox caps it at its C(MAX_PAGE_SIZE), 1000 by default).
     type: int

@@ -8,19 +8,18 @@ both hand a plain dict of option values to `build_client`.
 """
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from ansible_collections.sot.netbox.plugins.module_utils._cache import (
     MemoryBackend, RedisBackend, ResponseCache, SqliteBackend, default_cache_path)
-import json
-
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient, check_headers
+from ansible_collections.sot.netbox.plugins.module_utils._connection_options import (  # noqa: F401 (re-exported)
+    CONNECTION_OPTION_NAMES)
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError
 
-CONNECTION_OPTION_NAMES = ("url", "token", "validate_certs", "ca_path", "cert", "key", "timeout", "headers",
-                           "max_workers",
-                           "cache", "cache_path", "cache_redis_url", "cache_ttl_static", "cache_ttl_dynamic")
 
-
-def build_cache(options):
+def build_cache(options: dict) -> ResponseCache:
     url, token = options.get("url") or "", options.get("token") or ""
     ttls = {}
     for kind, default in (("static", 3600), ("dynamic", 600)):
@@ -35,7 +34,7 @@ def build_cache(options):
     headers = check_headers(options.get("headers") or {})
     variant = json.dumps(headers, sort_keys=True) if headers else ""
 
-    def cache_on(backend):
+    def cache_on(backend: Any) -> ResponseCache:
         return ResponseCache(backend, url, token, ttls, variant=variant)
 
     if not options.get("cache", True):
@@ -54,7 +53,7 @@ def build_cache(options):
     return cache_on(SqliteBackend(options.get("cache_path") or default_cache_path()))
 
 
-def build_client(options, **overrides):
+def build_client(options: dict, **overrides: Any) -> NetboxClient:
     """A client from option values (missing options take the documented defaults)."""
     max_workers = options.get("max_workers", 4)
     if max_workers is None or int(max_workers) < 1 or int(max_workers) > 32:

@@ -7,47 +7,36 @@ from __future__ import annotations
 
 import copy
 import traceback
+from typing import Any, Callable
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.sot.netbox.plugins.module_utils._client import HAS_REQUESTS
-from ansible_collections.sot.netbox.plugins.module_utils._connection import CONNECTION_OPTION_NAMES, build_client
+from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
+from ansible_collections.sot.netbox.plugins.module_utils._connection_options import (
+    CONNECTION_OPTION_NAMES, module_argspec)
 from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
 
-CONNECTION_ARG_SPEC = dict(
-    # netbox.netbox's names are aliases, so its module_defaults blocks work unchanged.
-    url=dict(type="str", aliases=["netbox_url"], fallback=(env_fallback, ["NETBOX_URL", "NETBOX_API"])),
-    token=dict(type="str", no_log=True, aliases=["netbox_token"], fallback=(env_fallback, ["NETBOX_TOKEN"])),
-    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["NETBOX_VALIDATE_CERTS"])),
-    ca_path=dict(type="path", fallback=(env_fallback, ["NETBOX_CA_PATH"])),
-    # raw: a path, or netbox.netbox's [certificate, key] list.
-    cert=dict(type="raw", fallback=(env_fallback, ["NETBOX_CLIENT_CERT"])),
-    key=dict(type="path", no_log=False, fallback=(env_fallback, ["NETBOX_CLIENT_KEY"])),
-    timeout=dict(type="float", default=30),
-    headers=dict(type="dict", default={}),
-    max_workers=dict(type="int", default=4),
-    cache=dict(type="bool", default=True, fallback=(env_fallback, ["SOT_NETBOX_CACHE"])),
-    cache_path=dict(type="path", fallback=(env_fallback, ["SOT_NETBOX_CACHE_PATH"])),
-    cache_redis_url=dict(type="str", no_log=True, fallback=(env_fallback, ["SOT_NETBOX_CACHE_REDIS_URL"])),
-    cache_ttl_static=dict(type="int", default=3600),
-    cache_ttl_dynamic=dict(type="int", default=600),
-)
+# Generated from the one option table (_connection_options.py); netbox.netbox's names are aliases there,
+# so its module_defaults blocks work unchanged.
+CONNECTION_ARG_SPEC = module_argspec(env_fallback)
 
 
-def argument_spec(**module_options):
+def argument_spec(**module_options: Any) -> dict:
     spec = copy.deepcopy(CONNECTION_ARG_SPEC)
     spec.update(module_options)
     return spec
 
 
-def client_for(module):
+def client_for(module: Any) -> Any:
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
     return build_client({k: module.params.get(k) for k in CONNECTION_OPTION_NAMES})
 
 
-def run_module(module, runner, client_factory=client_for):
+def run_module(module: Any, runner: Callable[[Any, Any], dict],
+               client_factory: Callable[[Any], Any] = client_for) -> None:
     """Build the client, call `runner(module, client) -> result`, exit; our errors become fail_json.
 
     Metrics are returned on success and failure alike, so a failed run still shows its cost. Every
@@ -82,13 +71,13 @@ def run_module(module, runner, client_factory=client_for):
     module.exit_json(**redact(result))
 
 
-def _warn_all(module, client, redact):
+def _warn_all(module: Any, client: Any, redact: Callable[[Any], Any]) -> None:
     """The client's warnings (version, deprecated token, cache) reach the user once, as task warnings."""
     for text in getattr(client, "warnings", None) or []:
         module.warn(redact(text))
 
 
-def _redactor(module, client):
+def _redactor(module: Any, client: Any) -> Callable[[Any], Any]:
     """The NetBox token's forms, and those of the secrets the client knows (a publishing context's
     Redactor holds its targets' passwords and tokens)."""
     own = Redactor(module.params.get("token"))

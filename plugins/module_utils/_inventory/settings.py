@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 
+from ansible_collections.sot.netbox.plugins.module_utils._connection_options import PLUGIN_OPTION_NAMES
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError, ValidationErrors
 
 # canonical group_by key -> (name with plurals: true, name with plurals: false). Every spelling is accepted
@@ -57,7 +58,7 @@ NB_UNSUPPORTED = {
     "virtual_disks": (False, "no virtual_disks host var"),
     "follow_redirects": ("urllib2", "redirects of GET requests are always followed"),
 }
-CONNECTION_OPTIONS = ("url", "token", "validate_certs", "ca_path", "cert", "key", "timeout", "headers", "max_workers")
+CONNECTION_OPTIONS = PLUGIN_OPTION_NAMES  # declared once, in _connection_options.py
 
 
 @dataclasses.dataclass(frozen=True)
