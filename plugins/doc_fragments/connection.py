@@ -19,5 +19,8 @@ class ModuleDocFragment:
     # `sot.netbox.connection`) and the connection options of the inventory plugin (PLUGIN,
     # `sot.netbox.connection.plugin`). Both are rendered from the one table in
     # module_utils/_connection_options.py: edit the table, never these strings.
-    DOCUMENTATION = _render(module_doc_options(), requirements=["requests"])
-    PLUGIN = _render(plugin_doc_options())
+    # Annotated assignments on purpose: ansible-test's yamllint reads plain `NAME = "..."` literals in
+    # doc fragments; ansible-doc and validate-modules import the fragment and get the rendered YAML
+    # (tests/unit/plugins/doc_fragments/test_connection.py parses it).
+    DOCUMENTATION: str = _render(module_doc_options(), requirements=["requests"])
+    PLUGIN: str = _render(plugin_doc_options())

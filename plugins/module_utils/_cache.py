@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 import time
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
@@ -31,7 +32,7 @@ DEFAULT_TTLS = {"static": 3600, "dynamic": 600}
 _SCHEMA_VERSION = "1"
 
 
-def _import_redis():
+def _import_redis() -> Any:
     """The optional `redis` package, imported only when a Redis cache is configured.
 
     Importing it costs about 40 ms, and every module task is a new process: most tasks use SQLite.
@@ -43,7 +44,7 @@ def _import_redis():
     return redis
 
 
-def default_cache_path():
+def default_cache_path() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "sot.netbox", "http-cache.sqlite")
 
@@ -52,7 +53,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "localhost.localdomain", "ip6-localhost")
 
 
-def canonical_url(url):
+def canonical_url(url: str | None) -> str:
     """One spelling per NetBox, so every spelling shares one cache namespace (and one invalidation).
 
     Case of scheme and host, a default port, a trailing '/' or '/api' and the loopback spellings
@@ -77,7 +78,7 @@ def canonical_url(url):
     return f"{scheme}://{netloc}{path.rstrip('/')}"
 
 
-def token_fingerprint(token):
+def token_fingerprint(token: str | None) -> str:
     """A one-way fingerprint that separates users' cache entries without storing the token."""
     return hashlib.sha256(("sot.netbox:" + (token or "")).encode()).hexdigest()[:24]
 
@@ -85,28 +86,28 @@ def token_fingerprint(token):
 class MemoryBackend:
     """For tests, and for `cache: false` runs that still coalesce reads within one process."""
 
-    def __init__(self, clock=time.time):
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._data = {}
         self._gens = {}
         self._lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, key: str) -> Any:
         with self._lock:
             item = self._data.get(key)
             if item is None or item[1] <= self._clock():
                 return None
             return item[0]
 
-    def set(self, key, value, ttl):
+    def set(self, key: str, value: Any, ttl: float) -> None:
         with self._lock:
             self._data[key] = (value, self._clock() + ttl)
 
-    def generation(self, name):
+    def generation(self, name: str) -> int:
         with self._lock:
             return self._gens.get(name, 0)
 
-    def bump(self, name):
+    def bump(self, name: str) -> None:
         with self._lock:
             self._gens[name] = self._gens.get(name, 0) + 1
 
@@ -117,7 +118,8 @@ class SqliteBackend:
     _SCHEMA = ("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB, expires REAL)",
                "CREATE TABLE IF NOT EXISTS generations (name TEXT PRIMARY KEY, gen INTEGER)")
 
-    def __init__(self, path, clock=time.time, sleep=time.sleep):
+    def __init__(self, path: str, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Any] = time.sleep) -> None:
         self.path = path
         self._clock = clock
         self._sleep = sleep
@@ -125,7 +127,7 @@ class SqliteBackend:
         self._init_lock = threading.Lock()
         self._ready = False
 
-    def _conn(self):
+    def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
@@ -141,7 +143,7 @@ class SqliteBackend:
             self._local.conn = conn
         return conn
 
-    def _initialise(self, conn):
+    def _initialise(self, conn: sqlite3.Connection) -> None:
         """WAL and the tables. Switching to WAL takes an exclusive lock that SQLite does not wait for
         (no busy handler), so several processes creating one file at once retry briefly."""
         for attempt in range(50):
@@ -157,13 +159,13 @@ class SqliteBackend:
                     raise
                 self._sleep(0.05 + 0.01 * attempt)
 
-    def get(self, key):
+    def get(self, key: str) -> Any:
         row = self._conn().execute("SELECT value, expires FROM entries WHERE key = ?", (key,)).fetchone()
         if row is None or row[1] <= self._clock():
             return None
         return row[0]
 
-    def set(self, key, value, ttl):
+    def set(self, key: str, value: Any, ttl: float) -> None:
         now = self._clock()
         conn = self._conn()
         conn.execute("INSERT OR REPLACE INTO entries (key, value, expires) VALUES (?, ?, ?)", (key, value, now + ttl))
@@ -171,11 +173,11 @@ class SqliteBackend:
         if int(now) % 16 == 0:
             conn.execute("DELETE FROM entries WHERE expires <= ?", (now,))
 
-    def generation(self, name):
+    def generation(self, name: str) -> int:
         row = self._conn().execute("SELECT gen FROM generations WHERE name = ?", (name,)).fetchone()
         return row[0] if row else 0
 
-    def bump(self, name):
+    def bump(self, name: str) -> None:
         self._conn().execute(
             "INSERT INTO generations (name, gen) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET gen = gen + 1", (name,))
 
@@ -183,7 +185,7 @@ class SqliteBackend:
 class RedisBackend:
     """Shared by every node of an AWX cluster. Generations are Redis counters (INCR is atomic)."""
 
-    def __init__(self, url, client=None):
+    def __init__(self, url: str, client: Any = None) -> None:
         if client is None:
             redis = _import_redis()
             if redis is None:
@@ -191,17 +193,17 @@ class RedisBackend:
             client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._r = client
 
-    def get(self, key):
+    def get(self, key: str) -> Any:
         return self._r.get(key)
 
-    def set(self, key, value, ttl):
+    def set(self, key: str, value: Any, ttl: float) -> None:
         self._r.set(key, value, ex=max(1, int(ttl)))
 
-    def generation(self, name):
+    def generation(self, name: str) -> int:
         value = self._r.get(name)
         return int(value) if value is not None else 0
 
-    def bump(self, name):
+    def bump(self, name: str) -> None:
         self._r.incr(name)
 
 
@@ -212,7 +214,8 @@ class ResponseCache:
     error: the run goes on with an in-process cache only. Entries never hold the token in any form.
     """
 
-    def __init__(self, backend, base_url, token, ttls=None, variant=""):
+    def __init__(self, backend: Any, base_url: str, token: str | None, ttls: dict | None = None,
+                 variant: str = "") -> None:
         self.backend = backend
         self.ttls = {**DEFAULT_TTLS, **(ttls or {})}
         site = hashlib.sha256(canonical_url(base_url).encode()).hexdigest()[:16]
@@ -226,14 +229,14 @@ class ResponseCache:
         self.degraded = False
         self._lock = threading.Lock()
 
-    def enabled(self, kind):
+    def enabled(self, kind: str) -> bool:
         """False for a kind whose TTL is 0: no caching, and no reading of entries stored earlier."""
         return self.ttls.get(kind, DEFAULT_TTLS["dynamic"]) > 0
 
-    def _gen_name(self, endpoint):
+    def _gen_name(self, endpoint: str) -> str:
         return self._gen_prefix + endpoint
 
-    def _backend_call(self, what, *args):
+    def _backend_call(self, what: str, *args: Any) -> Any:
         backend = self.backend
         try:
             return getattr(backend, what)(*args)
@@ -245,7 +248,7 @@ class ResponseCache:
                     self._degrade(exc)
             return getattr(self.backend, what)(*args)
 
-    def _degrade(self, exc):
+    def _degrade(self, exc: BaseException) -> None:
         self.degraded = True
         self.backend = MemoryBackend()
         reason = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
@@ -254,12 +257,19 @@ class ResponseCache:
         if self.on_warning is not None:
             self.on_warning(text)
 
-    def key(self, endpoint, request_key):
-        gen = self._backend_call("generation", self._gen_name(endpoint))
+    def generation(self, endpoint: str) -> int:
+        """The endpoint's generation now (one backend read): part of the keys of its entries."""
+        return self._backend_call("generation", self._gen_name(endpoint))
+
+    def key(self, endpoint: str, request_key: str, generation: int | None = None) -> str:
+        """The entry key of one request under `generation`: pure (no backend call) when it is given,
+        as `entry()` does. Without it the generation is read here: only for the two callers not yet
+        switched to `entry()`/`cached()` (export schema names, segment IdCache); drop that at merge."""
+        gen = self.generation(endpoint) if generation is None else generation
         digest = hashlib.sha256(request_key.encode()).hexdigest()
         return f"{self._ns}:{endpoint}:g{gen}:{digest}"
 
-    def get(self, key):
+    def get(self, key: str) -> Any:
         raw = self._backend_call("get", key)
         if raw is None:
             return None
@@ -268,7 +278,7 @@ class ResponseCache:
         except ValueError:
             return None  # a torn or foreign entry is a miss, never an error
 
-    def set(self, key, value, kind):
+    def set(self, key: str, value: Any, kind: str) -> None:
         ttl = self.ttls.get(kind, DEFAULT_TTLS["dynamic"])
         if ttl <= 0:
             return
@@ -279,5 +289,48 @@ class ResponseCache:
                 return  # an answer that carries the token is never stored
         self._backend_call("set", key, text.encode(), ttl)
 
-    def invalidate(self, endpoint):
+    def invalidate(self, endpoint: str) -> None:
         self._backend_call("bump", self._gen_name(endpoint))
+
+
+class Entry:
+    """One request's cache entry: its key computed once (one generation read), then read and written
+    under that key. A write elsewhere meanwhile bumps the generation, so a value stored here after a
+    concurrent write lands under the old generation and is never read: never stale."""
+
+    __slots__ = ("cache", "key", "kind")
+
+    def __init__(self, cache: ResponseCache, key: str, kind: str) -> None:
+        self.cache, self.key, self.kind = cache, key, kind
+
+    def lookup(self, metrics: Any) -> Any:
+        """The cached value or None, counted as `cache_hits` / `cache_misses` in `metrics`."""
+        value = self.cache.get(self.key)
+        metrics.incr("cache_hits" if value is not None else "cache_misses")
+        return value
+
+    def store(self, value: Any) -> None:
+        self.cache.set(self.key, value, self.kind)
+
+
+def entry(cache: ResponseCache | None, endpoint: str, request: str, kind: str | None) -> Entry | None:
+    """The entry of `request` (any text naming what is asked) under `endpoint`'s generation, or None
+    when nothing may be cached: no cache, no `kind`, or a TTL of 0 (entries stored earlier are not
+    read either)."""
+    if cache is None or not kind or not cache.enabled(kind):
+        return None
+    return Entry(cache, cache.key(endpoint, request, cache.generation(endpoint)), kind)
+
+
+def cached(cache: ResponseCache | None, metrics: Any, endpoint: str, request: str, kind: str | None,
+           fetch: Callable[[], Any]) -> Any:
+    """The one cached read: key, get, hit/miss metric, else `fetch()` and set. Every cached read of
+    the collection goes through here or through `entry()` (the client adds in-flight coalescing)."""
+    found = entry(cache, endpoint, request, kind)
+    if found is None:
+        return fetch()
+    value = found.lookup(metrics)
+    if value is None:
+        value = fetch()
+        found.store(value)
+    return value

@@ -122,3 +122,13 @@ def record(name: str) -> ObjectType:
 def by_model(model: str) -> ObjectType:
     """The record of a change-log / object-type name such as "dcim.device"."""
     return BY_MODEL[model]
+
+
+# The type a POST to an action creates: the client drops that type's cached reads too.
+ACTION_CREATES = {"available_prefixes": "prefix", "available_vlans": "vlan"}
+
+
+def written_through() -> dict:
+    """Action sub-path -> the endpoint a POST to it writes to ("available-vlans" -> "ipam/vlans")."""
+    return {sub: REGISTRY[ACTION_CREATES[action]].endpoint
+            for t in _TYPES for action, sub in t.actions.items() if action in ACTION_CREATES}

@@ -241,3 +241,70 @@ def test_an_answer_carrying_the_token_is_never_stored():
     cache.set("k", {"echo": "Token " + TOKEN}, "static")
     cache.set("k2", {"fine": 1}, "static")
     assert backend.get("k") is None and backend.get("k2") is not None
+
+
+class CountingBackend(MemoryBackend):
+    """Counts generation reads: `key()` with a generation must not read it, `entry()` reads it once."""
+
+    def __init__(self):
+        super().__init__()
+        self.generation_reads = 0
+
+    def generation(self, name):
+        self.generation_reads += 1
+        return super().generation(name)
+
+
+class Counts:
+    def __init__(self):
+        self.counts = {}
+
+    def incr(self, name, amount=1):
+        self.counts[name] = self.counts.get(name, 0) + amount
+
+
+def test_key_is_pure_given_a_generation():
+    backend = CountingBackend()
+    cache = ResponseCache(backend, "http://nb", TOKEN)
+    assert cache.key("ipam/vrfs", "GET ipam/vrfs?", 3) == cache.key("ipam/vrfs", "GET ipam/vrfs?", 3)
+    assert cache.key("ipam/vrfs", "r", 3) != cache.key("ipam/vrfs", "r", 4)
+    assert backend.generation_reads == 0
+
+
+def test_cached_reads_the_generation_once_and_counts_miss_then_hit():
+    backend, metrics = CountingBackend(), Counts()
+    cache = ResponseCache(backend, "http://nb", TOKEN)
+    calls = []
+
+    def fetch():
+        calls.append(1)
+        return {"names": ["a"]}
+
+    for _ in range(2):
+        assert _cache.cached(cache, metrics, "schema", "filter names", "static", fetch) == {"names": ["a"]}
+    assert calls == [1] and metrics.counts == {"cache_misses": 1, "cache_hits": 1}
+    assert backend.generation_reads == 2  # once per request
+    cache.invalidate("schema")
+    _cache.cached(cache, metrics, "schema", "filter names", "static", fetch)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("cache, kind", [
+    (None, "static"),
+    (ResponseCache(MemoryBackend(), "http://nb", TOKEN), None),
+    (ResponseCache(MemoryBackend(), "http://nb", TOKEN, {"static": 0}), "static"),
+])
+def test_nothing_cached_reads_and_counts_nothing(cache, kind):
+    metrics = Counts()
+    assert _cache.entry(cache, "ipam/vrfs", "r", kind) is None
+    assert _cache.cached(cache, metrics, "ipam/vrfs", "r", kind, lambda: 7) == 7
+    assert metrics.counts == {}
+
+
+def test_an_entry_stores_under_the_generation_it_read():
+    cache, metrics = ResponseCache(MemoryBackend(), "http://nb", TOKEN), Counts()
+    found = _cache.entry(cache, "ipam/prefixes", "r", "dynamic")
+    cache.invalidate("ipam/prefixes")       # a write while the value was being fetched
+    found.store([1])
+    assert _cache.entry(cache, "ipam/prefixes", "r", "dynamic").lookup(metrics) is None
+    assert metrics.counts == {"cache_misses": 1}
