@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import time
+from typing import Any, Iterable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import NotFound, PermissionDenied
 
@@ -48,7 +49,7 @@ class Watermark:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, value) -> Watermark | None:
+    def from_dict(cls, value: Any) -> Watermark | None:
         if not isinstance(value, dict):
             return None
         try:
@@ -122,7 +123,7 @@ def new_changes(watermark: Watermark, records: list) -> list:
     return [out[i] for i in sorted(out)]
 
 
-def read_watermark(client, object_types, full_at: float | None = None) -> Watermark:
+def read_watermark(client: Any, object_types: Iterable[str], full_at: float | None = None) -> Watermark:
     """Before a full read: the newest relevant record and the ids in its window (one request).
 
     Raises one of UNREADABLE when the change log cannot be read (the caller warns and caches no watermark,
@@ -133,7 +134,8 @@ def read_watermark(client, object_types, full_at: float | None = None) -> Waterm
     return next_watermark(None, list((page or {}).get("results") or []), time.time() if full_at is None else full_at)
 
 
-def read_changes(client, watermark: Watermark, object_types, max_age: float = 0, now: float | None = None) -> Changes:
+def read_changes(client: Any, watermark: Watermark, object_types: Iterable[str], max_age: float = 0,
+                 now: float | None = None) -> Changes:
     """The relevant changes since `watermark` (one request when there are few), or a fallback reason."""
     now = time.time() if now is None else now
     if max_age and now - watermark.full_at > max_age:

@@ -10,9 +10,10 @@ name as it was written.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 
-def diff_text(value) -> str:
+def diff_text(value: Any) -> str:
     """`value` (dicts, lists, scalars) as indented JSON with non-ASCII kept, keys sorted, and a
     final newline (so difflib does not flag the last line as changed)."""
     if value is None:
@@ -20,7 +21,7 @@ def diff_text(value) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
 
-def diff_entry(before, after, before_header=None, after_header=None) -> dict:
+def diff_entry(before: Any, after: Any, before_header: str | None = None, after_header: str | None = None) -> dict:
     """One Ansible diff dict with text sides (see the module docstring)."""
     out = {"before": diff_text(before), "after": diff_text(after)}
     if before_header:

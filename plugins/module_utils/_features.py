@@ -14,6 +14,7 @@ against this table. Minimums are from NetBox's release notes:
 from __future__ import annotations
 
 import re
+from typing import Any
 from dataclasses import dataclass
 
 
@@ -37,7 +38,7 @@ FEATURES = {f.name: f for f in (
 )}
 
 
-def parse_version(text) -> tuple | None:
+def parse_version(text: Any) -> tuple | None:
     """'4.7' / '4.7.3' / 'v4.6-beta' -> (4, 7) etc.; None when it is not a version."""
     match = re.match(r"^\s*v?(\d+)\.(\d+)", str(text or ""))
     return (int(match.group(1)), int(match.group(2))) if match else None

@@ -19,7 +19,8 @@ import socket
 import ssl
 import threading
 import time
-from urllib.parse import urlsplit
+from typing import Any, Callable, Iterator
+from urllib.parse import SplitResult, urlsplit
 
 try:
     import requests
@@ -39,11 +40,11 @@ USER_AGENT = "sot.netbox-ansible/0.1"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _unredacted(value):
+def _unredacted(value: Any) -> Any:
     return value
 
 
-def split_http_url(field, url, example="https://server.example.com"):
+def split_http_url(field: str, url: Any, example: str = "https://server.example.com") -> SplitResult:
     """`url` split (urllib's SplitResult) once it is a usable http(s) URL, or InputError naming
     `field`: not a string, spaces or control characters, another scheme, no host, a bad port, or
     what urllib itself cannot parse (an unclosed IPv6 bracket raises ValueError there)."""
@@ -78,9 +79,11 @@ class HttpTransport:
     # What a person does after a write whose answer was lost (NetBox's runs read back what exists).
     rerun_hint = "then run again"
 
-    def __init__(self, service, base_url, validate_certs=True, ca_path=None, timeout=30, max_workers=4,
-                 retry=None, metrics=None, session=None, sleep=time.sleep, rng=None, cert=None, redact=None,
-                 option=""):
+    def __init__(self, service: str, base_url: str, validate_certs: bool = True, ca_path: str | None = None,
+                 timeout: float = 30, max_workers: int = 4, retry: RetryPolicy | None = None,
+                 metrics: Metrics | None = None, session: Any = None, sleep: Callable[[float], Any] = time.sleep,
+                 rng: Any = None, cert: Any = None, redact: Callable[[Any], Any] | None = None,
+                 option: str = "") -> None:
         self.service = service
         self.base_url = base_url
         self.option = option
@@ -98,7 +101,7 @@ class HttpTransport:
         self._rng = rng
 
     @property
-    def session(self):
+    def session(self) -> Any:
         with self._session_lock:
             if self._session is None:
                 if not HAS_REQUESTS:
@@ -111,7 +114,9 @@ class HttpTransport:
                 self._session = session
             return self._session
 
-    def send(self, method, url, params=None, data=None, headers=None, classify=None, decode=False):
+    def send(self, method: str, url: str, params: dict | None = None, data: bytes | None = None,
+             headers: dict | None = None, classify: Callable[[Any], BaseException | None] | None = None,
+             decode: bool = False) -> Any:
         """One HTTP exchange under the retry policy.
 
         `classify(response)` returns the exception a final (not retried) status means, or None;
@@ -151,10 +156,10 @@ class HttpTransport:
                     continue
                 raise self._unreadable(why, method, url, attempt + 1) from None
 
-    def answered(self, response):
+    def answered(self, response: Any) -> None:
         """Called with every answer, retried ones too (the NetBox client learns the version here)."""
 
-    def _send_once(self, method, url, params, data, headers):
+    def _send_once(self, method: str, url: str, params: dict | None, data: bytes | None, headers: dict | None) -> Any:
         """Returns (response, None) or (None, (kind, connected, exception))."""
         started = time.monotonic()
         with self._slots:
@@ -181,12 +186,13 @@ class HttpTransport:
         self.metrics.request(method, len(data or b""), len(response.content or b""), time.monotonic() - started)
         return response, None
 
-    def _wait(self, attempt, retry_after):
+    def _wait(self, attempt: int, retry_after: Any) -> None:
         self.metrics.incr("retries")
         kwargs = {"rng": self._rng} if self._rng else {}
         self._sleep(self.retry.delay(attempt, retry_after, **kwargs))
 
-    def _connection_error(self, kind, method, url, exc, connected, tries):
+    def _connection_error(self, kind: type, method: str, url: str, exc: BaseException, connected: bool,
+                          tries: int) -> SotNetboxError:
         where = f"{method} {_path_of(url)}"
         attempts = f"{tries} attempt" + ("s" if tries != 1 else "")
         if kind in ("timeout", "connect-timeout"):
@@ -205,18 +211,18 @@ class HttpTransport:
             f"({attempts}). Check the URL and that {self.service} is running and reachable from here"),
             method=method, url=url)
 
-    def _answer_lost(self, kind, method, url, exc, tries):
+    def _answer_lost(self, kind: type, method: str, url: str, exc: BaseException, tries: int) -> SotNetboxError:
         what = "was cut off" if kind == "cut" else f"was lost ({_reason(exc)})"
         return ResponseIncomplete(self._lost_text(method, url, what, tries), may_have_applied=method not in READ_METHODS,
                                   method=method, url=url)
 
-    def _unreadable(self, why, method, url, tries):
+    def _unreadable(self, why: _Unreadable, method: str, url: str, tries: int) -> SotNetboxError:
         cls = ResponseIncomplete if why.cut_off else ResponseNotJson
         what = "was cut off (incomplete JSON)" if why.cut_off else f"is not JSON ({why.detail})"
         return cls(self._lost_text(method, url, what, tries), may_have_applied=method not in READ_METHODS,
                    method=method, url=url, status=why.status)
 
-    def _lost_text(self, method, url, what, tries):
+    def _lost_text(self, method: str, url: str, what: str, tries: int) -> str:
         where = f"{method} {_path_of(url)}"
         attempts = f"{tries} attempt" + ("s" if tries != 1 else "")
         service = self.service
@@ -226,7 +232,7 @@ class HttpTransport:
         return self.redact(f"{service}'s answer to {where} {what}: {service} may have applied it. Nothing was sent "
                            f"again; check {service}, {self.rerun_hint}")
 
-    def _tls_error(self, method, url, exc):
+    def _tls_error(self, method: str, url: str, exc: BaseException) -> SotNetboxError:
         text = _reason(exc, tls=True)
         low = repr(exc).lower()
         if "alert" in low or "eof occurred" in low or isinstance(_root(exc, ssl.SSLEOFError), ssl.SSLEOFError):
@@ -255,14 +261,14 @@ class HttpTransport:
 
 
 class _Unreadable(Exception):
-    def __init__(self, cut_off, detail, status):
+    def __init__(self, cut_off: bool, detail: str, status: int | None) -> None:
         super().__init__(detail)
         self.cut_off = cut_off
         self.detail = detail
         self.status = status
 
 
-def _header(response, name):
+def _header(response: Any, name: str) -> str | None:
     headers = getattr(response, "headers", None) or {}
     value = headers.get(name)
     if value is None and isinstance(headers, dict):  # plain dicts in tests are case-sensitive
@@ -271,14 +277,14 @@ def _header(response, name):
     return value
 
 
-def _text(response):
+def _text(response: Any) -> str:
     try:
         return response.text
     except (ValueError, UnicodeDecodeError):  # pragma: no cover - an undecodable error page
         return (response.content or b"").decode("utf-8", "replace")
 
 
-def _decode(response):
+def _decode(response: Any) -> Any:
     """The JSON body, or _Unreadable: cut off (JSON that ends early) or not JSON (an HTML proxy page)."""
     content = response.content
     if not content:
@@ -297,12 +303,12 @@ def _decode(response):
     raise _Unreadable(False, detail, response.status_code)
 
 
-def _path_of(url):
+def _path_of(url: str) -> str:
     """'/api/dcim/devices/' from a full URL: messages name the endpoint, not the long URL."""
     return urlsplit(url).path or url
 
 
-def _causes(exc, depth=0):
+def _causes(exc: BaseException | None, depth: int = 0) -> Iterator[BaseException]:
     """An exception, its arguments that are exceptions, urllib3's `.reason`, and its cause/context."""
     if exc is None or depth > 8:
         return
@@ -314,7 +320,7 @@ def _causes(exc, depth=0):
             yield from _causes(nested, depth + 1)
 
 
-def _reason(exc, tls=False):
+def _reason(exc: BaseException, tls: bool = False) -> str:
     """One short phrase for a transport failure, from the root cause, never a library's repr."""
     for cause in _causes(exc):
         name = cause.__class__.__name__
@@ -344,16 +350,16 @@ def _reason(exc, tls=False):
     return text[:200] or exc.__class__.__name__
 
 
-def _root(exc, cls):
+def _root(exc: BaseException, cls: type) -> BaseException | None:
     return next((c for c in _causes(exc) if isinstance(c, cls)), None)
 
 
-def _is_tls_failure(exc):
+def _is_tls_failure(exc: BaseException) -> bool:
     """A TLS alert can surface as a plain ConnectionError (e.g. a client certificate refused after the handshake)."""
     return any(isinstance(c, ssl.SSLError) for c in _causes(exc))
 
 
-def _was_connected(exc):
+def _was_connected(exc: BaseException) -> bool:
     """False when the connection was never established (refused, DNS): the request was not sent."""
     for cause in _causes(exc):
         if isinstance(cause, (ConnectionRefusedError, socket.gaierror)):

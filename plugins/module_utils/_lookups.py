@@ -18,16 +18,17 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from typing import Any, Callable, Collection, Iterable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import LookupFailed, SotNetboxError
-from ansible_collections.sot.netbox.plugins.module_utils._records import record
+from ansible_collections.sot.netbox.plugins.module_utils._records import ObjectType, record
 
 SLUG_MAX = 100                      # NetBox's slug fields are 100 characters
 _SLUG_INVALID = re.compile(r"[^a-z0-9_-]+")
 _SLUG_HASH = 8                      # hex digits of the stable suffix for names ASCII cannot spell
 
 
-def slugify(name, taken=(), max_length=SLUG_MAX):
+def slugify(name: Any, taken: Collection[str] = (), max_length: int = SLUG_MAX) -> str:
     """A slug NetBox accepts (ASCII letters, digits, '-' and '_'; Django's validate_slug) for `name`.
 
     Accents fold to ASCII (`Zürich` -> `zurich`). A name ASCII cannot spell exactly (any non-ASCII
@@ -46,7 +47,7 @@ def slugify(name, taken=(), max_length=SLUG_MAX):
     return f"{head}-{suffix}" if head else f"x-{suffix}"
 
 
-def key_value(obj, key):
+def key_value(obj: dict, key: str) -> Any:
     """Dotted keys combine fields: 'app_label.model' -> 'dcim.device'."""
     if "." in key:
         return ".".join(str(obj.get(part, "")) for part in key.split("."))
@@ -54,7 +55,7 @@ def key_value(obj, key):
 
 
 class LookupTable:
-    def __init__(self, object_type, rows, fresh=False):
+    def __init__(self, object_type: ObjectType, rows: Iterable[dict], fresh: bool = False) -> None:
         self.type = object_type
         self.rows = list(rows)
         self.fresh = fresh           # read from NetBox in this run (not from the persistent cache)
@@ -66,7 +67,7 @@ class LookupTable:
                 if value not in (None, ""):
                     self._index.setdefault((key, str(value)), []).append(row)
 
-    def find(self, value):
+    def find(self, value: Any) -> dict | None:
         """The row named `value` by any key (or its numeric id); None when absent."""
         for key in self.type.keys:
             rows = self._index.get((key, str(value)), [])
@@ -80,7 +81,7 @@ class LookupTable:
             return self.by_id.get(int(value))
         return None
 
-    def names(self):
+    def names(self) -> list:
         return [key_value(r, self.type.keys[0]) for r in self.rows]
 
 
@@ -89,12 +90,12 @@ class Lookups:
 
     `fresh=True` never reads the persistent cache (a retry after NetBox rejected a cached id)."""
 
-    def __init__(self, client, fresh=False):
+    def __init__(self, client: Any, fresh: bool = False) -> None:
         self.client = client
         self.fresh = fresh
         self._tables = {}
 
-    def load(self, *type_names, params=None):
+    def load(self, *type_names: str, params: dict | None = None) -> Lookups:
         """Fetch the named tables not loaded yet, concurrently."""
         missing = [n for n in dict.fromkeys(type_names) if n not in self._tables]
         calls = {n: self._fetcher(n, params) for n in missing}
@@ -102,7 +103,7 @@ class Lookups:
             self._tables[name] = LookupTable(record(name), rows, fresh=self._cache_kind(name) is None)
         return self
 
-    def _cache_kind(self, name):
+    def _cache_kind(self, name: str) -> str | None:
         """The cache TTL kind to read the table with; None for no cache (fresh, or its TTL is 0)."""
         cache = getattr(self.client, "cache", None)
         kind = record(name).kind
@@ -110,12 +111,12 @@ class Lookups:
             return None
         return kind
 
-    def _fetcher(self, name, params):
+    def _fetcher(self, name: str, params: dict | None) -> Callable[[], list]:
         rec = record(name)
         kind = self._cache_kind(name)
         return lambda: self.client.list(rec.endpoint, params, cache=kind, fields=list(rec.fields))
 
-    def refresh(self, type_name):
+    def refresh(self, type_name: str) -> LookupTable:
         """Read the table again from NetBox (not the cache), and drop its cached copies for every
         later reader: generation-based invalidation of its endpoint."""
         rec = record(type_name)
@@ -126,12 +127,12 @@ class Lookups:
         self._tables[type_name] = LookupTable(rec, rows, fresh=True)
         return self._tables[type_name]
 
-    def table(self, type_name):
+    def table(self, type_name: str) -> LookupTable:
         if type_name not in self._tables:
             self.load(type_name)
         return self._tables[type_name]
 
-    def find(self, type_name, value):
+    def find(self, type_name: str, value: Any) -> dict | None:
         """The row for `value`, or None; a miss in a table from the cache re-reads it once."""
         table = self.table(type_name)
         row = table.find(value)
@@ -139,7 +140,7 @@ class Lookups:
             row = self.refresh(type_name).find(value)
         return row
 
-    def get(self, type_name, value, field=None):
+    def get(self, type_name: str, value: Any, field: str | None = None) -> dict:
         """The row for `value`; LookupFailed naming the type, the value and what exists."""
         row = self.find(type_name, value)
         if row is None:
@@ -148,19 +149,19 @@ class Lookups:
             raise LookupFailed(what, value, known=table.names())
         return row
 
-    def id_of(self, type_name, value, field=None):
+    def id_of(self, type_name: str, value: Any, field: str | None = None) -> int | None:
         if value is None or value == "":
             return None
         return self.get(type_name, value, field)["id"]
 
-    def canonical(self, type_name, value, field=None):
+    def canonical(self, type_name: str, value: Any, field: str | None = None) -> tuple[Any, Any]:
         """(id, name) of the object `value` names by any key: the name as NetBox spells it."""
         if value is None or value == "":
             return None, None
         row = self.get(type_name, value, field)
         return row["id"], key_value(row, record(type_name).keys[0])
 
-    def name_of(self, type_name, obj_id):
+    def name_of(self, type_name: str, obj_id: int | None) -> Any:
         """For diffs: ids become names."""
         if obj_id is None:
             return None

@@ -7,12 +7,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from typing import Callable
 
 
 class Metrics:
     """Thread-safe counters: requests by method, retries, cache hits/misses, bytes and seconds."""
 
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
         self._clock = clock
         self._started = clock()
@@ -20,18 +21,18 @@ class Metrics:
         self.counters = Counter()
         self.http_seconds = 0.0
 
-    def request(self, method, sent, received, seconds):
+    def request(self, method: str, sent: int, received: int, seconds: float) -> None:
         with self._lock:
             self.requests[method] += 1
             self.counters["bytes_sent"] += sent
             self.counters["bytes_received"] += received
             self.http_seconds += seconds
 
-    def incr(self, name, amount=1):
+    def incr(self, name: str, amount: int = 1) -> None:
         with self._lock:
             self.counters[name] += amount
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         with self._lock:
             return {
                 "requests": sum(self.requests.values()),

@@ -11,6 +11,7 @@ value only; this removes every form.
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 MASK = "********"
@@ -38,7 +39,7 @@ def secret_forms(secret: str | None) -> list[str]:
 class Redactor:
     """Callable over str/list/tuple/dict: returns the same shape with every secret form masked."""
 
-    def __init__(self, *secrets: str | None):
+    def __init__(self, *secrets: str | None) -> None:
         forms = set()
         for secret in secrets:
             if isinstance(secret, str):
@@ -54,7 +55,7 @@ class Redactor:
                 value = value.replace(form, MASK)
         return value
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> Any:
         if not self.forms:
             return value
         if isinstance(value, str):

@@ -13,6 +13,7 @@ import email.utils
 import random
 import time
 from dataclasses import dataclass
+from typing import Any, Callable
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
@@ -28,16 +29,16 @@ class RetryPolicy:
     max_backoff: float = 20.0
     max_retry_after: float = 60.0
 
-    def retry_status(self, method, status):
+    def retry_status(self, method: str, status: int) -> bool:
         if status not in RETRY_STATUSES:
             return False
         return method in IDEMPOTENT_METHODS or status in SAFE_POST_STATUSES
 
-    def retry_connection_error(self, method, connected):
+    def retry_connection_error(self, method: str, connected: bool) -> bool:
         """`connected` is False when the request never reached the server (refused, DNS, connect timeout)."""
         return method in IDEMPOTENT_METHODS or not connected
 
-    def delay(self, attempt, retry_after=None, rng=random.random):
+    def delay(self, attempt: int, retry_after: Any = None, rng: Callable[[], float] = random.random) -> float:
         """Seconds to wait before retry number `attempt` (0-based)."""
         ceiling = min(self.max_backoff, self.backoff * (2 ** attempt))
         jittered = ceiling * rng()
@@ -47,7 +48,7 @@ class RetryPolicy:
         return jittered
 
 
-def parse_retry_after(value, now=time.time):
+def parse_retry_after(value: Any, now: Callable[[], float] = time.time) -> float | None:
     """Retry-After is either delta-seconds or an HTTP date; None when absent or unreadable."""
     if value is None or value == "":
         return None
