@@ -47,6 +47,7 @@ attributes:
   diff_mode:
     support: full
     details: Before and after by names (VRF, site group, tenant, role, VLAN as C(100 (web))), never ids.
+# BEGIN generated options: from plugins/module_utils/_segment/fields.py by tools/segment_docs.py, do not edit
 options:
   state:
     description: What to do with the segment(s).
@@ -123,11 +124,7 @@ options:
     type: bool
     default: false
   segments:
-    description:
-      - Many segments in one task, with names resolved once. Each item takes the options above
-        (O(state), O(prefix), O(vrf), O(site_group), O(tenant), O(role), O(status), O(description),
-        O(vlan), O(vlan_group), O(custom_fields), O(dhcp), O(cluster), O(key), O(pool), O(prefix_length),
-        O(allocate_vlan), O(vlan_name), O(release_delete)); top-level values are the defaults.
+    description: Many segments in one task, with names resolved once. Each item takes the options above (O(state), O(prefix), O(vrf), O(site_group), O(tenant), O(role), O(status), O(description), O(vlan), O(vlan_group), O(custom_fields), O(dhcp), O(cluster), O(key), O(pool), O(prefix_length), O(allocate_vlan), O(vlan_name), O(release_delete)); top-level values are the defaults.
     type: list
     elements: dict
     suboptions:
@@ -162,7 +159,7 @@ options:
         type: dict
         suboptions:
           vid:
-            description: VLAN ID, 1-4094.
+            description: See O(vid).
             type: int
             required: true
           name:
@@ -212,24 +209,24 @@ options:
   free_status:
     description: Status of a free segment (filter when reserving, status after a release).
     type: str
-    default: active
     choices: [container, active, reserved, deprecated]
+    default: active
   reserved_status:
     description: Status a reserved segment gets.
     type: str
-    default: reserved
     choices: [container, active, reserved, deprecated]
+    default: reserved
   pool_role:
     description: Prefix role of the pool prefixes to carve from (with status C(container)).
     type: str
     default: pool
   claim_timeout:
     description:
-      - Seconds after which a claim marker on a segment that is still free counts as abandoned (its
-        allocation was interrupted between claiming and writing) and may be taken over. V(0) never takes over.
+      - Seconds after which a claim marker on a segment that is still free counts as abandoned (its allocation was interrupted between claiming and writing) and may be taken over. V(0) never takes over.
       - Must be far longer than one NetBox request including its retries.
     type: int
     default: 900
+# END generated options
 notes:
   - Run on the controller, with C(hosts=localhost) or C(delegate_to=localhost).
 """
@@ -321,10 +318,13 @@ metrics:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sot.netbox.plugins.module_utils._module import argument_spec, run_module
-from ansible_collections.sot.netbox.plugins.module_utils._segment.runner import OPTIONS, run
+from ansible_collections.sot.netbox.plugins.module_utils._segment.fields import argspec
+from ansible_collections.sot.netbox.plugins.module_utils._segment.runner import run
+
+OPTIONS = argspec()   # from the field table, like the options of DOCUMENTATION
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
     run_module(module, run)
 

@@ -17,43 +17,11 @@ from ansible_collections.sot.netbox.plugins.module_utils._errors import (
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import Lookups
 from ansible_collections.sot.netbox.plugins.module_utils._segment import domain
 from ansible_collections.sot.netbox.plugins.module_utils._segment.claim import Allocator
+from ansible_collections.sot.netbox.plugins.module_utils._segment.fields import argspec, item_argspec
 from ansible_collections.sot.netbox.plugins.module_utils._segment.store import Store, group_key
 
-_ITEM = dict(
-    state=dict(type="str", choices=list(domain.STATES)),
-    prefix=dict(type="str"),
-    vrf=dict(type="str"),
-    site_group=dict(type="str"),
-    tenant=dict(type="str"),
-    role=dict(type="str"),
-    status=dict(type="str", choices=list(domain.PREFIX_STATUSES)),
-    description=dict(type="str"),
-    vlan=dict(type="dict", options=dict(vid=dict(type="int", required=True), name=dict(type="str"))),
-    vlan_group=dict(type="str"),
-    custom_fields=dict(type="dict"),
-    dhcp=dict(type="bool"),
-    cluster=dict(type="str"),
-    key=dict(type="str", no_log=False),
-    pool=dict(type="str"),
-    prefix_length=dict(type="int"),
-    allocate_vlan=dict(type="bool"),
-    vlan_name=dict(type="str"),
-    release_delete=dict(type="bool"),
-)
-
-OPTIONS = {**_ITEM, **dict(
-    state=dict(type="str", choices=list(domain.STATES), default="present"),
-    allocate_vlan=dict(type="bool", default=True),
-    release_delete=dict(type="bool", default=False),
-    segments=dict(type="list", elements="dict", options=_ITEM),
-    dhcp_field=dict(type="str", default="dhcp_enabled"),
-    cluster_field=dict(type="str", default="cluster_name"),
-    key_field=dict(type="str", no_log=False),
-    free_status=dict(type="str", default="active", choices=list(domain.PREFIX_STATUSES)),
-    reserved_status=dict(type="str", default="reserved", choices=list(domain.PREFIX_STATUSES)),
-    pool_role=dict(type="str", default="pool"),
-    claim_timeout=dict(type="int", default=900),
-)}
+_ITEM = item_argspec()
+OPTIONS = argspec()
 
 
 def names_from(params):

@@ -15,16 +15,13 @@ from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     classify_rejection)
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import slugify
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
-from ansible_collections.sot.netbox.plugins.module_utils._segment.domain import Segment
+from ansible_collections.sot.netbox.plugins.module_utils._segment.fields import (
+    PREFIX_FIELDS, REFERENCE_TYPES, SITEGROUP)
+from ansible_collections.sot.netbox.plugins.module_utils._segment.model import Segment
 
-PREFIX_FIELDS = ("id", "prefix", "vrf", "scope_type", "scope_id", "scope", "tenant", "role", "status", "description",
-                 "vlan", "custom_fields", "tags")
-SITEGROUP = "dcim.sitegroup"
 PREFIX_OBJECT_TYPE = "ipam.prefix"
 ADD_PERMISSIONS = {"ipam/prefixes": "ipam.add_prefix", "ipam/vlans": "ipam.add_vlan",
                    "ipam/vlan-groups": "ipam.add_vlangroup"}
-# Segment field -> lookup type; each may be named by any key of its record, or by id.
-REFERENCE_TYPES = (("vrf", "vrf"), ("site_group", "site_group"), ("tenant", "tenant"), ("role", "prefix_role"))
 
 
 class IdCache:
