@@ -70,3 +70,58 @@ def claim_order(candidates: list, key: Any) -> list:
         return rows
     start = int(hashlib.sha256(str(key).encode()).hexdigest(), 16) % len(rows)
     return rows[start:] + rows[:start]
+
+
+# ---------------------------------------------------------------- transitions (state + NetBox's answer -> next step)
+
+WON, TAKEN, ADOPT, RAISE, RETRY = "won", "taken", "adopt", "raise", "retry"   # outcomes of one marker POST
+DONE, HELD, DANGLING, AWAIT, PATCH = "done", "held", "dangling", "await", "patch"  # steps of an adoption
+
+
+@dataclass(frozen=True)
+class ClaimState:
+    """What a claimant knows about its claim of one segment: the attempt and its nonce."""
+
+    attempt: int
+    nonce: str
+    timeout: float              # claim_timeout: an older marker on a free segment was abandoned
+
+
+@dataclass(frozen=True)
+class Step:
+    do: str                     # one of the outcome / step names above
+    marker: Optional[dict] = None
+
+
+def after_marker_read(state: ClaimState, by_slug: Optional[dict], by_name: Optional[dict], now: float) -> Step:
+    """After a marker POST failed (or its answer was lost), from the markers read back by slug and name:
+
+    ours by nonce: the POST was applied (WON); this identity's marker: ADOPT it; no marker for the
+    segment: NetBox's rejection was about something else (RAISE it); an abandoned marker on the
+    first attempt: delete it by id and POST again (RETRY: a competitor's newer marker has another
+    id and survives); any other marker: the segment is TAKEN."""
+    if by_slug and nonce_of(by_slug.get("description")) == state.nonce:
+        return Step(WON, by_slug)
+    if by_name:
+        return Step(ADOPT, by_name)
+    if by_slug is None:
+        return Step(RAISE)
+    if state.attempt == 0 and is_stale(by_slug.get("created"), now, state.timeout):
+        return Step(RETRY, by_slug)
+    return Step(TAKEN)
+
+
+def adoption_step(holder: Optional[str], key: str, free: bool, marker: dict, now: float, in_flight: float,
+                  waited: bool = False) -> str:
+    """What to do with this identity's marker, from the segment it names (`holder`: its key field,
+    `free`: whether it is free; None for a segment that is gone): DONE (it holds our key already),
+    DANGLING / HELD (a contradiction to report), AWAIT (a concurrent run, younger than `in_flight`,
+    is about to PATCH it: wait for it instead of writing twice) or PATCH (an interrupted run's claim:
+    finish it). After a wait (`waited`) the segment is re-read: only HELD or PATCH remain."""
+    if holder == key and not waited:
+        return DONE
+    if not free:
+        return HELD
+    if not waited and not is_stale(marker.get("created"), now, in_flight):
+        return AWAIT
+    return PATCH

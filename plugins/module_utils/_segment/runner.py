@@ -124,7 +124,7 @@ class SegmentRun:
             else:
                 change = plans[spec.index]
                 if spec.state == "released" and change.action == "update" and not self.check_mode:
-                    self.allocator.release(change)
+                    change.after = self.allocator.release(change)
                 change.action = "release" if spec.state == "released" and change.action == "update" else change.action
             self.done.append(change)
             out.append(change)
