@@ -31,11 +31,6 @@ class Carver:
             self._held[spec.index] = self._existing(spec, self.store.by_identity(spec.key, ids))
         return self._held[spec.index]
 
-    def check_carve(self, spec: Spec, ids: dict) -> None:
-        """Before any write: an allocation to carve has a pool it fits in."""
-        if self.existing_for(spec, ids) is None:
-            self._pools(spec, ids)
-
     def pool_params(self, spec: Spec, ids: dict) -> dict:
         """The pool query: every parameter that changes which pools answer is in it (and the query is
         never cached: a pool retired in NetBox is not carved from)."""
@@ -44,7 +39,7 @@ class Carver:
         return {**scope_params(ids), "role_id": self.store.pool_role_id(), "status": self.names.pool_status,
                 "ordering": "prefix"}
 
-    def _pools(self, spec: Spec, ids: dict) -> list:
+    def pools(self, spec: Spec, ids: dict) -> list:
         """The pools a carve may use, read once per item in this run (the plan checks them before writes)."""
         if spec.index not in self._pool_rows:
             self._pool_rows[spec.index] = [
@@ -62,9 +57,9 @@ class Carver:
                              f"does not fit in the pool(s) {', '.join(p['prefix'] for p in pools)}")
         return fitting
 
-    def _vlan_group(self, spec: Spec, ids: dict, check_mode: bool) -> dict:
+    def _vlan_group(self, spec: Spec, ids: dict) -> dict:
         key = group_key(spec, ids)
-        return self.store.vlan_groups([key], create=True, check_mode=check_mode)[key]
+        return self.store.vlan_groups([key])[key]
 
     @staticmethod
     def _carve_body(spec: Spec, ids: dict) -> dict:
@@ -74,7 +69,7 @@ class Carver:
                                        description=desired.description, custom_fields=dict(desired.custom_fields)),
                                ids)
 
-    def carve(self, spec: Spec, ids: dict, check_mode: bool) -> Change:
+    def carve(self, spec: Spec, ids: dict, pools: list, group: Optional[dict]) -> Change:
         """Mode (b): the next VID from the VLAN group, then the next /length from a pool, both by NetBox.
 
         Of concurrent carves of one identity one creates its VLAN and the others wait for its segment
@@ -82,14 +77,8 @@ class Carver:
         answer) is adopted. After its prefix is created, a carve reads the identity back: should two
         segments hold it (an adopter racing a slow winner), the lowest id is the allocation and the
         other is removed."""
-        existing = self.existing_for(spec, ids)
-        if existing is not None:
-            return Change("none", spec, existing, existing)
-        pools = self._pools(spec, ids)
-        group = self._vlan_group(spec, ids, check_mode) if spec.allocate_vlan else None
         body = self._carve_body(spec, ids)
-        if check_mode:
-            return self._carve_preview(spec, pools, group, body)
+        group = dict(group) if group else None       # the NotFound path below updates it
         vlan, created_vlan = self._carve_vlan(spec, ids, group) if group else (None, False)
         if isinstance(vlan, Change):
             return vlan
@@ -146,7 +135,7 @@ class Carver:
         except NotFound:
             # The cached group id is gone: forget it, resolve again (and create it if needed), once.
             self.store.ids_cache.drop("vlan-group")
-            group.update(self._vlan_group(spec, ids, False))
+            group.update(self._vlan_group(spec, ids))
             return self._create_vlan(group, body), True
         except (ApiError, ValueError) as exc:
             if _may_have_applied(exc):

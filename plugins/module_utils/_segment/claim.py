@@ -55,13 +55,27 @@ class Allocator(Carver):
         self.warnings: list = []
         self._pool_rows: dict = {}
         self._held: dict = {}
+        self._reserved: set = set()      # prefix ids this run reserved
 
     # ------------------------------------------------------------ allocated
 
-    def allocate(self, spec: Spec, ids: dict, check_mode: bool) -> Change:
+    def apply(self, allocation: Any, group: Optional[dict]) -> Change:
+        """Carry out a planned allocation (the writer's step): claim a candidate, or carve."""
+        spec, ids = allocation.spec, allocation.ids
+        if allocation.held is not None:
+            return Change("none", spec, allocation.held, allocation.held)
         if spec.carve:
-            return self.carve(spec, ids, check_mode)
-        return self.reserve(spec, ids, check_mode)
+            return self.carve(spec, ids, list(allocation.pools), group)
+        return self.reserve(spec, ids, list(allocation.candidates))
+
+    def preview(self, allocation: Any, group: Optional[dict]) -> Change:
+        """Check mode: what the allocation would do now (another run may take it first)."""
+        spec = allocation.spec
+        if allocation.held is not None:
+            return Change("none", spec, allocation.held, allocation.held)
+        if spec.carve:
+            return self._carve_preview(spec, list(allocation.pools), group, self._carve_body(spec, allocation.ids))
+        return self._reserve_change(spec, Segment.from_netbox(allocation.candidates[0]))
 
     def _existing(self, spec: Spec, found: list) -> Optional[Any]:
         """The identity's current segment (lowest id when a past race left several)."""
@@ -92,28 +106,36 @@ class Allocator(Carver):
         tried += [f"empty {self.names.cluster_field}"]
         return NoFreeSegment(spec.label, f"no free segment matches ({', '.join(tried)})", tried)
 
-    def reserve(self, spec: Spec, ids: dict, check_mode: bool) -> Change:
-        """Mode (a): claim one free segment matching the filters; see the module docstring."""
+    def reserve_candidates(self, spec: Spec, ids: dict) -> tuple:
+        """(the identity's segment, None) or (None, the free segments to try in claim order): reads only.
+        No candidate is NoFreeSegment, raised before anything is written."""
         got = self.client.fetch_concurrently({
             "existing": lambda: self.store.by_identity(spec.key, ids),
             "free": lambda: self.store.prefixes(self._free_filter(ids)),
         })
         existing = self._existing(spec, got["existing"])
         if existing is not None:
-            return Change("none", spec, existing, existing)
+            return existing, []
         free = [r for r in got["free"] if self._is_free(Segment.from_netbox(r))]
         candidates = domain.claim_order(free, spec.key)
         if not candidates:
             raise self._no_free(spec)
-        if check_mode:
-            return self._reserve_change(spec, Segment.from_netbox(candidates[0]))
-        for row in candidates:
+        return None, candidates
+
+    def reserve(self, spec: Spec, ids: dict, candidates: list) -> Change:
+        """Mode (a): claim one of the planned candidates; see the module docstring. A candidate an
+        earlier item of this run reserved is skipped (it is not free any more)."""
+        untaken = [r for r in candidates if r["id"] not in self._reserved]
+        if not untaken:
+            raise self._no_free(spec)
+        for row in untaken:
             change = self._try_candidate(spec, ids, row)
             if change is not None:
+                self._reserved.add(change.before.ids["prefix"])
                 return change
         raise SegmentsClaimedMeanwhile(
-            spec.label, f"all {len(candidates)} matching free segments were claimed by concurrent allocations "
-                        "while this one ran; run it again", tuple(r["prefix"] for r in candidates))
+            spec.label, f"all {len(untaken)} matching free segments were claimed by concurrent allocations "
+                        "while this one ran; run it again", tuple(r["prefix"] for r in untaken))
 
     def _try_candidate(self, spec: Spec, ids: dict, row: dict) -> Optional[Change]:
         """Claim one candidate: its Change, or None when another claimant has it."""

@@ -18,9 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.sot.netbox.plugins.module_utils._records import record
+
 STATES = ("present", "absent", "allocated", "released")
 PREFIX_STATUSES = ("container", "active", "reserved", "deprecated")
-SITEGROUP = "dcim.sitegroup"
+SITEGROUP = record("site_group").model   # a prefix scoped to a site group: scope_type "dcim.sitegroup"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ namespace and are dropped when a write names an id NetBox no longer has.
 """
 from __future__ import annotations
 
+from typing import Any, Optional
+
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     EXISTS, ApiError, FieldError, LookupFailed, PermissionDenied, RequestValidationFailed, ValidationErrors,
     classify_rejection)
@@ -19,9 +21,14 @@ from ansible_collections.sot.netbox.plugins.module_utils._segment.fields import 
     PREFIX_FIELDS, REFERENCE_TYPES, SITEGROUP)
 from ansible_collections.sot.netbox.plugins.module_utils._segment.model import Segment
 
-PREFIX_OBJECT_TYPE = "ipam.prefix"
-ADD_PERMISSIONS = {"ipam/prefixes": "ipam.add_prefix", "ipam/vlans": "ipam.add_vlan",
-                   "ipam/vlan-groups": "ipam.add_vlangroup"}
+PREFIX, VLAN, GROUP = record("prefix"), record("vlan"), record("vlan_group")
+PREFIX_OBJECT_TYPE = PREFIX.model
+
+
+def add_permission(object_type: Any) -> str:
+    """NetBox's permission to create objects of a type: `ipam.prefix` -> `ipam.add_prefix`."""
+    app, model = object_type.model.split(".")
+    return f"{app}.add_{model}"
 
 
 class IdCache:
@@ -161,12 +168,13 @@ class Store:
             return f"{at}.key"
         return f"{at}.custom_fields.{name}"
 
-    def writable(self, endpoints):
-        """The endpoints among `endpoints` this token may NOT create objects in, from NetBox's OPTIONS
-        answer (its `actions` lists POST only when the token has the add permission), cached per
-        token: [(endpoint, missing permission)]."""
+    def writable(self, types: list) -> list:
+        """The types among `types` this token may NOT create objects of, from NetBox's OPTIONS answer
+        (its `actions` lists POST only when the token has the add permission), cached per token:
+        [(endpoint, missing permission)]."""
         missing = []
-        for endpoint in endpoints:
+        for object_type in types:
+            endpoint = object_type.path()
             actions = self.ids_cache.get("permissions", endpoint)
             if actions is None:
                 try:
@@ -176,7 +184,7 @@ class Store:
                 actions = sorted((answer.get("actions") or {}) if isinstance(answer, dict) else {})
                 self.ids_cache.set("permissions", endpoint, actions)
             if "POST" not in actions:
-                missing.append((endpoint, ADD_PERMISSIONS.get(endpoint, f"add on {endpoint}")))
+                missing.append((endpoint, add_permission(object_type)))
         return missing
 
     def pool_role_id(self):
@@ -185,7 +193,7 @@ class Store:
     # ------------------------------------------------------------ reads
 
     def prefixes(self, params, cache=None):
-        return self.client.list("ipam/prefixes", params, cache=cache, fields=PREFIX_FIELDS)
+        return self.client.list(PREFIX.path(), params, cache=cache, fields=PREFIX_FIELDS)
 
     def current_by_prefix(self, specs, ids_list):
         """{(prefix, vrf_id): Segment} with one GET per VRF for all named prefixes.
@@ -204,7 +212,7 @@ class Store:
                 found[(row["prefix"], vrf_id)] = Segment.from_netbox(row)
         vlan_ids = sorted({s.ids["vlan"] for s in found.values() if s.ids.get("vlan")})
         if vlan_ids:
-            rows = self.client.list("ipam/vlans", {"id": vlan_ids}, fields=("id", "vid", "name", "group"))
+            rows = self.client.list(VLAN.path(), {"id": vlan_ids}, fields=("id", "vid", "name", "group"))
             groups = {r["id"]: (r.get("group") or {}) for r in rows}
             for seg in found.values():
                 group = groups.get(seg.ids.get("vlan"), {})
@@ -220,11 +228,10 @@ class Store:
 
     # ------------------------------------------------------------ VLAN groups and VLANs
 
-    def vlan_groups(self, wanted, create, check_mode):
-        """{(vrf_id, site_group_id, asked): {"id", "name"}} for each wanted key (see `group_key`); `asked`
-        names the group by name, slug or id within the site group's scope. Missing groups are created
-        (scoped to the site group, slug from `slugify`, never one another group of the scope has)
-        unless check mode; a concurrent creator's group is adopted."""
+    def find_vlan_groups(self, wanted: list) -> tuple:
+        """({key: {"id", "name"}} of the wanted groups that exist, [keys of missing ones], the scopes'
+        group rows) with reads only. A key is (vrf_id, site_group_id, asked), see `group_key`; `asked`
+        names the group by name, slug or id within the site group's scope."""
         out, missing = {}, []
         for key in dict.fromkeys(wanted):
             hit = self.ids_cache.get("vlan-group", f"{key[1]}:{key[2]}")
@@ -233,27 +240,34 @@ class Store:
             else:
                 missing.append(key)
         if not missing:
-            return out
+            return out, [], []
         rows = self._groups_in(sorted({k[1] for k in missing}))
-        to_create = []
+        absent = []
         for key in missing:
             row = _find_group(rows, key[1], key[2])
             if row:
                 out[key] = {"id": row["id"], "name": row["name"]}
                 self.ids_cache.set("vlan-group", f"{key[1]}:{key[2]}", out[key])
-            elif create:
-                to_create.append(key)
-        if to_create and check_mode:
-            for key in to_create:
-                out[key] = {"id": None, "name": key[2], "planned": True}
-            return out
-        for key in to_create:
+            else:
+                absent.append(key)
+        return out, absent, rows
+
+    def create_vlan_groups(self, keys: list, rows: list) -> dict:
+        """Create the groups `keys` name (scoped to the site group, slug from `slugify`, never one another
+        group of the scope has); a concurrent creator's group is adopted. `rows`: the scopes' groups."""
+        out = {}
+        for key in keys:
             out[key] = self._create_group(key, rows)
             self.ids_cache.set("vlan-group", f"{key[1]}:{key[2]}", {"id": out[key]["id"], "name": out[key]["name"]})
         return out
 
+    def vlan_groups(self, wanted: list) -> dict:
+        """{key: group} for each wanted key: found, else created."""
+        found, missing, rows = self.find_vlan_groups(wanted)
+        return {**found, **self.create_vlan_groups(missing, list(rows))}
+
     def _groups_in(self, scope_ids):
-        return self.client.list("ipam/vlan-groups", {"scope_type": SITEGROUP, "scope_id": scope_ids},
+        return self.client.list(GROUP.path(), {"scope_type": SITEGROUP, "scope_id": scope_ids},
                                 fields=("id", "name", "slug", "scope_id"))
 
     def _create_group(self, key, rows):
@@ -263,7 +277,7 @@ class Store:
         taken = {r["slug"] for r in rows if r.get("scope_id") == sg_id}
         body = {"name": name, "slug": slugify(name, taken), "scope_type": SITEGROUP, "scope_id": sg_id}
         try:
-            row = self.client.create_one("ipam/vlan-groups", body)
+            row = self.client.create_one(GROUP.path(), body)
         except RequestValidationFailed as exc:
             if classify_rejection(exc).kind != EXISTS:
                 raise
@@ -279,7 +293,7 @@ class Store:
         if not group_ids or not vids:
             return {}
         # Never cached: whether the VLAN exists decides a create.
-        rows = self.client.list("ipam/vlans", {"group_id": sorted(set(group_ids)), "vid": sorted(set(vids))},
+        rows = self.client.list(VLAN.path(), {"group_id": sorted(set(group_ids)), "vid": sorted(set(vids))},
                                 fields=("id", "vid", "name", "group"))
         return {((r.get("group") or {}).get("id"), r["vid"]): r for r in rows}
 
@@ -287,7 +301,7 @@ class Store:
         """The ids among `vlan_ids` that some prefix still uses (one GET)."""
         if not vlan_ids:
             return set()
-        rows = self.client.list("ipam/prefixes", {"vlan_id": sorted(set(vlan_ids))}, fields=("id", "vlan"))
+        rows = self.client.list(PREFIX.path(), {"vlan_id": sorted(set(vlan_ids))}, fields=("id", "vlan"))
         return {(r.get("vlan") or {}).get("id") for r in rows}
 
     def delete_orphan_vlans(self, vlan_ids):
@@ -295,7 +309,7 @@ class Store:
         candidates = sorted({v for v in vlan_ids if v})
         orphans = [v for v in candidates if v not in self.vlans_in_use(candidates)]
         if orphans:
-            self.client.delete("ipam/vlans", orphans)
+            self.client.delete(VLAN.path(), orphans)
         return orphans
 
 
