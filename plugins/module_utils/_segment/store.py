@@ -38,48 +38,48 @@ class IdCache:
 
     NAMESPACE = "sot.segment"
 
-    def __init__(self, client, fresh=False):
+    def __init__(self, client: Any, fresh: bool = False) -> None:
         self.client = client
         cache = client.cache
         self.cache = None if fresh or cache is None or getattr(cache, "ttls", {}).get("static", 1) <= 0 else cache
 
-    def _key(self, kind, ident):
+    def _key(self, kind: str, ident: Any) -> str:
         return self.cache.key(f"{self.NAMESPACE}/{kind}", f"{kind}:{ident}")
 
-    def get(self, kind, ident):
+    def get(self, kind: str, ident: Any) -> Any:
         if self.cache is None:
             return None
         value = self.cache.get(self._key(kind, ident))
         self.client.metrics.incr("cache_hits" if value is not None else "cache_misses")
         return value
 
-    def set(self, kind, ident, value):
+    def set(self, kind: str, ident: Any, value: Any) -> None:
         if self.cache is not None:
             self.cache.set(self._key(kind, ident), value, "static")
 
-    def drop(self, kind):
+    def drop(self, kind: str) -> None:
         cache = self.client.cache
         if cache is not None:
             cache.invalidate(f"{self.NAMESPACE}/{kind}")
 
 
-def scope_params(ids):
+def scope_params(ids: dict) -> dict:
     return {"vrf_id": ids["vrf"], "scope_type": SITEGROUP, "scope_id": ids["site_group"]}
 
 
-def vlan_group_name(spec):
+def vlan_group_name(spec: Any) -> str:
     """The VLAN group a segment's VLAN lives in: the one named by `vlan_group` (name, slug or id), else
     `<VRF>-<site group>` from the names NetBox spells (Store.resolve made them canonical)."""
     return spec.vlan_group or f"{spec.segment.vrf}-{spec.segment.site_group}"
 
 
-def group_key(spec, ids):
+def group_key(spec: Any, ids: dict) -> tuple:
     """Which VLAN group a spec needs: (vrf id, site group id, name it is asked by)."""
     return (ids["vrf"], ids["site_group"], vlan_group_name(spec))
 
 
 class Store:
-    def __init__(self, client, lookups, names, fresh=False):
+    def __init__(self, client: Any, lookups: Any, names: Any, fresh: bool = False) -> None:
         self.client = client
         self.lookups = lookups
         self.names = names
@@ -87,7 +87,7 @@ class Store:
 
     # ------------------------------------------------------------ names -> ids
 
-    def resolve(self, specs):
+    def resolve(self, specs: list) -> list:
         """ids per spec (vrf, site_group, tenant, role); every unknown name reported at once, before any write.
 
         The spec's names become NetBox's own names of the resolved objects, and the ids travel in
@@ -119,7 +119,7 @@ class Store:
             raise ValidationErrors(errors)
         return out
 
-    def check_custom_fields(self, specs):
+    def check_custom_fields(self, specs: list) -> list:
         """FieldErrors for every custom field a run would write or filter by that NetBox does not declare
         for prefixes, or whose value is not of its declared type: before any write, all at once."""
         used = {}          # name -> [(path, value, typed)]; `typed` False for filter-only use
@@ -158,7 +158,7 @@ class Store:
                                              value))
         return list(dict.fromkeys(errors))
 
-    def _cf_path(self, spec, name):
+    def _cf_path(self, spec: Any, name: str) -> str:
         at = f"segments[{spec.index}]"
         if name == self.names.dhcp_field:
             return f"{at}.dhcp"
@@ -187,15 +187,15 @@ class Store:
                 missing.append((endpoint, add_permission(object_type)))
         return missing
 
-    def pool_role_id(self):
+    def pool_role_id(self) -> Optional[int]:
         return self.lookups.id_of("prefix_role", self.names.pool_role, field="pool_role")
 
     # ------------------------------------------------------------ reads
 
-    def prefixes(self, params, cache=None):
+    def prefixes(self, params: dict, cache: Optional[str] = None) -> list:
         return self.client.list(PREFIX.path(), params, cache=cache, fields=PREFIX_FIELDS)
 
-    def current_by_prefix(self, specs, ids_list):
+    def current_by_prefix(self, specs: list, ids_list: list) -> dict:
         """{(prefix, vrf_id): Segment} with one GET per VRF for all named prefixes.
 
         Never from the cache: whether a prefix exists, and its fields, decide the writes (a prefix
@@ -219,7 +219,7 @@ class Store:
                 seg.ids.update(vlan_group=group.get("id"), vlan_group_name=group.get("name"))
         return found
 
-    def by_identity(self, key, ids):
+    def by_identity(self, key: str, ids: dict) -> list:
         """The segments already allocated to `key` in this VRF and site group."""
         params = {**scope_params(ids), f"cf_{self.names.key_field}": key}
         # With the default "loose" filter logic NetBox matches a substring: confirm exactly.
@@ -266,11 +266,11 @@ class Store:
         found, missing, rows = self.find_vlan_groups(wanted)
         return {**found, **self.create_vlan_groups(missing, list(rows))}
 
-    def _groups_in(self, scope_ids):
+    def _groups_in(self, scope_ids: list) -> list:
         return self.client.list(GROUP.path(), {"scope_type": SITEGROUP, "scope_id": scope_ids},
                                 fields=("id", "name", "slug", "scope_id"))
 
-    def _create_group(self, key, rows):
+    def _create_group(self, key: tuple, rows: list) -> dict:
         """Create the group `key` names; `rows` (the scope's groups) grows by it, so a second group of
         the same batch sees its slug taken."""
         sg_id, name = key[1], key[2]
@@ -288,7 +288,7 @@ class Store:
         rows.append({"id": row["id"], "name": row["name"], "slug": row.get("slug"), "scope_id": sg_id})
         return {"id": row["id"], "name": row["name"], "created": True}
 
-    def vlans(self, group_ids, vids):
+    def vlans(self, group_ids: list, vids: list) -> dict:
         """{(group_id, vid): vlan row} in one GET."""
         if not group_ids or not vids:
             return {}
@@ -297,14 +297,14 @@ class Store:
                                 fields=("id", "vid", "name", "group"))
         return {((r.get("group") or {}).get("id"), r["vid"]): r for r in rows}
 
-    def vlans_in_use(self, vlan_ids):
+    def vlans_in_use(self, vlan_ids: list) -> set:
         """The ids among `vlan_ids` that some prefix still uses (one GET)."""
         if not vlan_ids:
             return set()
         rows = self.client.list(PREFIX.path(), {"vlan_id": sorted(set(vlan_ids))}, fields=("id", "vlan"))
         return {(r.get("vlan") or {}).get("id") for r in rows}
 
-    def delete_orphan_vlans(self, vlan_ids):
+    def delete_orphan_vlans(self, vlan_ids: list) -> list:
         """Delete the VLANs no prefix uses any more; returns the deleted ids."""
         candidates = sorted({v for v in vlan_ids if v})
         orphans = [v for v in candidates if v not in self.vlans_in_use(candidates)]
@@ -313,7 +313,7 @@ class Store:
         return orphans
 
 
-def _find_group(rows, sg_id, asked):
+def _find_group(rows: list, sg_id: Any, asked: Any) -> Optional[dict]:
     """The group of scope `sg_id` that `asked` names: by name, else slug, else numeric id."""
     scoped = [r for r in rows if r.get("scope_id") == sg_id]
     for key in ("name", "slug", "id"):
@@ -330,7 +330,7 @@ _CF_TYPES = {
 }
 
 
-def _cf_type_problem(kind, value):
+def _cf_type_problem(kind: Optional[str], value: Any) -> Optional[str]:
     """Why `value` cannot be stored in a custom field of NetBox type `kind`; None when it can."""
     allowed = _CF_TYPES.get(kind)
     if value is None or allowed is None:
