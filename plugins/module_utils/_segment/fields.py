@@ -15,6 +15,7 @@ scope_type/scope_id). The VLAN and custom fields have their own shapes and code.
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,15 +163,25 @@ def _yaml_text(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' if risky else text
 
 
-def _doc_lines(option: Option, indent: int, top: bool) -> list:
+def _wrapped(lead: str, text: str, more: str) -> list:
+    """`lead` + text as YAML lines of at most ~120 characters; continuation lines indented by `more`
+    (a plain or double-quoted YAML scalar folds them back into one line of spaces)."""
+    return textwrap.wrap(_yaml_text(text), width=120, initial_indent=lead, subsequent_indent=more,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _doc_lines(option: Option, indent: int, top: bool, see: bool = True) -> list:
+    """One option's YAML; inside `segments` items (not `top`) an item option refers to its top-level
+    twin (`see`), a suboption of it keeps its own (shorter) text."""
     pad = " " * indent
-    doc = option.doc if top else (option.item_doc or (f"See O({option.name}).",))
+    doc = option.doc if top else (option.item_doc or ((f"See O({option.name}).",) if see else option.doc))
     lines = [f"{pad}{option.name}:"]
     if len(doc) == 1:
-        lines.append(f"{pad}  description: {_yaml_text(doc[0])}")
+        lines.extend(_wrapped(f"{pad}  description: ", doc[0], f"{pad}    "))
     else:
         lines.append(f"{pad}  description:")
-        lines.extend(f"{pad}    - {_yaml_text(d)}" for d in doc)
+        for text in doc:
+            lines.extend(_wrapped(f"{pad}    - ", text, f"{pad}      "))
     lines.append(f"{pad}  type: {option.type}")
     if option.elements:
         lines.append(f"{pad}  elements: {option.elements}")
@@ -184,7 +195,7 @@ def _doc_lines(option: Option, indent: int, top: bool) -> list:
     if option.suboptions:
         lines.append(f"{pad}  suboptions:")
         for sub in option.suboptions:
-            lines.extend(_doc_lines(sub, indent + 4, top))
+            lines.extend(_doc_lines(sub, indent + 4, top, see=False))
     return lines
 
 
