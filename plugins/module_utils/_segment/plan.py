@@ -186,4 +186,3 @@ class Planner:
         if errors:
             raise ValidationErrors(errors)
         return ids_list
-
