@@ -398,3 +398,40 @@ def classify_rejection(exc: BaseException) -> Rejection:
         if fields:
             return Rejection(kind, fields)
     return Rejection(INVALID, {f for f, _text in pairs})
+
+
+# ---------------------------------------------------------------- segment allocation conditions
+# (added by the segment work; one block at the end of the file for clean merges). Each names what
+# was tried, so a failure says which filters, pools or candidates were looked at.
+
+class AllocationFailed(SotNetboxError):
+    """An allocation could not be made; `label` names the item, `tried` what was looked at."""
+
+    def __init__(self, label: str, problem: str, tried: tuple = (), result: dict | None = None) -> None:
+        self.label = label
+        self.tried = tuple(tried)
+        super().__init__(f"{label}: {problem}", result)
+
+
+class NoFreeSegment(AllocationFailed):
+    """No free segment matches the reservation's filters (`tried`: the filters, as text)."""
+
+
+class SegmentsClaimedMeanwhile(AllocationFailed):
+    """Every matching free segment was claimed by concurrent allocations while this one ran."""
+
+
+class NoPool(AllocationFailed):
+    """No pool prefix to carve from in the VRF and site group."""
+
+
+class PoolExhausted(AllocationFailed):
+    """No free block of the asked length is left in the pools (`tried`: the pools)."""
+
+
+class ClaimConflict(AllocationFailed):
+    """A claim marker contradicts NetBox's state (dangling, or naming a segment held by another key)."""
+
+
+class VlanNameTaken(AllocationFailed):
+    """The carved VLAN's name is used in its group by a VLAN another segment uses."""

@@ -47,6 +47,7 @@ attributes:
   diff_mode:
     support: full
     details: Before and after by names (VRF, site group, tenant, role, VLAN as C(100 (web))), never ids.
+# BEGIN generated options: from plugins/module_utils/_segment/fields.py by tools/segment_docs.py, do not edit
 options:
   state:
     description: What to do with the segment(s).
@@ -57,7 +58,8 @@ options:
     description: The segment's prefix in CIDR notation. Required for O(state=present) and O(state=absent).
     type: str
   vrf:
-    description: VRF by name, RD or id (one VRF, however it is named). Required for O(state=present) and O(state=allocated).
+    description: VRF by name, RD or id (one VRF, however it is named). Required for O(state=present) and
+      O(state=allocated).
     type: str
   site_group:
     description: Site group (name, slug or id) the prefix is scoped to. Never created.
@@ -92,42 +94,48 @@ options:
       - Names an existing group of the site group by name, slug or id; created by name when missing.
     type: str
   custom_fields:
-    description: Further custom fields of the prefix, by name; checked against the custom fields NetBox declares for prefixes and their types before any write.
+    description: Further custom fields of the prefix, by name; checked against the custom fields NetBox declares for
+      prefixes and their types before any write.
     type: dict
   dhcp:
     description: Value of the DHCP custom field (named by O(dhcp_field)).
     type: bool
   cluster:
-    description: Value of the cluster custom field (named by O(cluster_field)); the allocation's identity unless O(key) is set.
+    description: Value of the cluster custom field (named by O(cluster_field)); the allocation's identity unless O(key)
+      is set.
     type: str
   key:
     description:
       - The allocation's identity (with the VRF and site group). Defaults to O(cluster).
-      - Stored in the custom field O(key_field); when it differs from O(cluster), O(key_field) must name another custom field.
+      - Stored in the custom field O(key_field); when it differs from O(cluster), O(key_field) must name another custom
+        field.
     type: str
   pool:
-    description: Carve from this pool prefix (CIDR, in the VRF). Default is every prefix of role O(pool_role) and status C(container) in the VRF and site group.
+    description: Carve from this pool prefix (CIDR, in the VRF). Default is every prefix of role O(pool_role) and status
+      C(container) in the VRF and site group.
     type: str
   prefix_length:
-    description: With O(state=allocated), carve a new prefix of this length (mode b) instead of reserving a free segment (mode a).
+    description: With O(state=allocated), carve a new prefix of this length (mode b) instead of reserving a free segment
+      (mode a).
     type: int
   allocate_vlan:
     description: When carving, also allocate the next free VID of the VLAN group for the segment.
     type: bool
     default: true
   vlan_name:
-    description: Name of a carved VLAN. Defaults to the allocation key. VLAN names are unique per group, which also guards the identity.
+    description: Name of a carved VLAN. Defaults to the allocation key. VLAN names are unique per group, which also
+      guards the identity.
     type: str
   release_delete:
-    description: With O(state=released), delete the segment (and its orphaned VLAN) instead of returning it to O(free_status).
+    description: With O(state=released), delete the segment (and its orphaned VLAN) instead of returning it to
+      O(free_status).
     type: bool
     default: false
   segments:
-    description:
-      - Many segments in one task, with names resolved once. Each item takes the options above
-        (O(state), O(prefix), O(vrf), O(site_group), O(tenant), O(role), O(status), O(description),
-        O(vlan), O(vlan_group), O(custom_fields), O(dhcp), O(cluster), O(key), O(pool), O(prefix_length),
-        O(allocate_vlan), O(vlan_name), O(release_delete)); top-level values are the defaults.
+    description: Many segments in one task, with names resolved once. Each item takes the options above (O(state),
+      O(prefix), O(vrf), O(site_group), O(tenant), O(role), O(status), O(description), O(vlan), O(vlan_group),
+      O(custom_fields), O(dhcp), O(cluster), O(key), O(pool), O(prefix_length), O(allocate_vlan), O(vlan_name),
+      O(release_delete)); top-level values are the defaults.
     type: list
     elements: dict
     suboptions:
@@ -212,24 +220,25 @@ options:
   free_status:
     description: Status of a free segment (filter when reserving, status after a release).
     type: str
-    default: active
     choices: [container, active, reserved, deprecated]
+    default: active
   reserved_status:
     description: Status a reserved segment gets.
     type: str
-    default: reserved
     choices: [container, active, reserved, deprecated]
+    default: reserved
   pool_role:
     description: Prefix role of the pool prefixes to carve from (with status C(container)).
     type: str
     default: pool
   claim_timeout:
     description:
-      - Seconds after which a claim marker on a segment that is still free counts as abandoned (its
-        allocation was interrupted between claiming and writing) and may be taken over. V(0) never takes over.
+      - Seconds after which a claim marker on a segment that is still free counts as abandoned (its allocation was
+        interrupted between claiming and writing) and may be taken over. V(0) never takes over.
       - Must be far longer than one NetBox request including its retries.
     type: int
     default: 900
+# END generated options
 notes:
   - Run on the controller, with C(hosts=localhost) or C(delegate_to=localhost).
 """
@@ -321,10 +330,13 @@ metrics:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sot.netbox.plugins.module_utils._module import argument_spec, run_module
-from ansible_collections.sot.netbox.plugins.module_utils._segment.runner import OPTIONS, run
+from ansible_collections.sot.netbox.plugins.module_utils._segment.fields import argspec
+from ansible_collections.sot.netbox.plugins.module_utils._segment.runner import run
+
+OPTIONS = argspec()   # from the field table, like the options of DOCUMENTATION
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
     run_module(module, run)
 

@@ -10,21 +10,25 @@ namespace and are dropped when a write names an id NetBox no longer has.
 """
 from __future__ import annotations
 
+from typing import Any, Optional
+
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     EXISTS, ApiError, FieldError, LookupFailed, PermissionDenied, RequestValidationFailed, ValidationErrors,
     classify_rejection)
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import slugify
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
-from ansible_collections.sot.netbox.plugins.module_utils._segment.domain import Segment
+from ansible_collections.sot.netbox.plugins.module_utils._segment.fields import (
+    PREFIX_FIELDS, REFERENCE_TYPES, SITEGROUP)
+from ansible_collections.sot.netbox.plugins.module_utils._segment.model import Segment
 
-PREFIX_FIELDS = ("id", "prefix", "vrf", "scope_type", "scope_id", "scope", "tenant", "role", "status", "description",
-                 "vlan", "custom_fields", "tags")
-SITEGROUP = "dcim.sitegroup"
-PREFIX_OBJECT_TYPE = "ipam.prefix"
-ADD_PERMISSIONS = {"ipam/prefixes": "ipam.add_prefix", "ipam/vlans": "ipam.add_vlan",
-                   "ipam/vlan-groups": "ipam.add_vlangroup"}
-# Segment field -> lookup type; each may be named by any key of its record, or by id.
-REFERENCE_TYPES = (("vrf", "vrf"), ("site_group", "site_group"), ("tenant", "tenant"), ("role", "prefix_role"))
+PREFIX, VLAN, GROUP = record("prefix"), record("vlan"), record("vlan_group")
+PREFIX_OBJECT_TYPE = PREFIX.model
+
+
+def add_permission(object_type: Any) -> str:
+    """NetBox's permission to create objects of a type: `ipam.prefix` -> `ipam.add_prefix`."""
+    app, model = object_type.model.split(".")
+    return f"{app}.add_{model}"
 
 
 class IdCache:
@@ -34,48 +38,48 @@ class IdCache:
 
     NAMESPACE = "sot.segment"
 
-    def __init__(self, client, fresh=False):
+    def __init__(self, client: Any, fresh: bool = False) -> None:
         self.client = client
         cache = client.cache
         self.cache = None if fresh or cache is None or getattr(cache, "ttls", {}).get("static", 1) <= 0 else cache
 
-    def _key(self, kind, ident):
+    def _key(self, kind: str, ident: Any) -> str:
         return self.cache.key(f"{self.NAMESPACE}/{kind}", f"{kind}:{ident}")
 
-    def get(self, kind, ident):
+    def get(self, kind: str, ident: Any) -> Any:
         if self.cache is None:
             return None
         value = self.cache.get(self._key(kind, ident))
         self.client.metrics.incr("cache_hits" if value is not None else "cache_misses")
         return value
 
-    def set(self, kind, ident, value):
+    def set(self, kind: str, ident: Any, value: Any) -> None:
         if self.cache is not None:
             self.cache.set(self._key(kind, ident), value, "static")
 
-    def drop(self, kind):
+    def drop(self, kind: str) -> None:
         cache = self.client.cache
         if cache is not None:
             cache.invalidate(f"{self.NAMESPACE}/{kind}")
 
 
-def scope_params(ids):
+def scope_params(ids: dict) -> dict:
     return {"vrf_id": ids["vrf"], "scope_type": SITEGROUP, "scope_id": ids["site_group"]}
 
 
-def vlan_group_name(spec):
+def vlan_group_name(spec: Any) -> str:
     """The VLAN group a segment's VLAN lives in: the one named by `vlan_group` (name, slug or id), else
     `<VRF>-<site group>` from the names NetBox spells (Store.resolve made them canonical)."""
     return spec.vlan_group or f"{spec.segment.vrf}-{spec.segment.site_group}"
 
 
-def group_key(spec, ids):
+def group_key(spec: Any, ids: dict) -> tuple:
     """Which VLAN group a spec needs: (vrf id, site group id, name it is asked by)."""
     return (ids["vrf"], ids["site_group"], vlan_group_name(spec))
 
 
 class Store:
-    def __init__(self, client, lookups, names, fresh=False):
+    def __init__(self, client: Any, lookups: Any, names: Any, fresh: bool = False) -> None:
         self.client = client
         self.lookups = lookups
         self.names = names
@@ -83,7 +87,7 @@ class Store:
 
     # ------------------------------------------------------------ names -> ids
 
-    def resolve(self, specs):
+    def resolve(self, specs: list) -> list:
         """ids per spec (vrf, site_group, tenant, role); every unknown name reported at once, before any write.
 
         The spec's names become NetBox's own names of the resolved objects, and the ids travel in
@@ -115,7 +119,7 @@ class Store:
             raise ValidationErrors(errors)
         return out
 
-    def check_custom_fields(self, specs):
+    def check_custom_fields(self, specs: list) -> list:
         """FieldErrors for every custom field a run would write or filter by that NetBox does not declare
         for prefixes, or whose value is not of its declared type: before any write, all at once."""
         used = {}          # name -> [(path, value, typed)]; `typed` False for filter-only use
@@ -154,7 +158,7 @@ class Store:
                                              value))
         return list(dict.fromkeys(errors))
 
-    def _cf_path(self, spec, name):
+    def _cf_path(self, spec: Any, name: str) -> str:
         at = f"segments[{spec.index}]"
         if name == self.names.dhcp_field:
             return f"{at}.dhcp"
@@ -164,12 +168,13 @@ class Store:
             return f"{at}.key"
         return f"{at}.custom_fields.{name}"
 
-    def writable(self, endpoints):
-        """The endpoints among `endpoints` this token may NOT create objects in, from NetBox's OPTIONS
-        answer (its `actions` lists POST only when the token has the add permission), cached per
-        token: [(endpoint, missing permission)]."""
+    def writable(self, types: list) -> list:
+        """The types among `types` this token may NOT create objects of, from NetBox's OPTIONS answer
+        (its `actions` lists POST only when the token has the add permission), cached per token:
+        [(endpoint, missing permission)]."""
         missing = []
-        for endpoint in endpoints:
+        for object_type in types:
+            endpoint = object_type.path()
             actions = self.ids_cache.get("permissions", endpoint)
             if actions is None:
                 try:
@@ -179,18 +184,18 @@ class Store:
                 actions = sorted((answer.get("actions") or {}) if isinstance(answer, dict) else {})
                 self.ids_cache.set("permissions", endpoint, actions)
             if "POST" not in actions:
-                missing.append((endpoint, ADD_PERMISSIONS.get(endpoint, f"add on {endpoint}")))
+                missing.append((endpoint, add_permission(object_type)))
         return missing
 
-    def pool_role_id(self):
+    def pool_role_id(self) -> Optional[int]:
         return self.lookups.id_of("prefix_role", self.names.pool_role, field="pool_role")
 
     # ------------------------------------------------------------ reads
 
-    def prefixes(self, params, cache=None):
-        return self.client.list("ipam/prefixes", params, cache=cache, fields=PREFIX_FIELDS)
+    def prefixes(self, params: dict, cache: Optional[str] = None) -> list:
+        return self.client.list(PREFIX.path(), params, cache=cache, fields=PREFIX_FIELDS)
 
-    def current_by_prefix(self, specs, ids_list):
+    def current_by_prefix(self, specs: list, ids_list: list) -> dict:
         """{(prefix, vrf_id): Segment} with one GET per VRF for all named prefixes.
 
         Never from the cache: whether a prefix exists, and its fields, decide the writes (a prefix
@@ -207,14 +212,14 @@ class Store:
                 found[(row["prefix"], vrf_id)] = Segment.from_netbox(row)
         vlan_ids = sorted({s.ids["vlan"] for s in found.values() if s.ids.get("vlan")})
         if vlan_ids:
-            rows = self.client.list("ipam/vlans", {"id": vlan_ids}, fields=("id", "vid", "name", "group"))
+            rows = self.client.list(VLAN.path(), {"id": vlan_ids}, fields=("id", "vid", "name", "group"))
             groups = {r["id"]: (r.get("group") or {}) for r in rows}
             for seg in found.values():
                 group = groups.get(seg.ids.get("vlan"), {})
                 seg.ids.update(vlan_group=group.get("id"), vlan_group_name=group.get("name"))
         return found
 
-    def by_identity(self, key, ids):
+    def by_identity(self, key: str, ids: dict) -> list:
         """The segments already allocated to `key` in this VRF and site group."""
         params = {**scope_params(ids), f"cf_{self.names.key_field}": key}
         # With the default "loose" filter logic NetBox matches a substring: confirm exactly.
@@ -223,11 +228,10 @@ class Store:
 
     # ------------------------------------------------------------ VLAN groups and VLANs
 
-    def vlan_groups(self, wanted, create, check_mode):
-        """{(vrf_id, site_group_id, asked): {"id", "name"}} for each wanted key (see `group_key`); `asked`
-        names the group by name, slug or id within the site group's scope. Missing groups are created
-        (scoped to the site group, slug from `slugify`, never one another group of the scope has)
-        unless check mode; a concurrent creator's group is adopted."""
+    def find_vlan_groups(self, wanted: list) -> tuple:
+        """({key: {"id", "name"}} of the wanted groups that exist, [keys of missing ones], the scopes'
+        group rows) with reads only. A key is (vrf_id, site_group_id, asked), see `group_key`; `asked`
+        names the group by name, slug or id within the site group's scope."""
         out, missing = {}, []
         for key in dict.fromkeys(wanted):
             hit = self.ids_cache.get("vlan-group", f"{key[1]}:{key[2]}")
@@ -236,37 +240,44 @@ class Store:
             else:
                 missing.append(key)
         if not missing:
-            return out
+            return out, [], []
         rows = self._groups_in(sorted({k[1] for k in missing}))
-        to_create = []
+        absent = []
         for key in missing:
             row = _find_group(rows, key[1], key[2])
             if row:
                 out[key] = {"id": row["id"], "name": row["name"]}
                 self.ids_cache.set("vlan-group", f"{key[1]}:{key[2]}", out[key])
-            elif create:
-                to_create.append(key)
-        if to_create and check_mode:
-            for key in to_create:
-                out[key] = {"id": None, "name": key[2], "planned": True}
-            return out
-        for key in to_create:
+            else:
+                absent.append(key)
+        return out, absent, rows
+
+    def create_vlan_groups(self, keys: list, rows: list) -> dict:
+        """Create the groups `keys` name (scoped to the site group, slug from `slugify`, never one another
+        group of the scope has); a concurrent creator's group is adopted. `rows`: the scopes' groups."""
+        out = {}
+        for key in keys:
             out[key] = self._create_group(key, rows)
             self.ids_cache.set("vlan-group", f"{key[1]}:{key[2]}", {"id": out[key]["id"], "name": out[key]["name"]})
         return out
 
-    def _groups_in(self, scope_ids):
-        return self.client.list("ipam/vlan-groups", {"scope_type": SITEGROUP, "scope_id": scope_ids},
+    def vlan_groups(self, wanted: list) -> dict:
+        """{key: group} for each wanted key: found, else created."""
+        found, missing, rows = self.find_vlan_groups(wanted)
+        return {**found, **self.create_vlan_groups(missing, list(rows))}
+
+    def _groups_in(self, scope_ids: list) -> list:
+        return self.client.list(GROUP.path(), {"scope_type": SITEGROUP, "scope_id": scope_ids},
                                 fields=("id", "name", "slug", "scope_id"))
 
-    def _create_group(self, key, rows):
+    def _create_group(self, key: tuple, rows: list) -> dict:
         """Create the group `key` names; `rows` (the scope's groups) grows by it, so a second group of
         the same batch sees its slug taken."""
         sg_id, name = key[1], key[2]
         taken = {r["slug"] for r in rows if r.get("scope_id") == sg_id}
         body = {"name": name, "slug": slugify(name, taken), "scope_type": SITEGROUP, "scope_id": sg_id}
         try:
-            row = self.client.create_one("ipam/vlan-groups", body)
+            row = self.client.create_one(GROUP.path(), body)
         except RequestValidationFailed as exc:
             if classify_rejection(exc).kind != EXISTS:
                 raise
@@ -277,32 +288,32 @@ class Store:
         rows.append({"id": row["id"], "name": row["name"], "slug": row.get("slug"), "scope_id": sg_id})
         return {"id": row["id"], "name": row["name"], "created": True}
 
-    def vlans(self, group_ids, vids):
+    def vlans(self, group_ids: list, vids: list) -> dict:
         """{(group_id, vid): vlan row} in one GET."""
         if not group_ids or not vids:
             return {}
         # Never cached: whether the VLAN exists decides a create.
-        rows = self.client.list("ipam/vlans", {"group_id": sorted(set(group_ids)), "vid": sorted(set(vids))},
+        rows = self.client.list(VLAN.path(), {"group_id": sorted(set(group_ids)), "vid": sorted(set(vids))},
                                 fields=("id", "vid", "name", "group"))
         return {((r.get("group") or {}).get("id"), r["vid"]): r for r in rows}
 
-    def vlans_in_use(self, vlan_ids):
+    def vlans_in_use(self, vlan_ids: list) -> set:
         """The ids among `vlan_ids` that some prefix still uses (one GET)."""
         if not vlan_ids:
             return set()
-        rows = self.client.list("ipam/prefixes", {"vlan_id": sorted(set(vlan_ids))}, fields=("id", "vlan"))
+        rows = self.client.list(PREFIX.path(), {"vlan_id": sorted(set(vlan_ids))}, fields=("id", "vlan"))
         return {(r.get("vlan") or {}).get("id") for r in rows}
 
-    def delete_orphan_vlans(self, vlan_ids):
+    def delete_orphan_vlans(self, vlan_ids: list) -> list:
         """Delete the VLANs no prefix uses any more; returns the deleted ids."""
         candidates = sorted({v for v in vlan_ids if v})
         orphans = [v for v in candidates if v not in self.vlans_in_use(candidates)]
         if orphans:
-            self.client.delete("ipam/vlans", orphans)
+            self.client.delete(VLAN.path(), orphans)
         return orphans
 
 
-def _find_group(rows, sg_id, asked):
+def _find_group(rows: list, sg_id: Any, asked: Any) -> Optional[dict]:
     """The group of scope `sg_id` that `asked` names: by name, else slug, else numeric id."""
     scoped = [r for r in rows if r.get("scope_id") == sg_id]
     for key in ("name", "slug", "id"):
@@ -319,7 +330,7 @@ _CF_TYPES = {
 }
 
 
-def _cf_type_problem(kind, value):
+def _cf_type_problem(kind: Optional[str], value: Any) -> Optional[str]:
     """Why `value` cannot be stored in a custom field of NetBox type `kind`; None when it can."""
     allowed = _CF_TYPES.get(kind)
     if value is None or allowed is None:

@@ -46,3 +46,18 @@ def test_bad_input_fails_before_any_request(args, text, tmp_path):
 
 def test_token_is_no_log():
     assert netbox_segment.argument_spec(**netbox_segment.OPTIONS)["token"]["no_log"] is True
+
+
+def test_documentation_options_are_the_field_table_rendered():
+    """DOCUMENTATION's options are generated (tools/segment_docs.py): the copy equals the table, as
+    text and as the options validate-modules compares with the argument spec."""
+    import yaml
+    from ansible_collections.sot.netbox.plugins.module_utils._segment.fields import render_options
+    assert render_options() in netbox_segment.DOCUMENTATION, "run tools/segment_docs.py"
+    documented = yaml.safe_load(netbox_segment.DOCUMENTATION)["options"]
+    assert set(documented) == set(netbox_segment.OPTIONS)
+    assert set(documented["segments"]["suboptions"]) == set(netbox_segment.OPTIONS["segments"]["options"])
+    for name, spec in netbox_segment.OPTIONS.items():
+        assert documented[name]["type"] == spec["type"], name
+        assert documented[name].get("default") == spec.get("default"), name
+        assert documented[name].get("choices") == spec.get("choices"), name
