@@ -11,7 +11,7 @@ from ansible_collections.sot.netbox.plugins.module_utils import _errors as error
 from ansible_collections.sot.netbox.plugins.module_utils._cache import MemoryBackend, ResponseCache
 from ansible_collections.sot.netbox.plugins.module_utils._client import (
     NetboxClient, authorization_header, endpoint_of, endpoints_written)
-from ansible_collections.sot.netbox.plugins.module_utils._retry import RetryPolicy, parse_retry_after
+from ansible_collections.sot.netbox.plugins.module_utils._retry import RetryPolicy
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.fakes import FakeResponse, FakeSession, paged
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -190,23 +190,6 @@ def test_tls_failure_is_clear_and_not_retried():
         client.status()
     assert "TLS verification failed" in info.value.message and "ca_path" in info.value.message
     assert len(session.calls) == 1
-
-
-@pytest.mark.parametrize("value, expected", [("5", 5.0), ("0", 0.0), ("-3", 0.0), ("", None), (None, None),
-                                             ("soon", None)])
-def test_parse_retry_after(value, expected):
-    assert parse_retry_after(value) == expected
-
-
-def test_retry_after_http_date():
-    assert parse_retry_after("Sun, 22 Nov 2026 00:00:10 GMT", now=lambda: 1795305600.0) == 10.0
-
-
-def test_backoff_is_capped_and_jittered():
-    policy = RetryPolicy(backoff=1, max_backoff=4)
-    assert [policy.delay(a, rng=lambda: 1.0) for a in range(5)] == [1, 2, 4, 4, 4]
-    assert policy.delay(3, rng=lambda: 0.0) == 0.0
-    assert policy.delay(0, retry_after="500", rng=lambda: 0.0) == policy.max_retry_after
 
 
 def test_tls_options_passed_to_session():
