@@ -44,7 +44,7 @@ def child_plan(url: str, token: str) -> None:
     from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
     from ansible_collections.sot.netbox.plugins.module_utils._export.runner import ExportSpec, export
 
-    client = build_client({"url": url, "token": token, "cache": False})
+    client = build_client({"url": url, "token": token, "cache": False, "timeout": 600})
     reads, send = [], client.request
 
     def recording(method: str, path: str, params: dict | None = None, body: object = None) -> object:
@@ -61,7 +61,8 @@ def child_plan(url: str, token: str) -> None:
 def child_ours(url: str, token: str, reads: list) -> None:
     from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
 
-    client = build_client({"url": url, "token": token, "cache": False})
+    # pynetbox waits for an answer without a limit: so does ours here, nearly (a loaded NetBox is slow)
+    client = build_client({"url": url, "token": token, "cache": False, "timeout": 600})
     started = time.monotonic()
     got = client.fetch_concurrently({str(i): (lambda p=path, q=query: client.list(p, q))
                                      for i, (path, query) in enumerate(reads)})
@@ -103,9 +104,11 @@ def child_pynetbox(url: str, token: str, reads: list, best: bool) -> None:
 
 def _child(side: str, url: str, token: str, reads: list) -> dict:
     env = {**os.environ, "SOT_BENCH_URL": url, "SOT_BENCH_TOKEN": token, "SOT_BENCH_READS": json.dumps(reads)}
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", side], check=True,
-                         capture_output=True, text=True, env=env).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", side], check=False,
+                          capture_output=True, text=True, env=env)
+    if done.returncode:
+        raise SystemExit(f"{side} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _median(rows: list, key: str) -> float:
@@ -128,7 +131,7 @@ def main() -> None:
     env = {**os.environ, "SOT_BENCH_URL": url, "SOT_BENCH_TOKEN": token}
     reads = json.loads(subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "plan"], check=True,
                                       capture_output=True, text=True, env=env).stdout.strip().splitlines()[-1])
-    print(f"the export reads {len(reads)} lists: " + ", ".join(path for path, _ in reads))
+    print(f"the export reads {len(reads)} lists: " + ", ".join(path for path, _ in reads), flush=True)
     load_before = os.getloadavg()
     rows = {side: [] for side in SIDES}
     for n in range(args.rounds):
