@@ -360,7 +360,8 @@ def test_cache_is_shared_between_clients_but_not_between_tokens():
     second.list("ipam/vrfs", cache="static")
     assert len(s2.calls) == 0
     other = ResponseCache(backend, "http://nb.test", "f" * 40)
-    assert other.key("ipam/vrfs", "x") != first.cache.key("ipam/vrfs", "x")
+    assert other.key("ipam/vrfs", "x", other.generation("ipam/vrfs")) != \
+        first.cache.key("ipam/vrfs", "x", first.cache.generation("ipam/vrfs"))
 
 
 def test_cache_never_stores_the_token():
