@@ -20,11 +20,11 @@ from urllib.parse import urlencode
 
 from ansible_collections.sot.netbox.plugins.module_utils._cache import entry
 # The client's parts, re-exported: every name importable from `_client` before the split still is.
-from ansible_collections.sot.netbox.plugins.module_utils._client_input import (  # noqa: F401
+from ansible_collections.sot.netbox.plugins.module_utils._client_input import (  # noqa: F401 pylint: disable=unused-import
     authorization_header, check_client_cert, check_headers, check_url)
-from ansible_collections.sot.netbox.plugins.module_utils._client_paging import (  # noqa: F401
+from ansible_collections.sot.netbox.plugins.module_utils._client_paging import (  # noqa: F401 pylint: disable=unused-import
     DEFAULT_PAGE_SIZE, MAX_URL_LENGTH, PagingMixin, list_chunks, list_params as _list_params, unique as _unique)
-from ansible_collections.sot.netbox.plugins.module_utils._client_writes import (  # noqa: F401
+from ansible_collections.sot.netbox.plugins.module_utils._client_writes import (  # noqa: F401 pylint: disable=unused-import
     DEFAULT_BATCH_SIZE, WritesMixin, endpoint_of, endpoints_written)
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     FeatureUnsupported, InputError, NotFound, error_for_status)

@@ -14,7 +14,7 @@ from typing import Any
 from ansible_collections.sot.netbox.plugins.module_utils._cache import (
     MemoryBackend, RedisBackend, ResponseCache, SqliteBackend, default_cache_path)
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient, check_headers
-from ansible_collections.sot.netbox.plugins.module_utils._connection_options import (  # noqa: F401 (re-exported)
+from ansible_collections.sot.netbox.plugins.module_utils._connection_options import (  # noqa: F401 pylint: disable=unused-import
     CONNECTION_OPTION_NAMES)
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError
 

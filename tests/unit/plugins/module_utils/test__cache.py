@@ -126,11 +126,11 @@ def test_redis_backend_without_the_package_is_a_clear_error(monkeypatch):
 
 def test_response_cache_invalidation_moves_keys():
     cache = ResponseCache(MemoryBackend(clock=Clock()), "http://nb", TOKEN)
-    before = cache.key("ipam/vrfs", "GET ipam/vrfs?")
+    before = cache.key("ipam/vrfs", "GET ipam/vrfs?", cache.generation("ipam/vrfs"))
     cache.set(before, [{"id": 1}], "static")
     assert cache.get(before) == [{"id": 1}]
     cache.invalidate("ipam/vrfs")
-    after = cache.key("ipam/vrfs", "GET ipam/vrfs?")
+    after = cache.key("ipam/vrfs", "GET ipam/vrfs?", cache.generation("ipam/vrfs"))
     assert after != before and cache.get(after) is None
 
 
@@ -138,9 +138,9 @@ def test_invalidation_reaches_other_tokens_of_the_same_netbox():
     backend = MemoryBackend(clock=Clock())
     mine = ResponseCache(backend, "http://nb", TOKEN)
     theirs = ResponseCache(backend, "http://nb/", "f" * 40)
-    key = theirs.key("ipam/vrfs", "r")
+    key = theirs.key("ipam/vrfs", "r", theirs.generation("ipam/vrfs"))
     mine.invalidate("ipam/vrfs")
-    assert theirs.key("ipam/vrfs", "r") != key
+    assert theirs.key("ipam/vrfs", "r", theirs.generation("ipam/vrfs")) != key
 
 
 @pytest.mark.parametrize("kind, ttl", [("static", 0), ("dynamic", 0)])
@@ -223,11 +223,11 @@ def test_a_write_through_one_spelling_invalidates_reads_through_another():
     backend = MemoryBackend()
     first = ResponseCache(backend, "http://localhost:8000/", TOKEN)
     second = ResponseCache(backend, "http://127.0.0.1:8000/api", TOKEN)
-    key = first.key("ipam/prefixes", "GET ipam/prefixes?")
+    key = first.key("ipam/prefixes", "GET ipam/prefixes?", first.generation("ipam/prefixes"))
     first.set(key, [1], "dynamic")
-    assert second.get(second.key("ipam/prefixes", "GET ipam/prefixes?")) == [1]
+    assert second.get(second.key("ipam/prefixes", "GET ipam/prefixes?", second.generation("ipam/prefixes"))) == [1]
     second.invalidate("ipam/prefixes")
-    assert first.get(first.key("ipam/prefixes", "GET ipam/prefixes?")) is None
+    assert first.get(first.key("ipam/prefixes", "GET ipam/prefixes?", first.generation("ipam/prefixes"))) is None
 
 
 def test_ttl_zero_disables_a_kind():

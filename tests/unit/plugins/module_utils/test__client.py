@@ -11,7 +11,7 @@ from ansible_collections.sot.netbox.plugins.module_utils import _errors as error
 from ansible_collections.sot.netbox.plugins.module_utils._cache import MemoryBackend, ResponseCache
 from ansible_collections.sot.netbox.plugins.module_utils._client import (
     NetboxClient, authorization_header, endpoint_of, endpoints_written)
-from ansible_collections.sot.netbox.plugins.module_utils._retry import RetryPolicy, parse_retry_after
+from ansible_collections.sot.netbox.plugins.module_utils._retry import RetryPolicy
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.fakes import FakeResponse, FakeSession, paged
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
@@ -192,23 +192,6 @@ def test_tls_failure_is_clear_and_not_retried():
     assert len(session.calls) == 1
 
 
-@pytest.mark.parametrize("value, expected", [("5", 5.0), ("0", 0.0), ("-3", 0.0), ("", None), (None, None),
-                                             ("soon", None)])
-def test_parse_retry_after(value, expected):
-    assert parse_retry_after(value) == expected
-
-
-def test_retry_after_http_date():
-    assert parse_retry_after("Sun, 22 Nov 2026 00:00:10 GMT", now=lambda: 1795305600.0) == 10.0
-
-
-def test_backoff_is_capped_and_jittered():
-    policy = RetryPolicy(backoff=1, max_backoff=4)
-    assert [policy.delay(a, rng=lambda: 1.0) for a in range(5)] == [1, 2, 4, 4, 4]
-    assert policy.delay(3, rng=lambda: 0.0) == 0.0
-    assert policy.delay(0, retry_after="500", rng=lambda: 0.0) == policy.max_retry_after
-
-
 def test_tls_options_passed_to_session():
     client, session, _sleeps = make({("GET", "/api/status/"): [FakeResponse(200, {})]}, ca_path="/etc/ca.pem")
     client.status()
@@ -377,7 +360,8 @@ def test_cache_is_shared_between_clients_but_not_between_tokens():
     second.list("ipam/vrfs", cache="static")
     assert len(s2.calls) == 0
     other = ResponseCache(backend, "http://nb.test", "f" * 40)
-    assert other.key("ipam/vrfs", "x") != first.cache.key("ipam/vrfs", "x")
+    assert other.key("ipam/vrfs", "x", other.generation("ipam/vrfs")) != \
+        first.cache.key("ipam/vrfs", "x", first.cache.generation("ipam/vrfs"))
 
 
 def test_cache_never_stores_the_token():

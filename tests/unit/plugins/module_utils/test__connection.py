@@ -63,7 +63,7 @@ def test_an_unreachable_redis_is_a_warning_and_the_run_goes_on_uncached(monkeypa
     from ansible_collections.sot.netbox.plugins.module_utils import _connection
     monkeypatch.setattr(_connection, "RedisBackend", lambda url: _cache_backend(_DownRedis()))
     client = build_client({**BASE, "cache_redis_url": "redis://:sekret@127.0.0.1:1/0"})
-    key = client.cache.key("dcim/sites", "GET x")
+    key = client.cache.key("dcim/sites", "GET x", client.cache.generation("dcim/sites"))
     assert client.cache.get(key) is None
     client.cache.set(key, {"a": 1}, "static")
     assert client.cache.get(key) == {"a": 1}  # in-process from here on
