@@ -20,17 +20,26 @@ import dataclasses
 import ipaddress
 from typing import Any, Optional
 
-from ansible_collections.sot.netbox.plugins.module_utils._segment.fields import (  # noqa: F401 (re-exported)
+from ansible_collections.sot.netbox.plugins.module_utils._segment.fields import (
     FIELDS, PREFIX_STATUSES, REFERENCES, STATES)
-from ansible_collections.sot.netbox.plugins.module_utils._segment.model import (  # noqa: F401 (re-exported)
+from ansible_collections.sot.netbox.plugins.module_utils._segment.model import (
     Change, Names, Segment, Spec, apply_changes, body_for, created, diff_segment)
-from ansible_collections.sot.netbox.plugins.module_utils._segment.parse import (  # noqa: F401 (re-exported)
+from ansible_collections.sot.netbox.plugins.module_utils._segment.parse import (
     VID_MAX, VID_MIN, VLAN_GROUP_NAME_MAX, VLAN_NAME_MAX, check_fits, check_vid, duplicates, identity, merge,
     parse_all, parse_cidr, parse_spec)
-from ansible_collections.sot.netbox.plugins.module_utils._segment.protocol import (  # noqa: F401 (re-exported)
+from ansible_collections.sot.netbox.plugins.module_utils._segment.protocol import (
     CLAIM_NAME_PREFIX, CLAIM_SLUG_PREFIX, TAG_MAX, claim_description, claim_name, claim_order, claim_slug, is_stale,
     nonce_of, parse_time, prefix_id_of_claim)
 
+__all__ = [  # the re-exported names (callers know the segment path by `domain`)
+    "FIELDS", "PREFIX_STATUSES", "REFERENCES", "STATES",
+    "Change", "Names", "Segment", "Spec", "apply_changes", "body_for", "created", "diff_segment",
+    "VID_MAX", "VID_MIN", "VLAN_GROUP_NAME_MAX", "VLAN_NAME_MAX", "check_fits", "check_vid", "duplicates", "identity",
+    "merge", "parse_all", "parse_cidr", "parse_spec",
+    "CLAIM_NAME_PREFIX", "CLAIM_SLUG_PREFIX", "TAG_MAX", "claim_description", "claim_name", "claim_order", "claim_slug",
+    "is_stale", "nonce_of", "parse_time", "prefix_id_of_claim",
+    "DESCRIPTION_MAX", "first_fit", "is_allocated", "plan_absent", "plan_present", "plan_release", "released",
+]
 DESCRIPTION_MAX = 200  # NetBox description length (prefixes, VLANs)
 
 

@@ -79,6 +79,8 @@ def _read(field: Any, obj: dict) -> tuple:
     return value, None
 
 
+# pylint: disable=invalid-field-call
+# (pylint does not see that these field() calls are make_dataclass's, built from the table)
 Segment = dataclasses.make_dataclass(
     "Segment",
     [(f.name, Optional[str], dataclasses.field(default=None)) for f in SEGMENT_FIELDS]
@@ -91,6 +93,7 @@ Segment = dataclasses.make_dataclass(
     namespace={"__doc__": 'A segment by names. `None` means "not managed" in a desired segment and "unset" '
                           "in a current one.", "__module__": __name__},
 )
+# pylint: enable=invalid-field-call
 
 
 def body_for(segment: Any, ids: dict, vlan_id: Optional[int] = None) -> dict:
