@@ -335,3 +335,35 @@ def classify_rejection(exc):
         if fields:
             return Rejection(kind, fields)
     return Rejection(INVALID, {f for f, _text in pairs})
+
+
+# ---------------------------------------------------------------- netbox_plan_generate's domain conditions
+# (added by the plan work; one block at the end of the file for clean merges). Each wraps what went wrong
+# (`raise ... from exc`) instead of editing the error on its way up, and carries the run's result.
+
+class PlanError(SotNetboxError):
+    """A plan could not be brought to its wanted state; `plan` is its name."""
+
+    def __init__(self, plan, message, result=None):
+        self.plan = plan
+        super().__init__(message, result)
+
+
+class PlanNotApproved(PlanError):
+    """require_approval (or require_approved) and the status record does not approve this content."""
+
+
+class PlanWriteFailed(PlanError):
+    """A write of the plan's objects failed; what was created was rolled back (see result.rollback)."""
+
+
+class PlanWriteTimedOut(PlanWriteFailed):
+    """A write of the plan timed out: NetBox may still commit it, so the plan's tag is kept for adoption."""
+
+
+class PlanStatusNotWritten(PlanError):
+    """The plan's objects are written but its status record (or tag) is not: a re-run writes it."""
+
+
+class PlanRemovalFailed(PlanError):
+    """state=absent stopped part-way; result.deleted says what is gone."""

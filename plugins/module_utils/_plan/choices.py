@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
 
-# kind -> (endpoint, field) whose OPTIONS answer lists the choices
+# kind -> (object type in _records, field) whose OPTIONS answer lists the choices
 FIELDS = {
-    "device_status": ("dcim/devices", "status"),
-    "cable_status": ("dcim/cables", "status"),
-    "cable_type": ("dcim/cables", "type"),
-    "interface_type": ("dcim/interfaces", "type"),
+    "device_status": ("device", "status"),
+    "cable_status": ("cable", "status"),
+    "cable_type": ("cable", "type"),
+    "interface_type": ("interface", "type"),
 }
 
 FRAGMENT = {

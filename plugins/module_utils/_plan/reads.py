@@ -10,18 +10,22 @@ those devices, and the names the plan would newly use (collision check).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.sot.netbox.plugins.module_utils._errors import RequestValidationFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import Lookups
-from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import CF_KEY, CF_PLAN, read_interfaces
+from ansible_collections.sot.netbox.plugins.module_utils._records import record
+from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import CF_KEY, CF_PLAN, RECORDS, read_interfaces
 from ansible_collections.sot.netbox.plugins.module_utils._plan.checks import Catalog
 from ansible_collections.sot.netbox.plugins.module_utils._plan.choices import FIELDS, FRAGMENT
 from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import Current
 from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import cable_key
+from ansible_collections.sot.netbox.plugins.module_utils._plan.status import record_name
+from ansible_collections.sot.netbox.plugins.module_utils._plan.store import has_plan_field, read_record
 
 DEVICE_FIELDS = ("id", "name", "device_type", "role", "site", "tenant", "location", "rack", "status", "tags",
                  "custom_fields")
 CABLE_FIELDS = ("id", "a_terminations", "b_terminations", "type", "status", "tags", "custom_fields")
-RECORD_FIELDS = ("id", "name", "data", "tags")
 _NAME_CHUNK = 50
 # (lookup table, Catalog attribute, refs key, spellings, canonical field): every reference a plan makes.
 _TABLES = (("device_type", "device_types", "device_type", ("model", "slug"), "model"),
@@ -31,9 +35,7 @@ _TABLES = (("device_type", "device_types", "device_type", ("model", "slug"), "mo
            ("location", "locations", "location", ("name", "slug"), "name"),
            ("rack", "racks", "rack", ("name",), "name"))
 
-
-def record_name(name):
-    return f"sot-plan-{name}"
+__all__ = ["load_catalog", "load_choices", "read_collisions", "read_current", "read_record", "record_name"]
 
 
 # ------------------------------------------------------------------------------------------ catalog
@@ -79,7 +81,7 @@ def _load_ports(client, plan, catalog, refs):
                        for c in plan.classes.values() if c.device_type in catalog.device_types})
     if type_ids:
         models = {v: k for k, v in refs["device_type"].items()}
-        templates = client.list("dcim/interface-templates", {"device_type_id": type_ids}, cache="static",
+        templates = client.list(record("interface_template").path(), {"device_type_id": type_ids}, cache="static",
                                 fields=["id", "name", "type", "device_type"])
         for row in templates:
             model = models.get((row.get("device_type") or {}).get("id"))
@@ -93,11 +95,11 @@ def load_choices(client, kinds):
     """The choice sets for `kinds` as NetBox declares them (OPTIONS); the fragment when NetBox does not
     say (a token without add permission gets no `actions` in the answer)."""
     known = {kind: list(values) for kind, values in FRAGMENT.items()}
-    endpoints = sorted({FIELDS[k][0] for k in kinds})
-    answers = client.fetch_concurrently({e: (lambda e=e: _options(client, e)) for e in endpoints})
+    types = sorted({FIELDS[k][0] for k in kinds})
+    answers = client.fetch_concurrently({t: (lambda t=t: _options(client, record(t).path())) for t in types})
     for kind in kinds:
-        endpoint, field = FIELDS[kind]
-        declared = ((answers.get(endpoint) or {}).get("actions") or {}).get("POST", {}).get(field, {})
+        type_name, field = FIELDS[kind]
+        declared = ((answers.get(type_name) or {}).get("actions") or {}).get("POST", {}).get(field, {})
         values = [c.get("value") for c in declared.get("choices") or [] if isinstance(c, dict)]
         known[kind] += [v for v in values if v not in known[kind]]
     return known
@@ -135,26 +137,22 @@ def by_tag(client, path, slug, fields):
         raise
 
 
-def read_record(client, name):
-    rows = client.list("extras/config-contexts", {"name": record_name(name)}, fields=list(RECORD_FIELDS))
-    return rows[0] if rows else None
-
-
 def by_custom_field(client, path, name, fields):
     """Objects whose custom field sot_plan is `name` (also those that lost the tag); [] without the field.
 
     NetBox ignores a filter on an unknown custom field, so the field's existence is checked first."""
-    if not client.list("extras/custom-fields", {"name": CF_PLAN}, fields=["id"]):
+    if not has_plan_field(client):
         return []
     return client.list(path, {f"cf_{CF_PLAN}": name}, fields=list(fields))
 
 
 def _fetch_current(client, name, slug, sweep):
-    calls = {"devices": lambda: by_tag(client, "dcim/devices", slug, DEVICE_FIELDS),
-             "cables": lambda: by_tag(client, "dcim/cables", slug, CABLE_FIELDS)}
+    devices, cables = RECORDS["devices"].path(), RECORDS["cables"].path()
+    calls = {"devices": lambda: by_tag(client, devices, slug, DEVICE_FIELDS),
+             "cables": lambda: by_tag(client, cables, slug, CABLE_FIELDS)}
     if sweep:
-        calls["cf_devices"] = lambda: by_custom_field(client, "dcim/devices", name, DEVICE_FIELDS)
-        calls["cf_cables"] = lambda: by_custom_field(client, "dcim/cables", name, CABLE_FIELDS)
+        calls["cf_devices"] = lambda: by_custom_field(client, devices, name, DEVICE_FIELDS)
+        calls["cf_cables"] = lambda: by_custom_field(client, cables, name, CABLE_FIELDS)
     got = client.fetch_concurrently(calls)
     for kind in ("devices", "cables"):
         extra = got.pop("cf_" + kind, None) or []
@@ -247,7 +245,7 @@ def read_collisions(client, desired, current):
                       and current.devices[k]["name"] != d["name"]})
     rows = []
     for i in range(0, len(names), _NAME_CHUNK):
-        rows.extend(client.list("dcim/devices", {"name": names[i:i + _NAME_CHUNK]},
+        rows.extend(client.list(RECORDS["devices"].path(), {"name": names[i:i + _NAME_CHUNK]},
                                 fields=["id", "name", "site", "custom_fields"]))
     return [{"id": r["id"], "name": r["name"], "site": _name(r.get("site")),
              "plan": (r.get("custom_fields") or {}).get(CF_PLAN)} for r in rows if r["id"] not in ours_ids]

@@ -21,7 +21,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import col
 from ansible_collections.sot.netbox.plugins.module_utils._plan.limits import Limits
 from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan
 from ansible_collections.sot.netbox.plugins.module_utils._plan.reads import (
-    load_catalog, load_choices, read_collisions, read_current, read_record)
+    load_catalog, load_choices, read_collisions, read_current)
+from ansible_collections.sot.netbox.plugins.module_utils._plan.store import read_record
 
 
 @dataclass
