@@ -123,10 +123,14 @@ notes:
     what it created.
   - A write whose answer is cut off or lost is found out by reading back by the plan's tag (and the tag and
     status record by name); what NetBox applied is rolled back on failure, or adopted by the next run.
+  - The full schema, the calculation, the guarantees and the benchmark figures are in the collection's
+    C(docs/netbox_plan_generate.md); the role C(sot.netbox.plan) and the playbook C(sot.netbox.materialize_plan)
+    wrap this module.
 seealso:
-  - name: sot.netbox plan documentation
-    description: Schema, calculation, guarantees and benchmark figures.
-    link: https://example.invalid/sot/netbox/docs/netbox_plan_generate.md
+  - module: sot.netbox.netbox_segment
+  - name: NetBox REST API
+    description: The API this module writes through (bulk create, update and delete).
+    link: https://netboxlabs.com/docs/netbox/integrations/rest-api/
 """
 
 EXAMPLES = r"""
@@ -244,7 +248,7 @@ OPTIONS = dict(
 )
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True,
                            required_one_of=[("plan", "plan_file")], mutually_exclusive=[("plan", "plan_file")])
     run_module(module, run)

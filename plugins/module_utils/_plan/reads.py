@@ -10,7 +10,7 @@ those devices, and the names the plan would newly use (collision check).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import RequestValidationFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import Lookups
@@ -22,6 +22,10 @@ from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import Curre
 from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import cable_key
 from ansible_collections.sot.netbox.plugins.module_utils._plan.status import record_name
 from ansible_collections.sot.netbox.plugins.module_utils._plan.store import has_plan_field, read_record
+
+if TYPE_CHECKING:  # annotations only: these import nothing at run time
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import Desired
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.model import Plan
 
 DEVICE_FIELDS = ("id", "name", "device_type", "role", "site", "tenant", "location", "rack", "status", "tags",
                  "custom_fields")
@@ -40,7 +44,7 @@ __all__ = ["load_catalog", "load_choices", "read_collisions", "read_current", "r
 
 # ------------------------------------------------------------------------------------------ catalog
 
-def _site_id(rows, spelling):
+def _site_id(rows: list, spelling: Any) -> int | None:
     for key in ("name", "slug", "id"):
         for row in rows:
             if str(row.get(key)) == str(spelling):
@@ -48,7 +52,7 @@ def _site_id(rows, spelling):
     return None
 
 
-def _fill(mapping, ids, rows, keys, label):
+def _fill(mapping: dict, ids: Any, rows: list, keys: tuple, label: str) -> None:
     """Every spelling (the keys, then the id) -> the canonical name; canonical name -> id."""
     for row in rows:
         for key in keys:
@@ -59,7 +63,7 @@ def _fill(mapping, ids, rows, keys, label):
         ids[row[label]] = row["id"]
 
 
-def load_catalog(client, plan):
+def load_catalog(client: Any, plan: Plan) -> tuple:
     """Lookup tables (cached) and the referenced device types' interface templates."""
     wanted = ["device_type", "device_role", "site"] + [t for t in ("tenant", "location", "rack") if getattr(plan, t)]
     lookups = Lookups(client).load(*wanted)
@@ -76,7 +80,7 @@ def load_catalog(client, plan):
     return catalog, refs
 
 
-def _load_ports(client, plan, catalog, refs):
+def _load_ports(client: Any, plan: Plan, catalog: Catalog, refs: dict) -> None:
     type_ids = sorted({refs["device_type"][catalog.device_types[c.device_type]]
                        for c in plan.classes.values() if c.device_type in catalog.device_types})
     if type_ids:
@@ -91,7 +95,7 @@ def _load_ports(client, plan, catalog, refs):
         catalog.ports.setdefault(model, {})
 
 
-def load_choices(client, kinds):
+def load_choices(client: Any, kinds: list) -> dict:
     """The choice sets for `kinds` as NetBox declares them (OPTIONS); the fragment when NetBox does not
     say (a token without add permission gets no `actions` in the answer)."""
     known = {kind: list(values) for kind, values in FRAGMENT.items()}
@@ -105,29 +109,29 @@ def load_choices(client, kinds):
     return known
 
 
-def _options(client, endpoint):
+def _options(client: Any, endpoint: str) -> dict | None:
     try:
         return client.request("OPTIONS", endpoint)
     except SotNetboxError:
         return None  # validation then relies on the fragment alone
 
 
-def _value(v):
+def _value(v: Any) -> Any:
     return v.get("value") if isinstance(v, dict) else v
 
 
-def _name(v, key="name"):
+def _name(v: Any, key: str = "name") -> str:
     return (v or {}).get(key) or "" if isinstance(v, dict) else (v or "")
 
 
-def ours(row, name):
+def ours(row: dict, name: str) -> bool:
     cf = row.get("custom_fields") or {}
     return cf.get(CF_PLAN) == name and bool(cf.get(CF_KEY))
 
 
 # ------------------------------------------------------------------------------------------ current
 
-def by_tag(client, path, slug, fields):
+def by_tag(client: Any, path: str, slug: str, fields: tuple) -> list | None:
     """Objects carrying the tag; None when the tag does not exist (NetBox rejects the filter)."""
     try:
         return client.list(path, {"tag": slug}, fields=list(fields))
@@ -137,7 +141,7 @@ def by_tag(client, path, slug, fields):
         raise
 
 
-def by_custom_field(client, path, name, fields):
+def by_custom_field(client: Any, path: str, name: str, fields: tuple) -> list:
     """Objects whose custom field sot_plan is `name` (also those that lost the tag); [] without the field.
 
     NetBox ignores a filter on an unknown custom field, so the field's existence is checked first."""
@@ -146,7 +150,7 @@ def by_custom_field(client, path, name, fields):
     return client.list(path, {f"cf_{CF_PLAN}": name}, fields=list(fields))
 
 
-def _fetch_current(client, name, slug, sweep):
+def _fetch_current(client: Any, name: str, slug: str, sweep: bool) -> dict:
     devices, cables = RECORDS["devices"].path(), RECORDS["cables"].path()
     calls = {"devices": lambda: by_tag(client, devices, slug, DEVICE_FIELDS),
              "cables": lambda: by_tag(client, cables, slug, CABLE_FIELDS)}
@@ -162,7 +166,7 @@ def _fetch_current(client, name, slug, sweep):
     return got
 
 
-def _tag_id(rows, slug):
+def _tag_id(rows: list, slug: str) -> int | None:
     for row in rows:
         found = next((t["id"] for t in row.get("tags") or [] if t.get("slug") == slug), None)
         if found:
@@ -170,7 +174,7 @@ def _tag_id(rows, slug):
     return None
 
 
-def _device(row, key):
+def _device(row: dict, key: str) -> dict:
     return {"key": key, "id": row["id"], "name": row.get("name"),
             "device_type": _name(row.get("device_type"), "model"), "role": _name(row.get("role")),
             "site": _name(row.get("site")), "tenant": _name(row.get("tenant")),
@@ -178,7 +182,7 @@ def _device(row, key):
             "status": _value(row.get("status")) or ""}
 
 
-def _cable(row, key_by_id):
+def _cable(row: dict, key_by_id: dict) -> tuple:
     ends = [_end(row.get(side), key_by_id) for side in ("a_terminations", "b_terminations")]
     if None in ends:  # an end is no longer on one of the plan's devices: replace the cable
         key = f"{row['custom_fields'][CF_KEY]}#unresolved-{row['id']}"
@@ -189,7 +193,7 @@ def _cable(row, key_by_id):
                  "status": _value(row.get("status")) or ""}
 
 
-def read_current(client, name, slug, sweep=False):
+def read_current(client: Any, name: str, slug: str, sweep: bool = False) -> tuple:
     """The plan's current objects, keyed, plus foreign objects that carry its tag, plus the tag id.
 
     With `sweep` (state absent) objects are found by the plan's custom field as well as its tag, so
@@ -216,7 +220,7 @@ def read_current(client, name, slug, sweep=False):
     return current, foreign, tag_id
 
 
-def _interfaces_of(client, name, key_by_id, current):
+def _interfaces_of(client: Any, name: str, key_by_id: dict, current: Current) -> None:
     if not key_by_id:
         return
     for row in read_interfaces(client, sorted(key_by_id)):
@@ -228,7 +232,7 @@ def _interfaces_of(client, name, key_by_id, current):
                                     "type": _value(row.get("type")) or "", "tracked": ours(row, name)}
 
 
-def _end(terminations, key_by_id):
+def _end(terminations: list | None, key_by_id: dict) -> list | None:
     if not terminations or len(terminations) != 1:
         return None
     obj = terminations[0].get("object") or {}
@@ -236,7 +240,7 @@ def _end(terminations, key_by_id):
     return [dev, obj.get("name")] if dev and obj.get("name") else None
 
 
-def read_collisions(client, desired, current):
+def read_collisions(client: Any, desired: Desired, current: Current) -> list:
     """Devices of other owners using a name the plan would newly use."""
     ours_ids = {d["id"] for d in current.devices.values()}
     taken = {d["name"] for d in current.devices.values()}

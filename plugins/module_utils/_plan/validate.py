@@ -11,6 +11,7 @@ path; only the collision check (names already used in NetBox) needs a plan that 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ansible_collections.sot.netbox.plugins.module_utils._plan.calculate import calculate
 from ansible_collections.sot.netbox.plugins.module_utils._plan.checks import (
@@ -40,7 +41,7 @@ class Validated:
     tag_id: int | None = None
 
 
-def validate(client, data, limits=Limits()):
+def validate(client: Any, data: Any, limits: Limits = Limits()) -> Validated:
     """Every error of the plan at once; reads NetBox, never writes."""
     plan, errors = parse_plan(data, limits)
     errors += check_plan(plan)
