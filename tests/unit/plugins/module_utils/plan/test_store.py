@@ -13,7 +13,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxCl
 from ansible_collections.sot.netbox.plugins.module_utils._errors import ApiError, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._plan.absent import delete_all
 from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan
-from ansible_collections.sot.netbox.plugins.module_utils._plan.store import ensure_tag, write_record, write_status
+from ansible_collections.sot.netbox.plugins.module_utils._plan.store import (
+    ensure_tag, undo, with_rollback, write_record, write_status)
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.fakes import FakeResponse, FakeSession, paged
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.plan.helpers import plan_dict
 
@@ -121,3 +122,22 @@ def test_a_delete_whose_answer_was_lost_counts_what_is_gone():
     store = Store("lost")
     assert delete_all(client_for(store), "dcim/devices", [1, 2]) == [1, 2]
     assert store.rows["devices"] == []
+
+
+def test_undo_reports_what_it_removed_and_what_stayed():
+    store = Store()
+    client = client_for(store)
+    store.rows["tags"].append({"id": 5, "slug": "x"})
+    store.fault = "refused"
+    assert undo(client, [("tag", "extras/tags", 5)]) == {"failed_infrastructure": ["tag"]}
+    store.fault = "ok"
+    created = [("tag", "extras/tags", 5)]
+    assert undo(client, created) == {"infrastructure": ["tag"]} and created == []
+
+
+def test_with_rollback_keeps_what_the_object_rollback_said():
+    result = {"rollback": {"deleted": {"devices": [1]}, "infrastructure": ["record"]}}
+    merged = with_rollback(result, {"infrastructure": ["tag"], "failed_infrastructure": ["record"]})
+    assert merged["rollback"] == {"deleted": {"devices": [1]}, "infrastructure": ["record"],
+                                  "failed_infrastructure": ["record"]}
+    assert with_rollback(result, {}) == result and result["rollback"]["infrastructure"] == ["record"]
