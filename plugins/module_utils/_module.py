@@ -32,6 +32,9 @@ CONNECTION_ARG_SPEC = dict(
     cache_redis_url=dict(type="str", no_log=True, fallback=(env_fallback, ["SOT_NETBOX_CACHE_REDIS_URL"])),
     cache_ttl_static=dict(type="int", default=3600),
     cache_ttl_dynamic=dict(type="int", default=600),
+    branch=dict(type="str", fallback=(env_fallback, ["NETBOX_BRANCH"])),
+    branch_create=dict(type="bool", default=False),
+    branch_timeout=dict(type="float", default=300),
 )
 
 
