@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    BranchJobFailed, BranchMergeConflicts, BranchNotFound, BranchNotReady, Conflict, InputError)
+    BranchJobFailed, BranchMergeConflicts, BranchNotFound, BranchNotReady, Conflict, InputError, NotFound)
+from ansible_collections.sot.netbox.plugins.module_utils._client import endpoint_of
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 
 BRANCH_HEADER = "X-NetBox-Branch"
@@ -92,7 +93,15 @@ class Branches:
         return Branch.from_api(self.client.update_one(record("branch").path(), branch.id, fields))
 
     def delete(self, branch: Branch) -> None:
-        self.client.delete(record("branch").path(), [branch.id])
+        """DELETE one branch (the plugin has no bulk delete); one already gone counts as deleted."""
+        path = record("branch").path(branch.id)
+        try:
+            self.client.request("DELETE", path)
+        except NotFound:
+            pass
+        finally:
+            if self.client.cache is not None:
+                self.client.cache.invalidate(endpoint_of(path))
 
     def archive(self, branch: Branch) -> Branch:
         path = record("branch").path(branch.id, "archive")

@@ -44,10 +44,11 @@ def argument_spec(**module_options):
     return spec
 
 
-def client_for(module):
+def client_for(module, **overrides):
+    """The client of the module's connection options; `overrides` replace some (netbox_branch: branch=None)."""
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
-    return build_client({k: module.params.get(k) for k in CONNECTION_OPTION_NAMES})
+    return build_client({**{k: module.params.get(k) for k in CONNECTION_OPTION_NAMES}, **overrides})
 
 
 def run_module(module, runner, client_factory=client_for):
