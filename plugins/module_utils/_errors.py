@@ -400,3 +400,9 @@ class BranchMergeConflicts(SotNetboxError):
 
 class BranchJobFailed(SotNetboxError):
     """A branch's background job (sync, merge, revert) ended in failure."""
+
+
+# ---------------------------------------------------------------- plans in a NetBox branch (plan work)
+
+class PlanNotStageable(PlanError):
+    """A plan cannot be generated into (or merged from) this branch yet; the message says what to do first."""

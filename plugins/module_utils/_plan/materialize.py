@@ -17,7 +17,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     PlanStatusNotWritten, PlanWriteFailed, PlanWriteTimedOut, SotNetboxError, Timeout)
 from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import Context, Journal, apply
 from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import KINDS
-from ansible_collections.sot.netbox.plugins.module_utils._plan.status import record_data
+from ansible_collections.sot.netbox.plugins.module_utils._plan.status import next_status, record_data
 from ansible_collections.sot.netbox.plugins.module_utils._plan.store import (
     CF_PLAN, ensure_custom_fields, ensure_tag, undo, with_rollback, write_record)
 
@@ -66,27 +66,30 @@ def _write_objects(client: Any, v: Any, changes: Any, params: dict, result: dict
     return tag_id, journal
 
 
-def _write_generated(client: Any, v: Any, tag_id: int | None, infra: list, result: dict, changed: bool,
+def _write_generated(records: Any, v: Any, tag_id: int | None, infra: list, result: dict, changed: bool,
                      branch: str | None) -> bool:
-    """The status record says `generated`; True when it wrote."""
+    """The status record (in main) says `generated`, or, for objects in a branch, keeps its status and names
+    the branch (the merge makes it `generated`); True when it wrote."""
     try:
-        ensure_tag(client, v.plan, tag_id, infra)
-        data = record_data(v.plan, "generated", v.calc, v.desired, branch)
-        return write_record(client, v.plan, v.record, data, infra)
+        ensure_tag(records, v.plan, tag_id, infra)
+        data = record_data(v.plan, result["plan"]["status"], v.calc, v.desired, branch)
+        return write_record(records, v.plan, v.record, data, infra)
     except SotNetboxError as exc:
         message = (f"plan {v.plan.name!r} was generated, but its status record was not written (a re-run "
                    f"writes it): {exc.message}")
         raise PlanStatusNotWritten(v.plan.name, message, {**exc.result, **result, "changed": changed}) from exc
 
 
-def generate(client: Any, v: Any, changes: Any, params: dict, result: dict) -> dict:
-    """Write the change plan and the status record; returns the result."""
+def generate(client: Any, v: Any, changes: Any, params: dict, result: dict, records: Any = None) -> dict:
+    """Write the change plan and the status record (with `records`, main's client, when `client` writes into
+    a branch); returns the result."""
     infra: list = []
     tag_id, journal = _write_objects(client, v, changes, params, result, infra)
     result["counts"] = counts(changes, journal)
     result["objects"] = objects(v.current, v.desired, changes, journal)
-    result["plan"]["status"] = "generated"
-    wrote = _write_generated(client, v, tag_id, infra, result, bool(changes), params.get("branch"))
+    branch = params.get("branch") if records is not None else None
+    result["plan"]["status"] = next_status(v.record, v.plan, False) if branch else "generated"
+    wrote = _write_generated(records or client, v, tag_id, infra, result, bool(changes), branch)
     result["changed"] = bool(changes) or wrote or bool(infra)
     return result
 

@@ -41,8 +41,9 @@ class Validated:
     tag_id: int | None = None
 
 
-def validate(client: Any, data: Any, limits: Limits = Limits()) -> Validated:
-    """Every error of the plan at once; reads NetBox, never writes."""
+def validate(client: Any, data: Any, limits: Limits = Limits(), records: Any = None) -> Validated:
+    """Every error of the plan at once; reads NetBox, never writes. `records` reads the status record
+    (main's client when the objects are in a branch; default `client`)."""
     plan, errors = parse_plan(data, limits)
     errors += check_plan(plan)
     errors += check_bounds(plan, limits)
@@ -63,7 +64,7 @@ def validate(client: Any, data: Any, limits: Limits = Limits()) -> Validated:
         out.desired = expand(plan, out.calc, out.catalog)
         errors += out.desired.errors
     if plan.name:
-        out.record = read_record(client, plan.name)
+        out.record = read_record(records or client, plan.name)
     if plan.name and not errors:  # what the plan generated is read only for a plan that validates
         out.current, out.foreign, out.tag_id = read_current(client, plan.name, plan.slug)
         errors += collisions(out.desired, read_collisions(client, out.desired, out.current), plan.name)
