@@ -344,7 +344,7 @@ def classify_rejection(exc):
 class PlanError(SotNetboxError):
     """A plan could not be brought to its wanted state; `plan` is its name."""
 
-    def __init__(self, plan, message, result=None):
+    def __init__(self, plan: str, message: str, result: dict | None = None) -> None:
         self.plan = plan
         super().__init__(message, result)
 

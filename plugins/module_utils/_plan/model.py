@@ -205,7 +205,7 @@ class _Reader:
         self.errors.append(FieldError(f"{self.where}.{key}", message, *value))
 
     def text(self, key: str, required: bool = False, default: Any = "", pattern: str | None = None,
-        choices: Any = None, maximum: int | None = MAX_TEXT) -> Any:
+             choices: Any = None, maximum: int | None = MAX_TEXT) -> Any:
         value = self.data.get(key)
         if value in (None, ""):
             if required:
