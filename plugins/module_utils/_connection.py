@@ -13,6 +13,7 @@ from typing import Any
 
 from ansible_collections.sot.netbox.plugins.module_utils._cache import (
     MemoryBackend, RedisBackend, ResponseCache, SqliteBackend, default_cache_path)
+from ansible_collections.sot.netbox.plugins.module_utils._branching import use_branch
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient, check_headers
 from ansible_collections.sot.netbox.plugins.module_utils._connection_options import (  # noqa: F401 pylint: disable=unused-import
     CONNECTION_OPTION_NAMES)
@@ -33,6 +34,8 @@ def build_cache(options: dict) -> ResponseCache:
     # Extra headers may change NetBox's answers (a proxy routing on them): part of the namespace.
     headers = check_headers(options.get("headers") or {})
     variant = json.dumps(headers, sort_keys=True) if headers else ""
+    if options.get("branch"):  # a branch's answers are its own: never served for main's, nor main's for it
+        variant += f"|branch:{options['branch']}"
 
     def cache_on(backend: Any) -> ResponseCache:
         return ResponseCache(backend, url, token, ttls, variant=variant)
@@ -81,4 +84,7 @@ def build_client(options: dict, **overrides: Any) -> NetboxClient:
         problem = getattr(cache, "startup_problem", None)
         if problem is not None:
             cache._degrade(problem)  # pylint: disable=protected-access
+    if options.get("branch"):
+        use_branch(client, options["branch"], create=bool(options.get("branch_create")),
+                   timeout=options.get("branch_timeout"))
     return client

@@ -72,6 +72,18 @@ CONNECTION_OPTIONS: tuple[Option, ...] = (
         "Most concurrent HTTP requests to NetBox from this task or inventory source (pages, lists, lookup "
         "tables, object kinds).",
         "Between 1 and 32. Raise it only as far as NetBox's worker count allows."), default=4),
+    Option("branch", "str", (
+        "Read and write in this NetBox branch (the NetBox Branching plugin, C(netboxlabs-netbox-branching)) "
+        "instead of NetBox's main data. Every request of the task carries the branch's C(X-NetBox-Branch) "
+        "header; main is unchanged until the branch is merged (M(sot.netbox.netbox_branch)).",
+        "The name is resolved to the branch's schema id once per task (through the response cache). A branch "
+        "that does not exist is an error naming this option, unless O(branch_create=true).",
+        "A branch still being provisioned is waited for, up to O(branch_timeout)."), env=("NETBOX_BRANCH",)),
+    Option("branch_create", "bool", ("Create O(branch) when it does not exist (then wait until it is ready).",),
+           default=False),
+    Option("branch_timeout", "float", (
+        "Seconds to wait for O(branch) to become ready (NetBox provisions a branch in a background job).",
+        "Polls with the collection's retry policy (growing, jittered delays)."), default=300),
     Option("cache", "bool", (
         "Keep lookup tables and other cacheable reads in a cache that survives between tasks, so a playbook of "
         "many tasks does not fetch the same tables again. Writes through this collection invalidate the cached "

@@ -282,66 +282,6 @@ def error_for_status(status: int, method: str, url: str, text: str | None,
     return ApiError(f"unexpected HTTP {status} on {where}: {detail}", **kw)
 
 
-# ---------------------------------------------------------------- domain conditions
-# Named, so callers tell them apart by class; what was tried (keyword arguments) is kept as attributes
-
-class DomainError(SotNetboxError):
-    """A condition of the data, not of the transport or the input: nothing matched, nothing is left."""
-
-    template = "{label}: {problem}"
-
-    def __init__(self, result: dict | None = None, **tried: Any) -> None:
-        self.tried = tried
-        self.__dict__.update(tried)
-        super().__init__(self.template.format(**self._shown(tried)), result)
-
-    @staticmethod
-    def _shown(tried: dict) -> dict:  # the values as the message shows them: lists joined
-        return {k: ", ".join(str(x) for x in v) if isinstance(v, (list, tuple)) else v for k, v in tried.items()}
-
-
-class NoFreeSegment(DomainError):
-    """No free segment matches; `filters` is the text of the filters used (VRF, site group, status...)."""
-    template = "{label}: no free segment matches ({filters})"
-
-
-class ClaimsContended(DomainError):
-    """Every matching free segment (`candidates` of them) was claimed by concurrent runs meanwhile."""
-    template = ("{label}: all {candidates} matching free segments were claimed by concurrent allocations while "
-                "this one ran; run it again")
-
-
-class ClaimMarkerConflict(DomainError):
-    """A claim marker tag names a segment that does not fit it (`problem`: gone, held by another key...)."""
-    template = "{label}: claim marker {marker!r} names {problem}"
-
-
-class NoPool(DomainError):
-    """No pool prefix to carve from: `what` (the pool asked for) in `vrf` and `site_group`."""
-    template = "{label}: no {what} in VRF {vrf} and site group {site_group}"
-
-
-class PoolExhausted(DomainError):
-    """None of the `pools` tried has a free prefix of `prefix_length` left."""
-    template = "{label}: no free /{prefix_length} left in pool(s) {pools}"
-
-
-class VlanNameTaken(DomainError):
-    """The VLAN `name` is used in `group` by another segment's VLAN, and no segment holds `key`."""
-    template = ("{label}: VLAN name {name!r} is already used in VLAN group {group!r} by a VLAN another segment "
-                "uses, and no segment holds key {key!r}; delete that VLAN or set vlan_name")
-
-
-class PlanNotApproved(DomainError):
-    """require_approval is set and the status record does not approve this content of `plan` (`why`)."""
-    template = "require_approval: plan {plan!r} is not approved: {why}"
-
-
-class ApplyFailed(DomainError):
-    """Applying a plan failed at `step`; `result` says what was done and what was rolled back."""
-    template = "{problem}"
-
-
 # ---------------------------------------------------------------- what a 400 from NetBox means
 # (added by the segment work; kept as one block at the end of the file for clean merges)
 
@@ -404,7 +344,12 @@ def classify_rejection(exc: BaseException) -> Rejection:
 # (added by the segment work; one block at the end of the file for clean merges). Each names what
 # was tried, so a failure says which filters, pools or candidates were looked at.
 
-class AllocationFailed(SotNetboxError):
+class DomainError(SotNetboxError):
+    """A condition of the data, not of the transport or the input: nothing matched, nothing is left.
+    Callers tell the conditions apart by class; each keeps what was tried."""
+
+
+class AllocationFailed(DomainError):
     """An allocation could not be made; `label` names the item, `tried` what was looked at."""
 
     def __init__(self, label: str, problem: str, tried: tuple = (), result: dict | None = None) -> None:
@@ -435,3 +380,74 @@ class ClaimConflict(AllocationFailed):
 
 class VlanNameTaken(AllocationFailed):
     """The carved VLAN's name is used in its group by a VLAN another segment uses."""
+
+
+# ---------------------------------------------------------------- netbox_plan_generate's domain conditions
+# (added by the plan work; one block at the end of the file for clean merges). Each wraps what went wrong
+# (`raise ... from exc`) instead of editing the error on its way up, and carries the run's result.
+
+class PlanError(DomainError):
+    """A plan could not be brought to its wanted state; `plan` is its name."""
+
+    def __init__(self, plan: str, message: str, result: dict | None = None) -> None:
+        self.plan = plan
+        super().__init__(message, result)
+
+
+class PlanNotApproved(PlanError):
+    """require_approval (or require_approved) and the status record does not approve this content."""
+
+
+class PlanWriteFailed(PlanError):
+    """A write of the plan's objects failed; what was created was rolled back (see result.rollback)."""
+
+
+class PlanWriteTimedOut(PlanWriteFailed):
+    """A write of the plan timed out: NetBox may still commit it, so the plan's tag is kept for adoption."""
+
+
+class PlanStatusNotWritten(PlanError):
+    """The plan's objects are written but its status record (or tag) is not: a re-run writes it."""
+
+
+class PlanRemovalFailed(PlanError):
+    """state=absent stopped part-way; result.deleted says what is gone."""
+
+
+# ---------------------------------------------------------------- NetBox Branching
+# (added by the branching work; kept as one block at the end of the file for clean merges)
+
+class PluginMissing(FeatureUnsupported):
+    """A feature of a NetBox plugin that the connected NetBox does not have installed."""
+
+    def __init__(self, feature, option, result=None):
+        SotNetboxError.__init__(self, f"{feature} is not installed on this NetBox (its API answered 404): install "
+                                f"and enable the plugin, or leave out {option}", result)
+        self.feature, self.needed, self.server = feature, "", ""
+
+
+class BranchNotFound(InputError):
+    """A branch named by the user does not exist (and was not to be created)."""
+
+
+class BranchNotReady(SotNetboxError):
+    """A branch did not become usable within the time allowed, or its last operation failed."""
+
+    def __init__(self, message, status="", result=None):
+        self.status = status
+        super().__init__(message, result)
+
+
+class BranchMergeConflicts(SotNetboxError):
+    """NetBox refused a merge or sync: objects changed in main and in the branch. result['conflicts']
+    lists them object by object."""
+
+
+class BranchJobFailed(SotNetboxError):
+    """A branch's background job (sync, merge, revert) ended in failure."""
+
+
+# ---------------------------------------------------------------- plans in a NetBox branch (plan work)
+
+class PlanNotStageable(PlanError):
+    """A plan cannot be generated into (or merged from) this branch yet; the message says what to do first."""

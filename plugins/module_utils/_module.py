@@ -29,10 +29,11 @@ def argument_spec(**module_options: Any) -> dict:
     return spec
 
 
-def client_for(module: Any) -> Any:
+def client_for(module: Any, **overrides: Any) -> Any:
+    """The client of the module's connection options; `overrides` replace some (netbox_branch: branch=None)."""
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
-    return build_client({k: module.params.get(k) for k in CONNECTION_OPTION_NAMES})
+    return build_client({**{k: module.params.get(k) for k in CONNECTION_OPTION_NAMES}, **overrides})
 
 
 def run_module(module: Any, runner: Callable[[Any, Any], dict],

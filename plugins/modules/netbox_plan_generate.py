@@ -82,13 +82,24 @@ options:
       - V(generated) validates, then materializes the plan and records the status V(generated).
       - V(absent) removes exactly what the plan generated (cables first, then devices), its status record and
         its tag (when nothing else carries it), and nothing else.
+      - V(merged) merges the NetBox branch named by O(branch), which holds the plan's objects (generated there
+        with O(state=generated) and O(branch)), into main, with the same code as M(sot.netbox.netbox_branch)
+        (objects changed in main and in the branch meanwhile are reported one by one and nothing is merged),
+        then marks the plan V(generated) in main. Merging a merged branch changes nothing.
     type: str
-    choices: [validated, generated, absent]
+    choices: [validated, generated, absent, merged]
     default: generated
   require_approval:
     description:
       - With O(state=generated), refuse to write unless the plan's status record says V(approved) (or
         V(generated)) for exactly this plan content (the content hash must match).
+    type: bool
+    default: false
+  require_approved:
+    description:
+      - With O(state=merged), refuse to merge unless the plan's status record in main says V(approved) (or
+        V(generated)) for exactly this plan content; nothing is merged otherwise.
+      - A reviewer approves in main (O(approve=true), or by editing the record) after looking at the branch.
     type: bool
     default: false
   approve:
@@ -117,16 +128,24 @@ options:
     default: 10
 notes:
   - "Run it on the controller: C(hosts: localhost) or C(delegate_to: localhost)."
+  - With O(branch) (NetBox Branching plugin), O(state=generated) writes the devices, interfaces, cables, the
+    plan's tag and custom fields into the branch (same tracking, idempotence and rollback), and main stays
+    unchanged except the plan's status record, which stays in main, keeps its status and names the branch
+    (C(data.sot_plan.branch)); the plan must have been validated in main first. O(state=merged) merges it.
   - Statuses and cable/interface types are checked against NetBox 4.7's built-in choices, and a value outside
     them against the API's OPTIONS answer (custom FIELD_CHOICES), before any write. What NetBox checks only
     at write time (for example a cable on a virtual interface) makes the batch fail; the run then rolls back
     what it created.
   - A write whose answer is cut off or lost is found out by reading back by the plan's tag (and the tag and
     status record by name); what NetBox applied is rolled back on failure, or adopted by the next run.
+  - The full schema, the calculation, the guarantees and the benchmark figures are in the collection's
+    C(docs/netbox_plan_generate.md); the role C(sot.netbox.plan) and the playbook C(sot.netbox.materialize_plan)
+    wrap this module.
 seealso:
-  - name: sot.netbox plan documentation
-    description: Schema, calculation, guarantees and benchmark figures.
-    link: https://example.invalid/sot/netbox/docs/netbox_plan_generate.md
+  - module: sot.netbox.netbox_segment
+  - name: NetBox REST API
+    description: The API this module writes through (bulk create, update and delete).
+    link: https://netboxlabs.com/docs/netbox/integrations/rest-api/
 """
 
 EXAMPLES = r"""
@@ -147,6 +166,20 @@ EXAMPLES = r"""
     plan: "{{ plan }}"
     state: generated
     require_approval: true
+
+- name: Stage the plan in a NetBox branch for review (main is unchanged)
+  sot.netbox.netbox_plan_generate:
+    plan: "{{ plan }}"
+    state: generated
+    branch: review-gpu-128
+    branch_create: true
+
+- name: After the review and the approval in main, merge the branch; the plan becomes generated in main
+  sot.netbox.netbox_plan_generate:
+    plan: "{{ plan }}"
+    state: merged
+    branch: review-gpu-128
+    require_approved: true
 
 - name: Remove everything the plan generated
   sot.netbox.netbox_plan_generate:
@@ -169,6 +202,20 @@ plan:
   returned: always
   type: dict
   sample: {name: gpu-128, site: lab1, hash: 3f2a..., tag: sot-plan-gpu-128, record: sot-plan-gpu-128, status: generated}
+branch:
+  description: With O(state=merged), the branch after the merge (id, name, status, schema id).
+  returned: with O(state=merged)
+  type: dict
+  sample: {id: 3, name: review-gpu-128, status: merged, schema_id: td5smq0f}
+merge:
+  description: With O(state=merged), what was done to the branch (V(merge), or V(nothing) when merged already).
+  returned: with O(state=merged)
+  type: str
+  sample: merge
+branch_changes:
+  description: With O(state=merged), the branch's changes counted by object type and action.
+  returned: with O(state=merged)
+  type: dict
 calculation:
   description:
     - C(quantities) per class, and per class the calculation metadata C(algorithm_version), C(inputs_hash)
@@ -227,7 +274,7 @@ metrics:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sot.netbox.plugins.module_utils._module import argument_spec, run_module
+from ansible_collections.sot.netbox.plugins.module_utils._module import argument_spec, client_for, run_module
 from ansible_collections.sot.netbox.plugins.module_utils._plan.runner import run
 
 OPTIONS = dict(
@@ -236,18 +283,26 @@ OPTIONS = dict(
     limits=dict(type="dict", default={}),
     # Device batches make NetBox instantiate interface templates server-side: allow for it by default.
     timeout=dict(type="float", default=120),
-    state=dict(type="str", choices=["validated", "generated", "absent"], default="generated"),
+    state=dict(type="str", choices=["validated", "generated", "absent", "merged"], default="generated"),
     require_approval=dict(type="bool", default=False),
+    require_approved=dict(type="bool", default=False),
     approve=dict(type="bool", default=False),
     batch_size=dict(type="int", default=200),
     device_batch_size=dict(type="int", default=10),
 )
 
 
-def main():
+def client_factory(module: AnsibleModule) -> object:
+    """state=merged talks to main (it merges `branch` into it); the other states go where `branch` says."""
+    if module.params["state"] == "merged":
+        return client_for(module, branch=None)
+    return client_for(module)
+
+
+def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True,
                            required_one_of=[("plan", "plan_file")], mutually_exclusive=[("plan", "plan_file")])
-    run_module(module, run)
+    run_module(module, run, client_factory)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,22 @@ is gone counts as deleted, so the run goes on instead of failing on what NetBox 
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ApiError, FieldError, SotNetboxError, ValidationErrors)
+    ApiError, FieldError, PlanRemovalFailed, SotNetboxError, ValidationErrors)
+from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import RECORDS
+from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import Current
 from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan, plan_slug
-from ansible_collections.sot.netbox.plugins.module_utils._plan.reads import read_current, read_record, record_name
+from ansible_collections.sot.netbox.plugins.module_utils._plan.reads import read_current
+from ansible_collections.sot.netbox.plugins.module_utils._plan.status import record_name
+from ansible_collections.sot.netbox.plugins.module_utils._plan.store import (
+    CONTEXT, find_tag, read_record, remove_tag_if_unused)
 
 _ID_CHUNK = 100
 
 
-def plan_name(data):
+def plan_name(data: Any) -> str:
     """The plan's name, validated like any plan's (length, characters), for state=absent."""
     if not isinstance(data, dict) or data.get("name") in (None, ""):
         raise ValidationErrors([FieldError("plan.name", "required: state=absent removes what the plan of this "
@@ -28,14 +35,14 @@ def plan_name(data):
     return str(data["name"])
 
 
-def _still_there(client, path, ids):
+def _still_there(client: Any, path: str, ids: list) -> list:
     left = []
     for i in range(0, len(ids), _ID_CHUNK):
         left += [r["id"] for r in client.list(path, {"id": ids[i:i + _ID_CHUNK]}, fields=["id"])]
     return left
 
 
-def delete_all(client, path, ids, batch_size=200):
+def delete_all(client: Any, path: str, ids: list, batch_size: int = 200) -> list:
     """Bulk delete; after an error, the ids NetBox no longer has count as deleted."""
     if not ids:
         return []
@@ -47,14 +54,7 @@ def delete_all(client, path, ids, batch_size=200):
         return list(ids)
 
 
-def _remove_tag(client, slug):
-    tag = client.list("extras/tags", {"slug": slug}, fields=["id", "tagged_items"])
-    if tag and not tag[0].get("tagged_items"):
-        return delete_all(client, "extras/tags", [tag[0]["id"]])
-    return []
-
-
-def _result(name, slug, current, foreign, record):
+def _result(name: str, slug: str, current: Current, foreign: dict, record: dict | None) -> dict:
     cables = [{"key": k, "id": x["id"], "name": k} for k, x in sorted(current.cables.items())]
     devices = [{"key": k, "id": x["id"], "name": x["name"]} for k, x in sorted(current.devices.items())]
     result = {"state": "absent", "plan": {"name": name, "tag": slug, "record": record_name(name)},
@@ -67,24 +67,30 @@ def _result(name, slug, current, foreign, record):
     return result
 
 
-def run_absent(client, data, check_mode, device_batch_size):
+def _delete_everything(client: Any, result: dict, record: dict | None, slug: str, device_batch_size: int,
+                       deleted: dict) -> None:
+    """Cables, devices (their interfaces go with them), the record, then the tag once nothing carries it."""
+    deleted["cables"] = delete_all(client, RECORDS["cables"].path(), [c["id"] for c in result["objects"]["cables"]])
+    deleted["devices"] = delete_all(client, RECORDS["devices"].path(),
+                                    [d["id"] for d in result["objects"]["devices"]], device_batch_size)
+    if record is not None:
+        deleted["record"] = delete_all(client, CONTEXT.path(), [record["id"]])
+    deleted["tag"] = remove_tag_if_unused(client, slug, delete_all)
+
+
+def run_absent(client: Any, data: Any, check_mode: bool, device_batch_size: int) -> dict:
     name = plan_name(data)
     slug = plan_slug(name)
     current, foreign = read_current(client, name, slug, sweep=True)[:2]
     record = read_record(client, name)
     result = _result(name, slug, current, foreign, record)
-    if check_mode or not result["changed"] and not client.list("extras/tags", {"slug": slug}, fields=["id"]):
+    if check_mode or not result["changed"] and not find_tag(client, slug, ("id",)):
         return result
-    deleted = {}
+    deleted: dict = {}
     try:
-        deleted["cables"] = delete_all(client, "dcim/cables", [c["id"] for c in result["objects"]["cables"]])
-        deleted["devices"] = delete_all(client, "dcim/devices", [d["id"] for d in result["objects"]["devices"]],
-                                        device_batch_size)
-        if record is not None:
-            deleted["record"] = delete_all(client, "extras/config-contexts", [record["id"]])
-        deleted["tag"] = _remove_tag(client, slug)
-        result["changed"] = result["changed"] or bool(deleted["tag"])
+        _delete_everything(client, result, record, slug, device_batch_size, deleted)
     except SotNetboxError as exc:
-        exc.result.update({"changed": bool(any(deleted.values())), "deleted": deleted})
-        raise
+        raise PlanRemovalFailed(name, exc.message, {**exc.result, "changed": bool(any(deleted.values())),
+                                                    "deleted": deleted}) from exc
+    result["changed"] = result["changed"] or bool(deleted["tag"])
     return result

@@ -20,6 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: these import nothing at run time
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.model import Plan, SwitchClass
 
 ALGORITHM_VERSION = "sot.netbox.plan/1"
 _MAX_TRIES = 256
@@ -44,21 +48,21 @@ class Calculation:
     errors: list = field(default_factory=list)
     max_links: int | None = None
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         return {"algorithm_version": ALGORITHM_VERSION, "quantities": dict(self.quantities),
                 "classes": dict(self.metadata), "links": len(self.links)}
 
 
-def inputs_hash(inputs):
+def inputs_hash(inputs: dict) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def metadata(inputs, result):
+def metadata(inputs: dict, result: dict) -> dict:
     return {"algorithm_version": ALGORITHM_VERSION, "inputs_hash": inputs_hash(inputs), "inputs": inputs,
             "result": result}
 
 
-def calculate(plan, max_links=None):
+def calculate(plan: Plan, max_links: int | None = None) -> Calculation:
     """Quantities, metadata and every link of the plan. Assumes `check_plan` found no errors.
 
     `max_links` bounds the links of the whole plan: a class whose links would pass it is an error
@@ -74,7 +78,7 @@ def calculate(plan, max_links=None):
     return calc
 
 
-def _switch_quantity(plan, switches, class_id, calc, visiting):
+def _switch_quantity(plan: Plan, switches: dict, class_id: str, calc: Calculation, visiting: set) -> int:
     if class_id in calc.quantities:
         return calc.quantities[class_id]
     if class_id in visiting:  # a cycle: check_plan reports it
@@ -125,7 +129,7 @@ def _switch_quantity(plan, switches, class_id, calc, visiting):
     return effective
 
 
-def _server_units(plan, sw):
+def _server_units(plan: Plan, sw: SwitchClass) -> tuple:
     """Units of server links that target `sw`, in placement order, and the demand they describe."""
     units, demand = [], []
     for srv in plan.server_classes:
@@ -144,7 +148,7 @@ def _server_units(plan, sw):
     return units, demand
 
 
-def _place_units(sw, units):
+def _place_units(sw: SwitchClass, units: list) -> tuple:
     """Fill groups in order. Returns ([(src_class, src_index, port, switch_index, cable_type)], groups, error)."""
     r, size = sw.redundancy, len(sw.downlinks)
     group, used, placed = 0, [0] * r, []
@@ -163,7 +167,7 @@ def _place_units(sw, units):
     return placed, (group + 1 if units else 0), None
 
 
-def _fit_uplinks(sw, base, placed, uplinks, total, exact=False):
+def _fit_uplinks(sw: SwitchClass, base: int, placed: list, uplinks: int, total: int, exact: bool = False) -> tuple:
     """The smallest quantity >= base (a multiple of redundancy) that also holds the uplinks, and the links."""
     r, size = sw.redundancy, len(sw.downlinks)
     counts = {}
@@ -190,7 +194,7 @@ def _fit_uplinks(sw, base, placed, uplinks, total, exact=False):
                    f"do not fit {quantity if exact else 'any number of'} switch(es) with {size} downlinks each")
 
 
-def _uplinks_fit(quantity, size, counts, uplinks):
+def _uplinks_fit(quantity: int, size: int, counts: Any, uplinks: int) -> bool:
     """Whether round-robin uplinks fit `quantity` switches: counts only, so a failing try is cheap."""
     used = [counts.get(i, 0) for i in range(quantity)]
     for src, q in uplinks:
@@ -202,7 +206,7 @@ def _uplinks_fit(quantity, size, counts, uplinks):
     return True
 
 
-def _spread(sw, quantity, placed, counts, uplinks):
+def _spread(sw: SwitchClass, quantity: int, placed: list, counts: Any, uplinks: int) -> list | None:
     size = len(sw.downlinks)
     if not quantity or not _uplinks_fit(quantity, size, counts, uplinks):
         return None

@@ -13,24 +13,29 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
 from ansible_collections.sot.netbox.plugins.module_utils._plan.limits import Limits
 
+if TYPE_CHECKING:  # annotations only: these import nothing at run time
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.calculate import Calculation
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.model import Plan
+
 KINDS = ("switch_classes", "server_classes")
 
 
-def _each_class(plan):
+def _each_class(plan: Plan) -> Iterator[tuple]:
     for kind in KINDS:
         for i, cls in enumerate(getattr(plan, kind)):
             yield f"plan.{kind}[{i}]", cls
 
 
-def _known(ids):
+def _known(ids: Any) -> str:
     return ", ".join(sorted(ids)) or "(none)"
 
 
-def _duplicate_ids(plan):
+def _duplicate_ids(plan: Plan) -> list:
     seen, errors = {}, []
     for where, cls in _each_class(plan):
         if cls.id and cls.id in seen:
@@ -39,7 +44,7 @@ def _duplicate_ids(plan):
     return errors
 
 
-def _switch_links(plan, switch_ids):
+def _switch_links(plan: Plan, switch_ids: set) -> list:
     errors = []
     for i, sw in enumerate(plan.switch_classes):
         where = f"plan.switch_classes[{i}]"
@@ -65,7 +70,7 @@ def _switch_links(plan, switch_ids):
     return errors
 
 
-def _server_links(plan, switch_ids):
+def _server_links(plan: Plan, switch_ids: set) -> list:
     errors = []
     for i, srv in enumerate(plan.server_classes):
         used = []
@@ -81,7 +86,7 @@ def _server_links(plan, switch_ids):
     return errors
 
 
-def _unconnected(plan):
+def _unconnected(plan: Plan) -> list:
     errors = []
     targeted = {c.to for s in plan.server_classes for c in s.connections} | {s.uplink_to for s in plan.switch_classes}
     for i, sw in enumerate(plan.switch_classes):
@@ -94,14 +99,14 @@ def _unconnected(plan):
     return errors
 
 
-def check_plan(plan):
+def check_plan(plan: Plan) -> list:
     """The plan's internal consistency: every problem, as FieldErrors."""
     switch_ids = {c.id for c in plan.switch_classes if c.id}
     return (_duplicate_ids(plan) + _switch_links(plan, switch_ids) + _server_links(plan, switch_ids)
             + _unconnected(plan))
 
 
-def _uplink_cycle(plan):
+def _uplink_cycle(plan: Plan) -> list:
     nxt = {s.id: s.uplink_to for s in plan.switch_classes if s.uplink_to}
     for start in nxt:
         path, node = [start], nxt.get(start)
@@ -113,7 +118,7 @@ def _uplink_cycle(plan):
     return []
 
 
-def check_bounds(plan, limits=Limits()):
+def check_bounds(plan: Plan, limits: Limits = Limits()) -> list:
     """The plan's size before anything is expanded: server devices plus switch overrides, server links."""
     devices = sum(s.quantity for s in plan.server_classes) + sum(s.quantity or 0 for s in plan.switch_classes)
     links = sum(s.quantity * len(c.ports) for s in plan.server_classes for c in s.connections)
@@ -127,7 +132,7 @@ def check_bounds(plan, limits=Limits()):
     return errors
 
 
-def check_totals(calc, limits=Limits()):
+def check_totals(calc: Calculation, limits: Limits = Limits()) -> list:
     """After the calculation: the calculated switches count too."""
     devices = sum(calc.quantities.values())
     if devices > limits.devices:
@@ -151,14 +156,14 @@ class Catalog:
     TABLES = {"device_type": "device_types", "role": "roles", "site": "sites", "tenant": "tenants",
               "location": "locations", "rack": "racks"}
 
-    def canonical(self, kind, value):
+    def canonical(self, kind: str, value: Any) -> Any:
         """The canonical name for a spelling; the spelling itself when unknown (reported elsewhere)."""
         if not value:
             return value
         return getattr(self, self.TABLES[kind]).get(str(value), value)
 
 
-def _references(plan, catalog):
+def _references(plan: Plan, catalog: Catalog) -> list:
     errors = []
     for key, table in (("site", catalog.sites), ("tenant", catalog.tenants), ("location", catalog.locations),
                        ("rack", catalog.racks)):
@@ -168,7 +173,7 @@ def _references(plan, catalog):
     return errors
 
 
-def _ports(where, cls, model, catalog):
+def _ports(where: str, cls: Any, model: str, catalog: Catalog) -> list:
     available = set(catalog.ports.get(model, {})) | {x.name for x in cls.interfaces}
     groups = [("downlinks", getattr(cls, "downlinks", ())), ("uplinks", getattr(cls, "uplinks", ()))]
     groups += [(f"connections[{j}].ports", c.ports) for j, c in enumerate(getattr(cls, "connections", ()))]
@@ -182,7 +187,7 @@ def _ports(where, cls, model, catalog):
     return errors
 
 
-def check_against(plan, catalog):
+def check_against(plan: Plan, catalog: Catalog) -> list:
     """Problems only NetBox's data shows: unknown references, ports missing on the device type."""
     errors = _references(plan, catalog)
     for where, cls in _each_class(plan):
@@ -197,13 +202,13 @@ def check_against(plan, catalog):
     return errors
 
 
-def _sample_of(table):
+def _sample_of(table: dict) -> str:
     names = sorted({str(v) for v in table.values()})
     if not names:
         return ""
     return "; known: " + ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
 
 
-def _sample(ports):
+def _sample(ports: Any) -> str:
     names = list(ports)
     return ", ".join(names[:6]) + (f" ... ({len(names)} ports)" if len(names) > 6 else "") if names else "no ports"

@@ -10,14 +10,19 @@ OPTIONS answer for the endpoint (reads.py) before it is called unknown.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
 
-# kind -> (endpoint, field) whose OPTIONS answer lists the choices
+if TYPE_CHECKING:  # annotations only: these import nothing at run time
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.model import Plan
+
+# kind -> (object type in _records, field) whose OPTIONS answer lists the choices
 FIELDS = {
-    "device_status": ("dcim/devices", "status"),
-    "cable_status": ("dcim/cables", "status"),
-    "cable_type": ("dcim/cables", "type"),
-    "interface_type": ("dcim/interfaces", "type"),
+    "device_status": ("device", "status"),
+    "cable_status": ("cable", "status"),
+    "cable_type": ("cable", "type"),
+    "interface_type": ("interface", "type"),
 }
 
 FRAGMENT = {
@@ -79,7 +84,7 @@ FRAGMENT = {
 }
 
 
-def wanted(plan) -> dict:
+def wanted(plan: Plan) -> dict:
     """kind -> [(path, value)] of every choice value the plan names."""
     out = {kind: [] for kind in FIELDS}
     out["device_status"].append(("plan.status", plan.status))
@@ -97,13 +102,13 @@ def wanted(plan) -> dict:
     return out
 
 
-def outside(plan, known=None) -> list:
+def outside(plan: Plan, known: Any = None) -> list:
     """The kinds with a value outside `known` (default: the fragment): those need NetBox's answer."""
     known = FRAGMENT if known is None else known
     return sorted(kind for kind, items in wanted(plan).items() if any(v not in known[kind] for _p, v in items))
 
 
-def check_choices(plan, known=None) -> list:
+def check_choices(plan: Plan, known: Any = None) -> list:
     """A FieldError for every value NetBox does not offer (`known`: kind -> values)."""
     known = FRAGMENT if known is None else known
     errors = []
@@ -115,7 +120,7 @@ def check_choices(plan, known=None) -> list:
     return errors
 
 
-def _hint(kind, values):
+def _hint(kind: str, values: Any) -> str:
     values = list(values)
     shown = ", ".join(values[:12]) + (f" ... ({len(values)} choices)" if len(values) > 12 else "")
     extra = "; for cables set plan.cable_status" if kind == "cable_status" else ""

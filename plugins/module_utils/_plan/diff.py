@@ -11,6 +11,10 @@ edited in place when an end moves (their key is their ends), only their type/sta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # annotations only: these import nothing at run time
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import Desired
 
 KINDS = ("devices", "interfaces", "cables")
 DEVICE_FIELDS = ("name", "role", "site", "tenant", "location", "rack", "status")
@@ -31,7 +35,7 @@ class Changes:
     delete: list = field(default_factory=list)
     unchanged: list = field(default_factory=list)   # desired objects
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.create or self.update or self.delete)
 
 
@@ -41,10 +45,10 @@ class ChangePlan:
     interfaces: Changes = field(default_factory=Changes)
     cables: Changes = field(default_factory=Changes)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return any(bool(getattr(self, k)) for k in KINDS)
 
-    def summary(self, names):
+    def summary(self, names: Callable[[str, dict], str]) -> dict:
         """Counts and names per kind, for check mode and the result."""
         out = {}
         for kind in KINDS:
@@ -58,12 +62,12 @@ class ChangePlan:
         return out
 
 
-def _norm(value):
+def _norm(value: Any) -> Any:
     return value if value not in (None, "") else ""
 
 
-def diff(current, desired):
-    plan = ChangePlan()
+def _diff_devices(plan: ChangePlan, current: Current, desired: Desired) -> set:
+    """Device changes; returns the keys of devices that are replaced (device type changed)."""
     replaced = set()
     for key, want in sorted(desired.devices.items()):
         have = current.devices.get(key)
@@ -81,9 +85,11 @@ def diff(current, desired):
                 plan.devices.unchanged.append(want)
     gone = {k for k in current.devices if k not in desired.devices}
     plan.devices.delete.extend(current.devices[k] for k in sorted(gone))
-    removed = gone | replaced
-    created = {d["key"] for d in plan.devices.create}
+    return replaced
 
+
+def _diff_interfaces(plan: ChangePlan, current: Current, desired: Desired, removed: set) -> None:
+    created = {d["key"] for d in plan.devices.create}
     for key, want in sorted(desired.interfaces.items()):
         if want["device"] in created:
             if not want["template"]:
@@ -101,6 +107,8 @@ def diff(current, desired):
         if have.get("tracked") and key not in desired.interfaces and have["device"] not in removed:
             plan.interfaces.delete.append(have)
 
+
+def _diff_cables(plan: ChangePlan, current: Current, desired: Desired, removed: set) -> None:
     for key, want in sorted(desired.cables.items()):
         have = current.cables.get(key)
         touches_removed = want["a"][0] in removed or want["b"][0] in removed
@@ -115,10 +123,19 @@ def diff(current, desired):
         else:
             plan.cables.unchanged.append(want)
     plan.cables.delete.extend(have for key, have in sorted(current.cables.items()) if key not in desired.cables)
+
+
+def diff(current: Current, desired: Desired) -> ChangePlan:
+    plan = ChangePlan()
+    replaced = _diff_devices(plan, current, desired)
+    # a device that goes (or is replaced) takes its interfaces and cables with it
+    removed = {k for k in current.devices if k not in desired.devices} | replaced
+    _diff_interfaces(plan, current, desired, removed)
+    _diff_cables(plan, current, desired, removed)
     return plan
 
 
-def before_after(plan, names):
+def before_after(plan: ChangePlan, names: Callable[[str, dict], str]) -> tuple[str, str]:
     """Diff mode's texts: one line per object, sorted, names instead of ids."""
     before, after = [], []
     for kind in KINDS:

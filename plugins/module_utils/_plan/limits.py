@@ -10,6 +10,7 @@ documented (docs/netbox_plan_generate.md) and can be raised with the module opti
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
 
@@ -36,7 +37,7 @@ NAMES = tuple(f.name for f in fields(Limits))
 _CEILING = 10 ** 9  # an override is still a bound: no "unlimited" by accident
 
 
-def limits_from_option(value) -> tuple:
+def limits_from_option(value: Any) -> tuple:
     """(Limits, [FieldError]) from the module option `limits` (a dict of names to positive integers)."""
     if value in (None, {}):
         return Limits(), []

@@ -11,62 +11,40 @@ so the next run finds (adopts) them.
 """
 from __future__ import annotations
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import ApiError, SotNetboxError, Timeout
-from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import CF_KEY, CF_PLAN, Context, apply
+from typing import Any, Callable
+
+from ansible_collections.sot.netbox.plugins.module_utils._errors import (
+    PlanStatusNotWritten, PlanWriteFailed, PlanWriteTimedOut, SotNetboxError, Timeout)
+from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import Context, Journal, apply
 from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import KINDS
-from ansible_collections.sot.netbox.plugins.module_utils._plan.status import (
-    ensure_tag, record_data, undo, write_record)
+from ansible_collections.sot.netbox.plugins.module_utils._plan.status import next_status, record_data
+from ansible_collections.sot.netbox.plugins.module_utils._plan.store import (
+    CF_PLAN, ensure_custom_fields, ensure_tag, undo, with_rollback, write_record)
 
-TRACKED_TYPES = ["dcim.device", "dcim.interface", "dcim.cable"]
-
-
-def _custom_field_rows(client):
-    found = client.list("extras/custom-fields", {"name": [CF_PLAN, CF_KEY]}, fields=["id", "name", "object_types"])
-    return {r["name"]: r for r in found}
+_TIMED_OUT = (" A request timed out: NetBox may still commit it, so the plan's tag is kept; the next run adopts "
+              f"what it committed, and state=absent removes every object whose custom field {CF_PLAN} names this "
+              "plan. Or raise timeout / lower device_batch_size.")
 
 
-def ensure_custom_fields(client):
-    """The tracking custom fields exist and apply to devices, interfaces and cables. Returns what it made."""
-    rows = _custom_field_rows(client)
-    new, fix = [], []
-    for name, label in ((CF_PLAN, "sot.netbox plan"), (CF_KEY, "sot.netbox plan key")):
-        row = rows.get(name)
-        if row is None:
-            new.append({"name": name, "label": label, "type": "text", "object_types": TRACKED_TYPES,
-                        "ui_editable": "no", "filter_logic": "exact",
-                        "description": "set by sot.netbox.netbox_plan_generate; do not edit"})
-        elif set(TRACKED_TYPES) - set(row.get("object_types") or []):
-            fix.append({"id": row["id"], "object_types": sorted(set(row.get("object_types") or []) | set(TRACKED_TYPES))})
-    try:
-        if new:
-            client.create("extras/custom-fields", new)
-        if fix:
-            client.update("extras/custom-fields", fix)
-    except ApiError:
-        # Shared infrastructure, not the plan's: whatever NetBox applied is adopted on the next step.
-        if set(_custom_field_rows(client)) != {CF_PLAN, CF_KEY}:
-            raise
-    return [n["name"] for n in new]
-
-
-def _timed_out(exc):
+def _timed_out(exc: BaseException) -> bool:
     return isinstance(exc, Timeout) or isinstance(exc.__cause__, Timeout)
 
 
-def _fail(client, infra, exc, result):
-    if _timed_out(exc):
-        exc.message += (f" A request timed out: NetBox may still commit it, so the plan's tag is kept; the next "
-                        f"run adopts what it committed, and state=absent removes every object whose custom field "
-                        f"{CF_PLAN} names this plan. Or raise timeout / lower device_batch_size.")
-    elif (exc.result.get("rollback") or {}).get("failed"):
-        pass  # objects stayed: they keep the tag, so the next run finds (adopts) them
-    else:
-        undo(client, infra, exc)
+def _fail(client: Any, infra: list, exc: SotNetboxError, result: dict) -> PlanWriteFailed:
+    """The error to raise after a failed write, with the run's result; removes the tag this run made
+    unless objects of the run may remain (a timeout, or a rollback that could not delete)."""
+    name = (result.get("plan") or {}).get("name") or ""
     # `counts` are the planned ones here: `done` and `rollback` say what really happened.
-    exc.result.update({k: v for k, v in result.items() if k not in exc.result and k != "counts"})
+    merged = {**{k: v for k, v in result.items() if k != "counts"}, **exc.result}
+    if _timed_out(exc):
+        return PlanWriteTimedOut(name, exc.message + _TIMED_OUT, merged)
+    if not (exc.result.get("rollback") or {}).get("failed"):
+        merged = with_rollback(merged, undo(client, infra))
+    # else objects stayed: they keep the tag, so the next run finds (adopts) them
+    return PlanWriteFailed(name, exc.message, merged)
 
 
-def _context(v, params, tag_id):
+def _context(v: Any, params: dict, tag_id: int) -> Context:
     current = v.current
     return Context(plan_name=v.plan.name, tag_id=tag_id, refs=v.refs, batch_size=params["batch_size"],
                    device_batch_size=params["device_batch_size"], tag_slug=v.plan.slug,
@@ -75,41 +53,54 @@ def _context(v, params, tag_id):
                    existing={kind: {x["id"] for x in getattr(current, kind).values()} for kind in KINDS})
 
 
-def generate(client, v, changes, params, result):
-    """Write the change plan and the status record; returns the result."""
-    infra = []
-    journal = None
+def _write_objects(client: Any, v: Any, changes: Any, params: dict, result: dict, infra: list) -> tuple:
+    """(tag id, Journal or None): the tag, the custom fields and the objects."""
+    tag_id, journal = v.tag_id, None
     try:
-        tag_id = v.tag_id
         if changes:
             tag_id = ensure_tag(client, v.plan, tag_id, infra)
             result["custom_fields_created"] = ensure_custom_fields(client)
             journal = apply(client, changes, _context(v, params, tag_id))
     except SotNetboxError as exc:
-        _fail(client, infra, exc, result)
-        raise
+        raise _fail(client, infra, exc, result) from exc
+    return tag_id, journal
+
+
+def _write_generated(records: Any, v: Any, tag_id: int | None, infra: list, result: dict, changed: bool,
+                     branch: str | None) -> bool:
+    """The status record (in main) says `generated`, or, for objects in a branch, keeps its status and names
+    the branch (the merge makes it `generated`); True when it wrote."""
+    try:
+        ensure_tag(records, v.plan, tag_id, infra)
+        data = record_data(v.plan, result["plan"]["status"], v.calc, v.desired, branch)
+        return write_record(records, v.plan, v.record, data, infra)
+    except SotNetboxError as exc:
+        message = (f"plan {v.plan.name!r} was generated, but its status record was not written (a re-run "
+                   f"writes it): {exc.message}")
+        raise PlanStatusNotWritten(v.plan.name, message, {**exc.result, **result, "changed": changed}) from exc
+
+
+def generate(client: Any, v: Any, changes: Any, params: dict, result: dict, records: Any = None) -> dict:
+    """Write the change plan and the status record (with `records`, main's client, when `client` writes into
+    a branch); returns the result."""
+    infra: list = []
+    tag_id, journal = _write_objects(client, v, changes, params, result, infra)
     result["counts"] = counts(changes, journal)
     result["objects"] = objects(v.current, v.desired, changes, journal)
-    result["plan"]["status"] = "generated"
-    try:
-        ensure_tag(client, v.plan, tag_id, infra)
-        wrote = write_record(client, v.plan, v.record, record_data(v.plan, "generated", v.calc, v.desired), infra)
-    except SotNetboxError as exc:
-        exc.message = (f"plan {v.plan.name!r} was generated, but its status record was not written (a re-run "
-                       f"writes it): {exc.message}")
-        exc.result.update({**result, "changed": bool(changes)})
-        raise
+    branch = params.get("branch") if records is not None else None
+    result["plan"]["status"] = next_status(v.record, v.plan, False) if branch else "generated"
+    wrote = _write_generated(records or client, v, tag_id, infra, result, bool(changes), branch)
     result["changed"] = bool(changes) or wrote or bool(infra)
     return result
 
 
 # ------------------------------------------------------------------------------------------ results
 
-def namer(desired, current):
+def namer(desired: Any, current: Any) -> Callable[[str, dict], str]:
     dev_names = {k: x["name"] for k, x in current.devices.items()}
     dev_names.update({k: x["name"] for k, x in desired.devices.items()})
 
-    def names(kind, obj):
+    def names(kind: str, obj: dict) -> str:
         if kind == "devices":
             return obj["name"]
         if kind == "interfaces":
@@ -119,7 +110,7 @@ def namer(desired, current):
     return names
 
 
-def counts(changes, journal):
+def counts(changes: Any, journal: Journal | None) -> dict:
     out = {}
     for kind in KINDS:
         ch = getattr(changes, kind)
@@ -132,7 +123,7 @@ def counts(changes, journal):
     return out
 
 
-def objects(current, desired, changes, journal):
+def objects(current: Any, desired: Any, changes: Any, journal: Journal | None) -> dict:
     """The plan's devices and cables after the run: key, id (None in check mode for new ones), name."""
     names = namer(desired, current)
     created = {kind: {e["key"]: e["id"] for e in journal.created[kind]} for kind in KINDS} if journal else {}

@@ -16,6 +16,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
+from typing import Any, Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
 from ansible_collections.sot.netbox.plugins.module_utils._plan.limits import Limits
@@ -35,7 +36,7 @@ MAX_TEXT = 100        # NetBox's longest name/slug/model fields
 MAX_PORT_NAME = 64    # NetBox's interface name length
 
 
-def plan_slug(name):
+def plan_slug(name: str) -> str:
     """The plan's tag slug: `sot-plan-<name>` in NetBox's slug characters."""
     return "sot-plan-" + re.sub(r"[^a-z0-9_-]+", "-", str(name).lower()).strip("-")
 
@@ -94,28 +95,28 @@ class Plan:
     device_name: str = DEFAULT_DEVICE_NAME
 
     @property
-    def slug(self):
+    def slug(self) -> str:
         return plan_slug(self.name)
 
     @property
-    def classes(self):
+    def classes(self) -> dict:
         return {c.id: c for c in (*self.switch_classes, *self.server_classes)}
 
     @property
-    def cable_status_effective(self):
+    def cable_status_effective(self) -> str:
         return self.cable_status or self.status
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         return asdict(self)
 
-    def digest(self):
+    def digest(self) -> str:
         """A stable hash of the plan's content: approvals are bound to it. Computed on the resolved
         plan (references as NetBox's canonical names), so another spelling is the same content."""
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True, default=list).encode()).hexdigest()
 
-    def resolved(self, canonical):
+    def resolved(self, canonical: Callable[[str, Any], Any]) -> Plan:
         """The plan with every reference replaced by `canonical(kind, value)` (name/slug/id -> name)."""
-        def cls(c):
+        def cls(c: Any) -> Any:
             return replace(c, device_type=canonical("device_type", c.device_type), role=canonical("role", c.role))
         return replace(self, site=canonical("site", self.site), tenant=canonical("tenant", self.tenant),
                        location=canonical("location", self.location), rack=canonical("rack", self.rack),
@@ -125,7 +126,7 @@ class Plan:
 
 # ---------------------------------------------------------------------------------------- ports
 
-def _range(text, where, room, errors):
+def _range(text: str, where: str, room: int, errors: list) -> list | None:
     """The names of one range such as 'Ethernet1-16', or None when `text` is a plain name."""
     match = _RANGE.match(text)
     if not match:
@@ -145,7 +146,7 @@ def _range(text, where, room, errors):
     return [f"{prefix}{n}" for n in range(start, end + 1)]
 
 
-def expand_ports(spec, where, errors, limits=Limits()):
+def expand_ports(spec: Any, where: str, errors: list, limits: Limits = Limits()) -> tuple:
     """'Ethernet1-4' -> Ethernet1..Ethernet4; a list may mix names and ranges. Order is kept."""
     if spec in (None, "", []):
         return ()
@@ -180,14 +181,14 @@ def expand_ports(spec, where, errors, limits=Limits()):
 _KINDS = {bool: "a boolean", dict: "a mapping", list: "a list", float: "a number"}
 
 
-def _kind(value):
+def _kind(value: Any) -> str:
     return _KINDS.get(type(value), "a " + type(value).__name__)
 
 
 class _Reader:
     """Reads one mapping, recording every problem instead of stopping at the first."""
 
-    def __init__(self, data, where, errors, known, limits=Limits()):
+    def __init__(self, data: Any, where: str, errors: list, known: Any, limits: Limits = Limits()) -> None:
         self.where = where
         self.errors = errors
         self.limits = limits
@@ -199,11 +200,12 @@ class _Reader:
         if unknown:
             errors.append(FieldError(where, f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(known)}"))
 
-    def fail(self, key, message, *value):
+    def fail(self, key: str, message: str, *value: Any) -> None:
         """One problem at `<where>.<key>`; `value` is what the person typed (absent: nothing typed)."""
         self.errors.append(FieldError(f"{self.where}.{key}", message, *value))
 
-    def text(self, key, required=False, default="", pattern=None, choices=None, maximum=MAX_TEXT):
+    def text(self, key: str, required: bool = False, default: Any = "", pattern: str | None = None,
+             choices: Any = None, maximum: int | None = MAX_TEXT) -> Any:
         value = self.data.get(key)
         if value in (None, ""):
             if required:
@@ -225,7 +227,7 @@ class _Reader:
             self.fail(key, f"not one of {', '.join(choices)}", value)
         return value
 
-    def integer(self, key, required=False, default=None, maximum=None):
+    def integer(self, key: str, required: bool = False, default: Any = None, maximum: int | None = None) -> Any:
         value = self.data.get(key)
         if value is None:
             if required:
@@ -245,7 +247,7 @@ class _Reader:
             return default
         return value
 
-    def items(self, key, maximum=None, limit_name=""):
+    def items(self, key: str, maximum: int | None = None, limit_name: str = "") -> list:
         value = self.data.get(key)
         if value is None:
             return []
@@ -257,7 +259,7 @@ class _Reader:
             return value[:maximum]
         return value
 
-    def pattern(self, key, default=""):
+    def pattern(self, key: str, default: Any = "") -> str:
         value = self.text(key, default=default, maximum=10 ** 6)
         problem = pattern_problem(value) if value else None
         if problem:
@@ -265,11 +267,11 @@ class _Reader:
             return default
         return value
 
-    def ports(self, key):
+    def ports(self, key: str) -> tuple:
         return expand_ports(self.data.get(key), f"{self.where}.{key}", self.errors, self.limits)
 
 
-def _interfaces(reader, where):
+def _interfaces(reader: _Reader, where: str) -> tuple:
     out = []
     for i, item in enumerate(reader.items("interfaces", reader.limits.interfaces, "interfaces")):
         sub = _Reader(item, f"{where}.interfaces[{i}]", reader.errors, ("name", "type"))
@@ -286,7 +288,7 @@ PLAN_KEYS = ("name", "site", "tenant", "location", "rack", "status", "cable_stat
              "server_classes", "description")
 
 
-def _switch_class(item, where, errors, limits):
+def _switch_class(item: Any, where: str, errors: list, limits: Limits) -> SwitchClass:
     r = _Reader(item, where, errors, SWITCH_KEYS, limits)
     return SwitchClass(
         id=r.text("id", required=True, pattern=_ID), device_type=r.text("device_type", required=True),
@@ -297,7 +299,7 @@ def _switch_class(item, where, errors, limits):
         interfaces=_interfaces(r, where), cable_type=r.text("cable_type"))
 
 
-def _connection(conn, where, errors, limits):
+def _connection(conn: Any, where: str, errors: list, limits: Limits) -> Connection:
     c = _Reader(conn, where, errors, CONNECTION_KEYS, limits)
     ports = c.ports("ports")
     if not ports and not any(e.path == f"{where}.ports" for e in errors):
@@ -307,7 +309,7 @@ def _connection(conn, where, errors, limits):
                       cable_type=c.text("cable_type"))
 
 
-def _server_class(item, where, errors, limits):
+def _server_class(item: Any, where: str, errors: list, limits: Limits) -> ServerClass:
     r = _Reader(item, where, errors, SERVER_KEYS, limits)
     connections = tuple(_connection(conn, f"{where}.connections[{i}]", errors, limits)
                         for i, conn in enumerate(r.items("connections", limits.connections, "connections")))
@@ -318,7 +320,7 @@ def _server_class(item, where, errors, limits):
         connections=connections, name=r.pattern("name"), interfaces=_interfaces(r, where))
 
 
-def _plan_name(r):
+def _plan_name(r: _Reader) -> str:
     name = r.text("name", required=True, maximum=10 ** 6)
     if len(name) > PLAN_NAME_MAX:
         r.fail("name", f"longer than {PLAN_NAME_MAX} characters ({len(name)}): it names the tag and the status "
@@ -330,7 +332,7 @@ def _plan_name(r):
     return name
 
 
-def _classes(r, errors, limits):
+def _classes(r: _Reader, errors: list, limits: Limits) -> tuple:
     switch_items = r.items("switch_classes", limits.classes, "classes")
     server_items = r.items("server_classes", limits.classes, "classes")
     if len(switch_items) + len(server_items) > limits.classes:
@@ -343,7 +345,7 @@ def _classes(r, errors, limits):
                   for i, item in enumerate(server_items)))
 
 
-def parse_plan(data, limits=Limits()):
+def parse_plan(data: Any, limits: Limits = Limits()) -> tuple[Plan, list]:
     """A `Plan` from a user's dict and the list of schema errors (FieldError; empty when it parsed)."""
     errors = []
     r = _Reader(data, "plan", errors, PLAN_KEYS, limits)

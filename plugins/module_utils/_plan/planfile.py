@@ -12,6 +12,7 @@ naming `plan_file`.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 try:  # PyYAML comes with ansible-core on the controller; a module may run elsewhere
     import yaml
@@ -30,13 +31,13 @@ class _TooMuch(Exception):
     pass
 
 
-def _loader(text, limits):
+def _loader(text: str, limits: Limits) -> Any:
     """A SafeLoader for `text` that counts aliases and nesting while composing."""
     class Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
         aliases = 0
         depth = 0
 
-        def compose_node(self, parent, index):
+        def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 self.aliases += 1
                 if self.aliases > limits.yaml_aliases:
@@ -51,7 +52,7 @@ def _loader(text, limits):
     return Loader(text)
 
 
-def _expanded(node, memo):
+def _expanded(node: Any, memo: dict) -> int:
     """Nodes the document has once every alias is expanded, computed once per distinct node."""
     key = id(node)
     if key not in memo:
@@ -63,7 +64,7 @@ def _expanded(node, memo):
     return memo[key]
 
 
-def _read(path, limits):
+def _read(path: str, limits: Limits) -> tuple:
     try:
         size = os.stat(path).st_size
         if size > limits.file_bytes:
@@ -77,7 +78,7 @@ def _read(path, limits):
             else "not a valid path"
 
 
-def load_plan_file(path, limits=Limits()):
+def load_plan_file(path: str, limits: Limits = Limits()) -> tuple:
     """(data, [FieldError]) from the plan file at `path`."""
     if not HAS_YAML:
         return None, [FieldError("plan_file", "reading a plan file needs the Python library PyYAML where the "

@@ -10,18 +10,26 @@ those devices, and the names the plan would newly use (collision check).
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ansible_collections.sot.netbox.plugins.module_utils._errors import RequestValidationFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import Lookups
-from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import CF_KEY, CF_PLAN, read_interfaces
+from ansible_collections.sot.netbox.plugins.module_utils._records import record
+from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import CF_KEY, CF_PLAN, RECORDS, read_interfaces
 from ansible_collections.sot.netbox.plugins.module_utils._plan.checks import Catalog
 from ansible_collections.sot.netbox.plugins.module_utils._plan.choices import FIELDS, FRAGMENT
 from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import Current
 from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import cable_key
+from ansible_collections.sot.netbox.plugins.module_utils._plan.status import record_name
+from ansible_collections.sot.netbox.plugins.module_utils._plan.store import has_plan_field, read_record
+
+if TYPE_CHECKING:  # annotations only: these import nothing at run time
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import Desired
+    from ansible_collections.sot.netbox.plugins.module_utils._plan.model import Plan
 
 DEVICE_FIELDS = ("id", "name", "device_type", "role", "site", "tenant", "location", "rack", "status", "tags",
                  "custom_fields")
 CABLE_FIELDS = ("id", "a_terminations", "b_terminations", "type", "status", "tags", "custom_fields")
-RECORD_FIELDS = ("id", "name", "data", "tags")
 _NAME_CHUNK = 50
 # (lookup table, Catalog attribute, refs key, spellings, canonical field): every reference a plan makes.
 _TABLES = (("device_type", "device_types", "device_type", ("model", "slug"), "model"),
@@ -31,14 +39,12 @@ _TABLES = (("device_type", "device_types", "device_type", ("model", "slug"), "mo
            ("location", "locations", "location", ("name", "slug"), "name"),
            ("rack", "racks", "rack", ("name",), "name"))
 
-
-def record_name(name):
-    return f"sot-plan-{name}"
+__all__ = ["load_catalog", "load_choices", "read_collisions", "read_current", "read_record", "record_name"]
 
 
 # ------------------------------------------------------------------------------------------ catalog
 
-def _site_id(rows, spelling):
+def _site_id(rows: list, spelling: Any) -> int | None:
     for key in ("name", "slug", "id"):
         for row in rows:
             if str(row.get(key)) == str(spelling):
@@ -46,7 +52,7 @@ def _site_id(rows, spelling):
     return None
 
 
-def _fill(mapping, ids, rows, keys, label):
+def _fill(mapping: dict, ids: Any, rows: list, keys: tuple, label: str) -> None:
     """Every spelling (the keys, then the id) -> the canonical name; canonical name -> id."""
     for row in rows:
         for key in keys:
@@ -57,7 +63,7 @@ def _fill(mapping, ids, rows, keys, label):
         ids[row[label]] = row["id"]
 
 
-def load_catalog(client, plan):
+def load_catalog(client: Any, plan: Plan) -> tuple:
     """Lookup tables (cached) and the referenced device types' interface templates."""
     wanted = ["device_type", "device_role", "site"] + [t for t in ("tenant", "location", "rack") if getattr(plan, t)]
     lookups = Lookups(client).load(*wanted)
@@ -74,12 +80,12 @@ def load_catalog(client, plan):
     return catalog, refs
 
 
-def _load_ports(client, plan, catalog, refs):
+def _load_ports(client: Any, plan: Plan, catalog: Catalog, refs: dict) -> None:
     type_ids = sorted({refs["device_type"][catalog.device_types[c.device_type]]
                        for c in plan.classes.values() if c.device_type in catalog.device_types})
     if type_ids:
         models = {v: k for k, v in refs["device_type"].items()}
-        templates = client.list("dcim/interface-templates", {"device_type_id": type_ids}, cache="static",
+        templates = client.list(record("interface_template").path(), {"device_type_id": type_ids}, cache="static",
                                 fields=["id", "name", "type", "device_type"])
         for row in templates:
             model = models.get((row.get("device_type") or {}).get("id"))
@@ -89,43 +95,43 @@ def _load_ports(client, plan, catalog, refs):
         catalog.ports.setdefault(model, {})
 
 
-def load_choices(client, kinds):
+def load_choices(client: Any, kinds: list) -> dict:
     """The choice sets for `kinds` as NetBox declares them (OPTIONS); the fragment when NetBox does not
     say (a token without add permission gets no `actions` in the answer)."""
     known = {kind: list(values) for kind, values in FRAGMENT.items()}
-    endpoints = sorted({FIELDS[k][0] for k in kinds})
-    answers = client.fetch_concurrently({e: (lambda e=e: _options(client, e)) for e in endpoints})
+    types = sorted({FIELDS[k][0] for k in kinds})
+    answers = client.fetch_concurrently({t: (lambda t=t: _options(client, record(t).path())) for t in types})
     for kind in kinds:
-        endpoint, field = FIELDS[kind]
-        declared = ((answers.get(endpoint) or {}).get("actions") or {}).get("POST", {}).get(field, {})
+        type_name, field = FIELDS[kind]
+        declared = ((answers.get(type_name) or {}).get("actions") or {}).get("POST", {}).get(field, {})
         values = [c.get("value") for c in declared.get("choices") or [] if isinstance(c, dict)]
         known[kind] += [v for v in values if v not in known[kind]]
     return known
 
 
-def _options(client, endpoint):
+def _options(client: Any, endpoint: str) -> dict | None:
     try:
         return client.request("OPTIONS", endpoint)
     except SotNetboxError:
         return None  # validation then relies on the fragment alone
 
 
-def _value(v):
+def _value(v: Any) -> Any:
     return v.get("value") if isinstance(v, dict) else v
 
 
-def _name(v, key="name"):
+def _name(v: Any, key: str = "name") -> str:
     return (v or {}).get(key) or "" if isinstance(v, dict) else (v or "")
 
 
-def ours(row, name):
+def ours(row: dict, name: str) -> bool:
     cf = row.get("custom_fields") or {}
     return cf.get(CF_PLAN) == name and bool(cf.get(CF_KEY))
 
 
 # ------------------------------------------------------------------------------------------ current
 
-def by_tag(client, path, slug, fields):
+def by_tag(client: Any, path: str, slug: str, fields: tuple) -> list | None:
     """Objects carrying the tag; None when the tag does not exist (NetBox rejects the filter)."""
     try:
         return client.list(path, {"tag": slug}, fields=list(fields))
@@ -135,26 +141,22 @@ def by_tag(client, path, slug, fields):
         raise
 
 
-def read_record(client, name):
-    rows = client.list("extras/config-contexts", {"name": record_name(name)}, fields=list(RECORD_FIELDS))
-    return rows[0] if rows else None
-
-
-def by_custom_field(client, path, name, fields):
+def by_custom_field(client: Any, path: str, name: str, fields: tuple) -> list:
     """Objects whose custom field sot_plan is `name` (also those that lost the tag); [] without the field.
 
     NetBox ignores a filter on an unknown custom field, so the field's existence is checked first."""
-    if not client.list("extras/custom-fields", {"name": CF_PLAN}, fields=["id"]):
+    if not has_plan_field(client):
         return []
     return client.list(path, {f"cf_{CF_PLAN}": name}, fields=list(fields))
 
 
-def _fetch_current(client, name, slug, sweep):
-    calls = {"devices": lambda: by_tag(client, "dcim/devices", slug, DEVICE_FIELDS),
-             "cables": lambda: by_tag(client, "dcim/cables", slug, CABLE_FIELDS)}
+def _fetch_current(client: Any, name: str, slug: str, sweep: bool) -> dict:
+    devices, cables = RECORDS["devices"].path(), RECORDS["cables"].path()
+    calls = {"devices": lambda: by_tag(client, devices, slug, DEVICE_FIELDS),
+             "cables": lambda: by_tag(client, cables, slug, CABLE_FIELDS)}
     if sweep:
-        calls["cf_devices"] = lambda: by_custom_field(client, "dcim/devices", name, DEVICE_FIELDS)
-        calls["cf_cables"] = lambda: by_custom_field(client, "dcim/cables", name, CABLE_FIELDS)
+        calls["cf_devices"] = lambda: by_custom_field(client, devices, name, DEVICE_FIELDS)
+        calls["cf_cables"] = lambda: by_custom_field(client, cables, name, CABLE_FIELDS)
     got = client.fetch_concurrently(calls)
     for kind in ("devices", "cables"):
         extra = got.pop("cf_" + kind, None) or []
@@ -164,7 +166,7 @@ def _fetch_current(client, name, slug, sweep):
     return got
 
 
-def _tag_id(rows, slug):
+def _tag_id(rows: list, slug: str) -> int | None:
     for row in rows:
         found = next((t["id"] for t in row.get("tags") or [] if t.get("slug") == slug), None)
         if found:
@@ -172,7 +174,7 @@ def _tag_id(rows, slug):
     return None
 
 
-def _device(row, key):
+def _device(row: dict, key: str) -> dict:
     return {"key": key, "id": row["id"], "name": row.get("name"),
             "device_type": _name(row.get("device_type"), "model"), "role": _name(row.get("role")),
             "site": _name(row.get("site")), "tenant": _name(row.get("tenant")),
@@ -180,7 +182,7 @@ def _device(row, key):
             "status": _value(row.get("status")) or ""}
 
 
-def _cable(row, key_by_id):
+def _cable(row: dict, key_by_id: dict) -> tuple:
     ends = [_end(row.get(side), key_by_id) for side in ("a_terminations", "b_terminations")]
     if None in ends:  # an end is no longer on one of the plan's devices: replace the cable
         key = f"{row['custom_fields'][CF_KEY]}#unresolved-{row['id']}"
@@ -191,7 +193,7 @@ def _cable(row, key_by_id):
                  "status": _value(row.get("status")) or ""}
 
 
-def read_current(client, name, slug, sweep=False):
+def read_current(client: Any, name: str, slug: str, sweep: bool = False) -> tuple:
     """The plan's current objects, keyed, plus foreign objects that carry its tag, plus the tag id.
 
     With `sweep` (state absent) objects are found by the plan's custom field as well as its tag, so
@@ -218,7 +220,7 @@ def read_current(client, name, slug, sweep=False):
     return current, foreign, tag_id
 
 
-def _interfaces_of(client, name, key_by_id, current):
+def _interfaces_of(client: Any, name: str, key_by_id: dict, current: Current) -> None:
     if not key_by_id:
         return
     for row in read_interfaces(client, sorted(key_by_id)):
@@ -230,7 +232,7 @@ def _interfaces_of(client, name, key_by_id, current):
                                     "type": _value(row.get("type")) or "", "tracked": ours(row, name)}
 
 
-def _end(terminations, key_by_id):
+def _end(terminations: list | None, key_by_id: dict) -> list | None:
     if not terminations or len(terminations) != 1:
         return None
     obj = terminations[0].get("object") or {}
@@ -238,7 +240,7 @@ def _end(terminations, key_by_id):
     return [dev, obj.get("name")] if dev and obj.get("name") else None
 
 
-def read_collisions(client, desired, current):
+def read_collisions(client: Any, desired: Desired, current: Current) -> list:
     """Devices of other owners using a name the plan would newly use."""
     ours_ids = {d["id"] for d in current.devices.values()}
     taken = {d["name"] for d in current.devices.values()}
@@ -247,7 +249,7 @@ def read_collisions(client, desired, current):
                       and current.devices[k]["name"] != d["name"]})
     rows = []
     for i in range(0, len(names), _NAME_CHUNK):
-        rows.extend(client.list("dcim/devices", {"name": names[i:i + _NAME_CHUNK]},
+        rows.extend(client.list(RECORDS["devices"].path(), {"name": names[i:i + _NAME_CHUNK]},
                                 fields=["id", "name", "site", "custom_fields"]))
     return [{"id": r["id"], "name": r["name"], "site": _name(r.get("site")),
              "plan": (r.get("custom_fields") or {}).get(CF_PLAN)} for r in rows if r["id"] not in ours_ids]

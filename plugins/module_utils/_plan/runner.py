@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: sot.netbox contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""netbox_plan_generate's runner: the only code that reads module.params. PRIVATE to the collection.
+"""netbox_plan_generate's runner: `execute(client, params, ...)` without Ansible, `run` its thin adapter. PRIVATE.
 
 The flow, one file per step: options and the plan (plan or plan_file, planfile.py), one validation
 pass (validate.py: every error at once, before any write), the change plan (diff.py), then
-state=validated records the status (status.py), state=generated writes (materialize.py), and
-state=absent removes what the plan generated (absent.py).
+state=validated records the status (status.py decides, store.py writes), state=generated writes
+(materialize.py), and state=absent removes what the plan generated (absent.py).
 
 Tracking: every generated device, interface and cable carries the tag `sot-plan-<name>` and the
 custom fields `sot_plan` (plan name) and `sot_plan_key` (stable key); the plan's status lives in the
@@ -14,30 +14,41 @@ config context `sot-plan-<name>`, assigned to the plan's tag, so every generated
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError, ValidationErrors
 from ansible_collections.sot.netbox.plugins.module_utils._plan.absent import run_absent
-from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import before_after, diff
-from ansible_collections.sot.netbox.plugins.module_utils._plan.limits import limits_from_option
+from ansible_collections.sot.netbox.plugins.module_utils._plan.branch import Target, check_stageable, merge, target_for
+from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import ChangePlan, before_after, diff
+from ansible_collections.sot.netbox.plugins.module_utils._plan.limits import Limits, limits_from_option
 from ansible_collections.sot.netbox.plugins.module_utils._plan.materialize import counts, generate, namer, objects
 from ansible_collections.sot.netbox.plugins.module_utils._plan.planfile import load_plan_file
-from ansible_collections.sot.netbox.plugins.module_utils._plan.reads import record_name
 from ansible_collections.sot.netbox.plugins.module_utils._plan.status import (
-    NO_RECORD, approval_error, next_status, record_data, recorded, write_status)
-from ansible_collections.sot.netbox.plugins.module_utils._plan.validate import validate
+    NO_RECORD, approval_error, next_status, record_data, record_name, recorded)
+from ansible_collections.sot.netbox.plugins.module_utils._plan.store import write_status
+from ansible_collections.sot.netbox.plugins.module_utils._plan.validate import Validated, validate
 
 
-def _option_errors(p):
+def _option_errors(p: dict) -> list:
     errors = []
     if p["approve"] and p["state"] != "validated":
         errors.append(FieldError("approve", f"true is only valid with state=validated (state is "
                                             f"{p['state']})"))
+    if p["state"] == "merged" and not p.get("branch"):
+        errors.append(FieldError("branch", "required with state=merged: the branch the plan was generated into"))
+    if p["state"] == "absent" and p.get("branch"):
+        errors.append(FieldError("branch", "state=absent runs in main (revert or delete the branch to drop what "
+                                           "it holds: sot.netbox.netbox_branch)", p["branch"]))
+    if p.get("require_approved") and p["state"] != "merged":
+        errors.append(FieldError("require_approved", f"true is only valid with state=merged (state is "
+                                                     f"{p['state']}); require_approval gates state=generated"))
     for option in ("batch_size", "device_batch_size"):
         if p[option] < 1:
             errors.append(FieldError(option, "must be at least 1", p[option]))
     return errors
 
 
-def read_options(p):
+def read_options(p: dict) -> tuple[Any, Limits]:
     """(plan data, Limits) from the options, or ValidationErrors naming each bad option."""
     limits, errors = limits_from_option(p.get("limits"))
     errors += _option_errors(p)
@@ -50,7 +61,7 @@ def read_options(p):
     return data, limits
 
 
-def _base_result(v, state):
+def _base_result(v: Validated, state: str) -> dict:
     plan = v.plan
     return {"changed": False, "state": state,
             "plan": {"name": plan.name, "site": plan.site, "hash": plan.digest(), "tag": plan.slug,
@@ -58,7 +69,7 @@ def _base_result(v, state):
             "calculation": v.calc.to_dict() if v.calc and not v.calc.errors else {}}
 
 
-def _changes(v, result, want_diff):
+def _changes(v: Validated, result: dict, want_diff: bool) -> ChangePlan:
     changes = diff(v.current, v.desired)
     names = namer(v.desired, v.current)
     result["desired"] = v.desired.counts()
@@ -72,7 +83,7 @@ def _changes(v, result, want_diff):
     return changes
 
 
-def _validated(client, v, approve, result, check_mode):
+def _validated(client: Any, v: Validated, approve: bool, result: dict, check_mode: bool) -> dict:
     status = next_status(v.record, v.plan, approve)
     result["plan"]["status"] = status
     data = record_data(v.plan, status, v.calc, v.desired)
@@ -84,29 +95,72 @@ def _validated(client, v, approve, result, check_mode):
     return result
 
 
-def run(module, client):
-    p = module.params
-    data, limits = read_options(p)
-    if p["state"] == "absent":
-        return run_absent(client, data, module.check_mode, p["device_batch_size"])
-    v = validate(client, data, limits)
-    result = _base_result(v, p["state"])
+def _approved(v: Validated, params: dict, result: dict, option: str) -> None:
+    if params.get(option):
+        error = approval_error(v.record, v.plan, result, option)
+        if error is not None:
+            raise error
+
+
+def _generated(client: Any, v: Validated, changes: ChangePlan, params: dict, result: dict, check_mode: bool,
+               target: Target) -> dict:
+    _approved(v, params, result, "require_approval")
+    if target.branch:
+        check_stageable(client, v, target.branch, changes)
+        result["plan"]["branch"] = target.branch
+    result["counts"] = counts(changes, None)
+    result["changed"] = bool(changes)
+    if check_mode:
+        result["objects"] = objects(v.current, v.desired, changes, None)
+        result["plan"]["status"] = next_status(v.record, v.plan, False) if target.branch else "generated"
+        return result
+    return generate(client, v, changes, params, result, target.records if target.branch else None)
+
+
+def _merged(client: Any, v: Validated, params: dict, result: dict, check_mode: bool, want_diff: bool) -> dict:
+    """Merge the branch holding the plan's objects (approval checked first), then mark the plan generated."""
+    branch = params["branch"]
+    _approved(v, params, result, "require_approved")
+    info = recorded(v.record)
+    staged = info.get("branch") if info.get("status") != "generated" else None
+    if staged and staged != branch:
+        raise ValidationErrors([FieldError("branch", f"plan {v.plan.name!r} is staged in branch {staged!r}, "
+                                                     "not this one", branch)], result=result)
+    merged = merge(client, branch, params, check_mode, want_diff)
+    result.update({"changed": merged["changed"], "branch": merged.get("branch"), "merge": merged.get("action"),
+                   "branch_changes": merged.get("summary", {})})
+    if want_diff and "diff" in merged:
+        result["diff"] = merged["diff"]
+    result["plan"].update(branch=branch, status="generated")
+    data = record_data(v.plan, "generated", v.calc, v.desired, branch)
+    if v.record is not None and v.record.get("data") == data:
+        return result
+    result["changed"] = True
+    if not check_mode:
+        write_status(client, v.plan, v.tag_id, v.record, data)
+    return result
+
+
+def execute(client: Any, params: dict, check_mode: bool = False, want_diff: bool = False) -> dict:
+    """Everything the module does, from a plain params dict (no Ansible: unit tests and tools call it)."""
+    data, limits = read_options(params)
+    if params["state"] == "absent":
+        return run_absent(client, data, check_mode, params["device_batch_size"])
+    target = target_for(client, params)
+    v = validate(client, data, limits, target.records)
+    result = _base_result(v, params["state"])
     if v.errors:
         # Nothing is written when validation fails (not even a status): the plan stays what NetBox
         # last recorded, and an approval is bound to the content hash, so it cannot carry over.
         raise ValidationErrors(v.errors, result=result)
-    changes = _changes(v, result, module._diff)
-    if p["state"] == "validated":
-        return _validated(client, v, p["approve"], result, module.check_mode)
-    if p["require_approval"]:
-        error = approval_error(v.record, v.plan)
-        if error is not None:
-            error.result.update(result)
-            raise error
-    result["counts"] = counts(changes, None)
-    result["changed"] = bool(changes)
-    if module.check_mode:
-        result["objects"] = objects(v.current, v.desired, changes, None)
-        result["plan"]["status"] = "generated"
-        return result
-    return generate(client, v, changes, p, result)
+    if params["state"] == "merged":
+        return _merged(client, v, params, result, check_mode, want_diff)
+    changes = _changes(v, result, want_diff)
+    if params["state"] == "validated":
+        return _validated(client, v, params["approve"], result, check_mode)
+    return _generated(client, v, changes, params, result, check_mode, target)
+
+
+def run(module: Any, client: Any) -> dict:
+    """The Ansible side: the module's params, check mode and diff mode."""
+    return execute(client, module.params, module.check_mode, module._diff)  # pylint: disable=protected-access

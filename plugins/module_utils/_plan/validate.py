@@ -11,6 +11,7 @@ path; only the collision check (names already used in NetBox) needs a plan that 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ansible_collections.sot.netbox.plugins.module_utils._plan.calculate import calculate
 from ansible_collections.sot.netbox.plugins.module_utils._plan.checks import (
@@ -21,7 +22,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import col
 from ansible_collections.sot.netbox.plugins.module_utils._plan.limits import Limits
 from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan
 from ansible_collections.sot.netbox.plugins.module_utils._plan.reads import (
-    load_catalog, load_choices, read_collisions, read_current, read_record)
+    load_catalog, load_choices, read_collisions, read_current)
+from ansible_collections.sot.netbox.plugins.module_utils._plan.store import read_record
 
 
 @dataclass
@@ -39,8 +41,9 @@ class Validated:
     tag_id: int | None = None
 
 
-def validate(client, data, limits=Limits()):
-    """Every error of the plan at once; reads NetBox, never writes."""
+def validate(client: Any, data: Any, limits: Limits = Limits(), records: Any = None) -> Validated:
+    """Every error of the plan at once; reads NetBox, never writes. `records` reads the status record
+    (main's client when the objects are in a branch; default `client`)."""
     plan, errors = parse_plan(data, limits)
     errors += check_plan(plan)
     errors += check_bounds(plan, limits)
@@ -61,7 +64,7 @@ def validate(client, data, limits=Limits()):
         out.desired = expand(plan, out.calc, out.catalog)
         errors += out.desired.errors
     if plan.name:
-        out.record = read_record(client, plan.name)
+        out.record = read_record(records or client, plan.name)
     if plan.name and not errors:  # what the plan generated is read only for a plan that validates
         out.current, out.foreign, out.tag_id = read_current(client, plan.name, plan.slug)
         errors += collisions(out.desired, read_collisions(client, out.desired, out.current), plan.name)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ApplyFailed, ClaimMarkerConflict, ClaimsContended, DomainError, FieldError, InputError, NoFreeSegment, NoPool,
-    PlanNotApproved, PoolExhausted, SotNetboxError, ValidationErrors, VlanNameTaken, error_for_status, field_error)
+    ClaimConflict, DomainError, FieldError, InputError, NoFreeSegment, NoPool, PlanNotApproved, PlanWriteFailed,
+    PoolExhausted, SegmentsClaimedMeanwhile, SotNetboxError, ValidationErrors, VlanNameTaken, error_for_status,
+    field_error)
 
 
 @pytest.mark.parametrize("item, expected", [
@@ -49,31 +50,26 @@ def test_a_non_json_error_page_is_one_line(text, line):
 
 
 @pytest.mark.parametrize("error, message, tried", [
-    (NoFreeSegment(label="segments[0]", filters="VRF blue, site group eu, status active"),
-     "segments[0]: no free segment matches (VRF blue, site group eu, status active)", "filters"),
-    (ClaimsContended(label="segments[1]", candidates=3),
-     "segments[1]: all 3 matching free segments were claimed by concurrent allocations while this one ran; "
-     "run it again", "candidates"),
-    (ClaimMarkerConflict(label="s", marker="claim-1", problem="segment #7, which no longer exists"),
-     "s: claim marker 'claim-1' names segment #7, which no longer exists", "marker"),
-    (NoPool(label="s", what="pool 10.0.0.0/8", vrf="blue", site_group="eu"),
-     "s: no pool 10.0.0.0/8 in VRF blue and site group eu", "what"),
-    (PoolExhausted(label="s", prefix_length=24, pools=["10.0.0.0/16", "10.1.0.0/16"]),
-     "s: no free /24 left in pool(s) 10.0.0.0/16, 10.1.0.0/16", "pools"),
-    (VlanNameTaken(label="s", name="web", group="g1", key="k"),
-     "s: VLAN name 'web' is already used in VLAN group 'g1' by a VLAN another segment uses, and no segment "
-     "holds key 'k'; delete that VLAN or set vlan_name", "key"),
-    (PlanNotApproved(plan="p1", why="it has no status record yet"),
-     "require_approval: plan 'p1' is not approved: it has no status record yet", "why"),
-    (ApplyFailed(problem="plan 'p': create cables failed", step="create cables", result={"changed": True}),
-     "plan 'p': create cables failed", "step"),
+    (NoFreeSegment("segments[0]", "no free segment matches", ("VRF blue", "site group eu", "status active")),
+     "segments[0]: no free segment matches", ("VRF blue", "site group eu", "status active")),
+    (SegmentsClaimedMeanwhile("segments[1]", "all 3 matching free segments were claimed", ("#1", "#2", "#3")),
+     "segments[1]: all 3 matching free segments were claimed", ("#1", "#2", "#3")),
+    (ClaimConflict("s", "claim marker 'claim-1' names segment #7, which no longer exists"),
+     "s: claim marker 'claim-1' names segment #7, which no longer exists", ()),
+    (NoPool("s", "no pool 10.0.0.0/8 in VRF blue", ("10.0.0.0/8",)), "s: no pool 10.0.0.0/8 in VRF blue",
+     ("10.0.0.0/8",)),
+    (PoolExhausted("s", "no free /24 left", ("10.0.0.0/16", "10.1.0.0/16")), "s: no free /24 left",
+     ("10.0.0.0/16", "10.1.0.0/16")),
+    (VlanNameTaken("s", "VLAN name 'web' is already used"), "s: VLAN name 'web' is already used", ()),
 ])
 def test_domain_errors_name_the_condition_and_keep_what_was_tried(error, message, tried):
     assert isinstance(error, DomainError) and isinstance(error, SotNetboxError)
     assert error.message == message == str(error)
-    assert getattr(error, tried) == error.tried[tried]
+    assert error.tried == tried
 
 
-def test_a_domain_error_keeps_its_partial_result():
-    error = ApplyFailed({"changed": True, "failed_step": "x"}, problem="failed", step="x")
-    assert error.result == {"changed": True, "failed_step": "x"} and error.step == "x"
+def test_plan_errors_are_domain_errors_that_keep_their_partial_result():
+    error = PlanWriteFailed("p", "plan 'p': create cables failed", {"changed": True, "failed_step": "x"})
+    assert isinstance(error, DomainError) and error.plan == "p"
+    assert error.result == {"changed": True, "failed_step": "x"}
+    assert isinstance(PlanNotApproved("p", "not approved"), DomainError)

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
-from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._errors import PlanWriteFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import Context, apply
 from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import Current, diff
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.fakes import FakeResponse, FakeSession, paged
@@ -129,3 +129,10 @@ def test_rollback_also_removes_objects_the_journal_missed():
         apply(client, diff(Current(), desired_of(SMALL)), ctx)
     assert info.value.result["rollback"]["found_after_failure"] == {"devices": [42]}
     assert list(netbox.devices) == [43]
+
+
+def test_a_failed_write_is_a_named_error_that_keeps_its_cause():
+    _netbox, _session, client, ctx = setup(fail_cables=True)
+    with pytest.raises(PlanWriteFailed) as info:
+        apply(client, diff(Current(), desired_of(SMALL)), ctx)
+    assert info.value.plan == "t-small" and isinstance(info.value.__cause__, SotNetboxError)

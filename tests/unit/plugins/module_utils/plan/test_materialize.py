@@ -32,7 +32,7 @@ def failure(kind):
 @pytest.mark.parametrize("kind, tag_removed", [("error", True), ("timeout", False), ("rollback-failed", False)])
 def test_the_tag_is_removed_only_when_nothing_of_the_run_can_remain(kind, tag_removed):
     client, exc = Recorder(), failure(kind)
-    materialize._fail(client, [("tag", "extras/tags", 3)], exc, {"counts": {"devices": {"created": 4}}, "plan": {}})
+    exc = materialize._fail(client, [("tag", "extras/tags", 3)], exc, {"counts": {"devices": {"created": 4}}, "plan": {}})
     assert (client.deleted == [("extras/tags", [3])]) is tag_removed
     assert "counts" not in exc.result and "plan" in exc.result  # planned counts are not what happened
     if kind == "timeout":
