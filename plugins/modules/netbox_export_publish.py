@@ -318,7 +318,7 @@ OPTIONS = dict(
 )
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True)
     run_module(module, run, client_factory=context_for)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol, Sequence
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
 
@@ -36,16 +37,16 @@ class LocalFile:
 class Target:
     type: str
     url: str
-    name: str = None
-    page_id: str = None
-    space: str = None
-    title: str = None
+    name: str | None = None
+    page_id: str | None = None
+    space: str | None = None
+    title: str | None = None
     create_folders: bool = False
-    comment: str = None
+    comment: str | None = None
     minor_edit: bool = True
 
     @property
-    def key(self):
+    def key(self) -> str:
         """Where the files go, without credentials: the record's key for this target."""
         if self.type == "webdav":
             return f"webdav {self.url.rstrip('/')}/"
@@ -53,7 +54,7 @@ class Target:
         return f"confluence {self.url.rstrip('/')} {where}"
 
     @property
-    def label(self):
+    def label(self) -> str:
         return self.name or self.key
 
 
@@ -62,9 +63,9 @@ class Step:
     file: LocalFile
     upload: bool
     reason: str                 # new, changed, unchanged
-    previous: dict = None       # what the record holds for this file on this target
+    previous: dict | None = None  # what the record holds for this file on this target
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"file": self.file.name, "action": "upload" if self.upload else "skip", "reason": self.reason,
                 "sha256": self.file.sha256, "bytes": self.file.size}
 
@@ -72,14 +73,24 @@ class Step:
 @dataclass
 class TargetPlan:
     target: Target
-    steps: list = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
 
     @property
-    def uploads(self):
+    def uploads(self) -> list[Step]:
         return [s for s in self.steps if s.upload]
 
 
-def validate_targets(raw_targets):
+class Published(Protocol):
+    """What a client reports of one upload (transport.Uploaded), as far as the record keeps it;
+    described here so the domain does not import the client."""
+
+    url: str
+    etag: str | None
+    attachment_id: str | None
+    version: int | None
+
+
+def validate_targets(raw_targets: Sequence[Mapping[str, Any]] | None) -> list[FieldError]:
     """FieldErrors for the target options (Ansible checked types and choices already)."""
     errors, keys = [], {}
     if not raw_targets:
@@ -109,14 +120,15 @@ def validate_targets(raw_targets):
     return errors
 
 
-def make_target(t):
+def make_target(t: Mapping[str, Any]) -> Target:
     return Target(type=t.get("type"), url=(t.get("url") or "").rstrip("/"), name=t.get("name"),
                   page_id=str(t["page_id"]) if t.get("page_id") else None, space=t.get("space"),
                   title=t.get("title"), create_folders=bool(t.get("create_folders")), comment=t.get("comment"),
                   minor_edit=t.get("minor_edit", True) is not False)
 
 
-def select_outputs(manifest, wanted):
+def select_outputs(manifest: Mapping[str, Any], wanted: Sequence[str] | None
+                   ) -> tuple[list[tuple[str, str, str]], list[FieldError]]:
     """(output, file name, sha256) of the export manifest's files, in publishing order; `wanted`
     (outputs or file names; empty: all) filters. Unknown names are FieldErrors."""
     entries = dict(manifest.get("files") or {})
@@ -137,7 +149,7 @@ def select_outputs(manifest, wanted):
     return chosen, errors
 
 
-def plan(files, targets, record):
+def plan(files: Sequence[LocalFile], targets: Sequence[Target], record: Mapping[str, Any]) -> list[TargetPlan]:
     """One TargetPlan per target: upload a file when the record has no entry for it on that target,
     or a different checksum; skip it otherwise."""
     plans = []
@@ -156,7 +168,8 @@ def plan(files, targets, record):
     return plans
 
 
-def record_upload(record, target, file, uploaded):
+def record_upload(record: Mapping[str, Any] | None, target: Target, file: LocalFile,
+                  uploaded: Published) -> dict[str, Any]:
     """The record after `file` was uploaded to `target` (a new dict: the input is left alone)."""
     out = json.loads(json.dumps(record or {}))
     out["format"] = RECORD_FORMAT
@@ -171,13 +184,13 @@ def record_upload(record, target, file, uploaded):
     return out
 
 
-def record_text(record):
+def record_text(record: Mapping[str, Any] | None) -> str:
     """Deterministic, so an unchanged record is not rewritten."""
     return json.dumps({"format": RECORD_FORMAT, "targets": (record or {}).get("targets") or {}},
                       indent=2, sort_keys=True) + "\n"
 
 
-def parse_record(text):
+def parse_record(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except ValueError:
@@ -185,7 +198,7 @@ def parse_record(text):
     return data if isinstance(data, dict) and data.get("format") == RECORD_FORMAT else {}
 
 
-def diff_lines(plans):
+def diff_lines(plans: Sequence[TargetPlan]) -> list[str]:
     """What would be uploaded where, one line per upload."""
     lines = []
     for p in plans:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError, SotNetboxError, ValidationErrors
 from ansible_collections.sot.netbox.plugins.module_utils._export import files as export_files
@@ -18,7 +19,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._metrics import Metrics
 from ansible_collections.sot.netbox.plugins.module_utils._publish import domain as D
 from ansible_collections.sot.netbox.plugins.module_utils._publish import writer
 from ansible_collections.sot.netbox.plugins.module_utils._publish.transport import (
-    ConfluenceClient, Credentials, WebDavClient, check_url, secrets_of)
+    ConfluenceClient, Credentials, PublishClient, WebDavClient, check_url, secrets_of)
 from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
 
 TARGET_CLIENTS = {"webdav": WebDavClient, "confluence": ConfluenceClient}
@@ -31,10 +32,10 @@ class PublishContext:
     every client its errors), and how a target's client is built (tests inject
     `transport_options`, e.g. a fake session and no sleep)."""
     metrics: Metrics = field(default_factory=Metrics)
-    transport_options: dict = field(default_factory=dict)
+    transport_options: dict[str, Any] = field(default_factory=dict)
     redact: Redactor = field(default_factory=Redactor)
 
-    def client_for(self, target, raw):
+    def client_for(self, target: D.Target, raw: Mapping[str, Any]) -> PublishClient:
         cls = TARGET_CLIENTS[target.type]
         credentials = Credentials(raw.get("username") or None, raw.get("password"), raw.get("token"))
         return cls(target.url, credentials, validate_certs=raw.get("validate_certs", True),
@@ -42,11 +43,11 @@ class PublishContext:
                    redact=self.redact if self.redact else None, **self.transport_options)
 
 
-def context_for(module):
+def context_for(module: Any) -> PublishContext:
     return PublishContext(redact=Redactor(*secrets_of(module.params.get("targets"))))
 
 
-def run(module, context):
+def run(module: Any, context: PublishContext) -> dict[str, Any]:
     p = module.params
     result = publish_export(context, src=p["src"], raw_targets=p["targets"], files=p.get("files") or [],
                             overwrite=p.get("overwrite", False), record_path=p.get("record_path"),
@@ -57,8 +58,9 @@ def run(module, context):
     return result
 
 
-def publish_export(context, src, raw_targets, files=(), overwrite=False, record_path=None, check_mode=False,
-                   move=os.replace):
+def publish_export(context: PublishContext, src: str, raw_targets: Sequence[Mapping[str, Any]],
+                   files: Sequence[str] = (), overwrite: bool = False, record_path: str | None = None,
+                   check_mode: bool = False, move: Callable[[str, str], Any] = os.replace) -> dict[str, Any]:
     targets = _targets(raw_targets)
     local = local_files(src, files)
     record_path = record_path or os.path.join(src, D.RECORD)
@@ -77,7 +79,7 @@ def publish_export(context, src, raw_targets, files=(), overwrite=False, record_
     return _result(src, record_path, plans, results, check_mode, recorded)
 
 
-def _targets(raw_targets):
+def _targets(raw_targets: Sequence[Mapping[str, Any]]) -> list[D.Target]:
     errors = D.validate_targets(raw_targets)
     for i, t in enumerate(raw_targets or []):
         try:
@@ -89,7 +91,7 @@ def _targets(raw_targets):
     return [D.make_target(t) for t in raw_targets]
 
 
-def local_files(src, wanted):
+def local_files(src: str, wanted: Sequence[str]) -> list[D.LocalFile]:
     """The export's files as LocalFile, each checked against the manifest's checksum (a file edited
     or half-copied since the export is refused, not published)."""
     if not os.path.isabs(src):
@@ -114,12 +116,12 @@ def local_files(src, wanted):
     return out
 
 
-def _read(file):
+def _read(file: D.LocalFile) -> bytes:
     with open(file.path, "rb") as fh:
         return fh.read()
 
 
-def read_record(path):
+def read_record(path: str) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as fh:
             return D.parse_record(fh.read())
@@ -127,7 +129,7 @@ def read_record(path):
         return {}
 
 
-def write_record(path, record, move):
+def write_record(path: str, record: Mapping[str, Any], move: Callable[[str, str], Any]) -> bool:
     """Atomically, and only when it changed. Returns whether it was written."""
     if not record.get("targets"):
         return False
@@ -138,7 +140,8 @@ def write_record(path, record, move):
                              "next run uploads them again") from exc
 
 
-def _result(src, record_path, plans, results, check_mode, recorded):
+def _result(src: str, record_path: str, plans: Sequence[D.TargetPlan], results: Sequence[writer.TargetResult],
+            check_mode: bool, recorded: bool) -> dict[str, Any]:
     targets = [r.as_dict() for r in results]
     uploaded = sum(len(t["uploaded"]) for t in targets)
     would = sum(len(t["would_upload"]) for t in targets)

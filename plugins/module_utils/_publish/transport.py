@@ -19,6 +19,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
@@ -40,12 +41,12 @@ XSRF_HEADER = {"X-Atlassian-Token": "no-check"}
 _SIZE_LIMIT = re.compile(r"(exceed|too large|maximum (attachment|file) size|size limit)", re.I)
 
 
-def content_type(name):
+def content_type(name: str) -> str:
     ext = os.path.splitext(name)[1].lower()
     return CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def check_url(field, url):
+def check_url(field: str, url: str | None) -> str:
     """An http(s) URL without credentials in it (they belong in username/password/token)."""
     if not url:
         raise InputError(field, url, "must be an http:// or https:// URL")
@@ -59,11 +60,11 @@ def check_url(field, url):
 
 @dataclass(frozen=True)
 class Credentials:
-    username: str = None
-    password: str = None
-    token: str = None
+    username: str | None = None
+    password: str | None = None
+    token: str | None = None
 
-    def header(self):
+    def header(self) -> str | None:
         """Basic when a username is given (with the password, or the token as the password: Confluence
         Cloud's e-mail + API token, a Nextcloud app password); otherwise Bearer with the token
         (Confluence Data Center personal access token, SharePoint/OAuth); None when anonymous."""
@@ -75,7 +76,7 @@ class Credentials:
             return "Bearer " + self.token
         return None
 
-    def secrets(self):
+    def secrets(self) -> list[str]:
         """The password, the token and the Basic encoding that carries them."""
         values = [v for v in (self.password, self.token) if v]
         header = self.header()
@@ -84,7 +85,7 @@ class Credentials:
         return values
 
 
-def secrets_of(raw_targets):
+def secrets_of(raw_targets: Any) -> list[str]:
     """Every secret of the module's targets (raw option dicts), for the one Redactor of a run."""
     out = []
     for raw in raw_targets if isinstance(raw_targets, list) else []:
@@ -93,7 +94,8 @@ def secrets_of(raw_targets):
     return out
 
 
-def multipart(fields, boundary=None):
+def multipart(fields: Iterable[tuple[str, str | None, str, bytes]], boundary: str | None = None
+              ) -> tuple[bytes, str]:
     """A multipart/form-data body: fields as (name, filename or None, content type, bytes).
     Returns (body, Content-Type header)."""
     boundary = boundary or uuid.uuid4().hex
@@ -110,7 +112,7 @@ def multipart(fields, boundary=None):
     return b"".join(out), f"multipart/form-data; boundary={boundary}"
 
 
-def _quoted(filename):
+def _quoted(filename: str) -> str:
     return filename.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "").replace("\n", "")
 
 
@@ -119,8 +121,9 @@ class PublishClient:
 
     service = "server"
 
-    def __init__(self, url, credentials, validate_certs=True, ca_path=None, timeout=30, transport=None,
-                 redact=None, **kw):
+    def __init__(self, url: str, credentials: Credentials, validate_certs: bool = True, ca_path: str | None = None,
+                 timeout: float = 30, transport: HttpTransport | None = None, redact: Redactor | None = None,
+                 **kw: Any) -> None:
         self.base_url = url.rstrip("/")
         self.credentials = credentials
         self._auth = credentials.header()
@@ -129,7 +132,8 @@ class PublishClient:
                                                     ca_path=ca_path, timeout=timeout, max_workers=2,
                                                     redact=self.redact, option="targets[].", **kw)
 
-    def call(self, method, url, data=None, headers=None, params=None, what="", decode=False):
+    def call(self, method: str, url: str, data: bytes | None = None, headers: Mapping[str, str] | None = None,
+             params: Mapping[str, Any] | None = None, what: str = "", decode: bool = False) -> Any:
         """One exchange; returns the response of a success (its JSON body with `decode`), raises the
         classified error otherwise."""
         sent = {"User-Agent": USER_AGENT, **(headers or {})}
@@ -142,10 +146,10 @@ class PublishClient:
         except AnswerUnreadable as exc:  # cut off or not JSON: say what we were doing
             raise self._finish(exc, what) from None
 
-    def classify(self, status, method, url, text, what):
+    def classify(self, status: int, method: str, url: str, text: str, what: str) -> ApiError | None:
         return self._finish(error_for_status(status, method, url, text, service=self.service), what)
 
-    def _finish(self, error, what):
+    def _finish(self, error: ApiError | None, what: str) -> ApiError | None:
         """The error with its message explained for this service, and redacted."""
         if error is None:
             return None
@@ -153,7 +157,7 @@ class PublishClient:
         error.args = (error.message,)
         return error
 
-    def explain(self, error, what):
+    def explain(self, error: ApiError, what: str) -> str:
         return f"{what}: {error.message}" if what else error.message
 
 
@@ -163,9 +167,9 @@ class PublishClient:
 @dataclass(frozen=True)
 class Uploaded:
     url: str
-    etag: str = None
-    attachment_id: str = None
-    version: int = None
+    etag: str | None = None
+    attachment_id: str | None = None
+    version: int | None = None
 
 
 class WebDavClient(PublishClient):
@@ -174,10 +178,10 @@ class WebDavClient(PublishClient):
 
     service = "WebDAV"
 
-    def file_url(self, name):
+    def file_url(self, name: str) -> str:
         return f"{self.base_url}/{quote(name)}"
 
-    def put(self, name, data, if_match=None, if_none_match=False):
+    def put(self, name: str, data: bytes, if_match: str | None = None, if_none_match: bool = False) -> Uploaded:
         url = self.file_url(name)
         headers = {"Content-Type": content_type(name)}
         if if_match:
@@ -190,7 +194,7 @@ class WebDavClient(PublishClient):
             etag = self.call("HEAD", url, what=f"reading the ETag of {name}").headers.get("ETag")
         return Uploaded(url=url, etag=etag or None)
 
-    def fetch(self, name):
+    def fetch(self, name: str) -> tuple[bytes, str | None] | None:
         """(content, ETag) of the file on the server, or None when it is not there."""
         try:
             response = self.call("GET", self.file_url(name), what=f"reading {name} back")
@@ -198,7 +202,7 @@ class WebDavClient(PublishClient):
             return None
         return response.content, response.headers.get("ETag") or None
 
-    def make_folders(self, url=None, depth=0):
+    def make_folders(self, url: str | None = None, depth: int = 0) -> None:
         """MKCOL `url` (default: the target folder), creating missing parents first. 405 means it exists."""
         url = (url or self.base_url).rstrip("/")
         try:
@@ -212,7 +216,7 @@ class WebDavClient(PublishClient):
             self.make_folders(parent, depth + 1)
             self.call("MKCOL", url + "/", what=f"creating the folder {url}/")
 
-    def classify(self, status, method, url, text, what):
+    def classify(self, status: int, method: str, url: str, text: str, what: str) -> ApiError | None:
         if method == "MKCOL" and status == 405:
             return _FolderExists("exists", status=status, method=method, url=url)
         if method == "MKCOL" and status == 409:
@@ -220,7 +224,7 @@ class WebDavClient(PublishClient):
                                   method=method, url=url)
         return super().classify(status, method, url, text, what)
 
-    def explain(self, error, what):
+    def explain(self, error: ApiError, what: str) -> str:
         if isinstance(error, PreconditionFailed):
             return (f"{what}: the file on the server changed since it was last published (HTTP 412, If-Match "
                     "or If-None-Match failed); it was not overwritten. Check the change, then publish with "
@@ -255,14 +259,14 @@ class ConfluenceClient(PublishClient):
 
     service = "Confluence"
 
-    def url_for(self, template, **ids):
+    def url_for(self, template: str, **ids: Any) -> str:
         return f"{self.base_url}/{template.format(**{k: quote(str(v), safe='') for k, v in ids.items()})}"
 
-    def get_json(self, url, params=None, what=""):
+    def get_json(self, url: str, params: Mapping[str, Any] | None = None, what: str = "") -> dict[str, Any]:
         return self.call("GET", url, params=params, headers={"Accept": "application/json"}, what=what,
                          decode=True) or {}
 
-    def resolve_page(self, page_id=None, space=None, title=None):
+    def resolve_page(self, page_id: str | None = None, space: str | None = None, title: str | None = None) -> str:
         """The page id: checked when given (a missing page is a clear error), else found by space + title."""
         if page_id:
             page = self.get_json(self.url_for(CONFLUENCE_PAGE, page=page_id), what=f"reading page {page_id}")
@@ -277,7 +281,7 @@ class ConfluenceClient(PublishClient):
                            url=self.url_for(CONFLUENCE_CONTENT))
         return str(results[0]["id"])
 
-    def find_attachment(self, page, name):
+    def find_attachment(self, page: str, name: str) -> Attachment | None:
         found = self.get_json(self.url_for(CONFLUENCE_ATTACHMENTS, page=page),
                               params={"filename": name, "expand": "version"},
                               what=f"reading the attachments of page {page}")
@@ -286,7 +290,8 @@ class ConfluenceClient(PublishClient):
                 return Attachment(str(item["id"]), int((item.get("version") or {}).get("number") or 0))
         return None
 
-    def upload(self, page, name, data, comment, minor_edit=True, attachment=None, boundary=None):
+    def upload(self, page: str, name: str, data: bytes, comment: str, minor_edit: bool = True,
+               attachment: Attachment | None = None, boundary: str | None = None) -> Uploaded:
         """A new attachment, or a new version of `attachment`, with a version comment."""
         body, ctype = multipart([("file", name, content_type(name), data),
                                  ("comment", None, "text/plain; charset=utf-8", comment.encode("utf-8")),
@@ -305,14 +310,14 @@ class ConfluenceClient(PublishClient):
         return Uploaded(url=f"{self.base_url}{download}" if download else url, attachment_id=attachment_id,
                         version=int((item.get("version") or {}).get("number") or 0) or None)
 
-    def classify(self, status, method, url, text, what):
+    def classify(self, status: int, method: str, url: str, text: str, what: str) -> ApiError | None:
         error = error_for_status(status, method, url, text, service=self.service)
         if error is not None and status in (400, 413, 500) and _SIZE_LIMIT.search(_message(error.body)):
             # Data Center reports its attachment size limit as a 400/500 with a message, Cloud as a 413.
             error = PayloadTooLarge(error.message, status=status, method=method, url=url, body=error.body)
         return self._finish(error, what)
 
-    def explain(self, error, what):
+    def explain(self, error: ApiError, what: str) -> str:
         if isinstance(error, ResponseNotJson):
             return (f"{what}: {error.message} (is url the Confluence base URL, e.g. "
                     "https://example.atlassian.net/wiki?)")
@@ -329,7 +334,7 @@ class ConfluenceClient(PublishClient):
         return super().explain(error, what)
 
 
-def _message(body):
+def _message(body: Any) -> str:
     """Confluence's error bodies are {"statusCode": ..., "message": ...}."""
     if isinstance(body, dict):
         return str(body.get("message") or body.get("reason") or "")

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import ApiError, PreconditionFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._publish import domain as D
-from ansible_collections.sot.netbox.plugins.module_utils._publish.transport import Uploaded
+from ansible_collections.sot.netbox.plugins.module_utils._publish.transport import (
+    ConfluenceClient, Uploaded, WebDavClient)
 
 DEFAULT_COMMENT = "Published by sot.netbox from the NetBox export (sha256 {sha12})"
 
@@ -24,10 +26,10 @@ DEFAULT_COMMENT = "Published by sot.netbox from the NetBox export (sha256 {sha12
 @dataclass
 class TargetResult:
     plan: D.TargetPlan
-    files: list = field(default_factory=list)   # one dict per file
-    error: str = None
+    files: list[dict[str, Any]] = field(default_factory=list)   # one dict per file
+    error: str | None = None
 
-    def outcome(self):
+    def outcome(self) -> str:
         kinds = {f["outcome"] for f in self.files}
         if self.error:
             return "failed"
@@ -39,7 +41,7 @@ class TargetResult:
             return "would_upload"
         return "unchanged"
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         t = self.plan.target
         out = {"name": t.label, "type": t.type, "location": t.url, "outcome": self.outcome(), "files": self.files}
         for kind in ("uploaded", "unchanged", "conflict", "would_upload"):
@@ -53,7 +55,7 @@ class Conflicted(SotNetboxError):
     """This file changed on the server since we published it; it was not overwritten."""
 
 
-def preview(plan):
+def preview(plan: D.TargetPlan) -> TargetResult:
     """Check mode: the plan as outcomes, no request."""
     result = TargetResult(plan)
     for step in plan.steps:
@@ -61,7 +63,8 @@ def preview(plan):
     return result
 
 
-def publish(plan, client, record, read, overwrite=False):
+def publish(plan: D.TargetPlan, client: WebDavClient | ConfluenceClient, record: dict[str, Any],
+            read: Callable[[D.LocalFile], bytes], overwrite: bool = False) -> tuple[TargetResult, dict[str, Any]]:
     """Upload the plan's files. Returns (TargetResult, record after the uploads)."""
     result = TargetResult(plan)
     pending = list(plan.steps)
@@ -93,12 +96,12 @@ def publish(plan, client, record, read, overwrite=False):
 class _TargetState:
     """Per-target facts learnt on the way (the Confluence page id, whether folders were made)."""
 
-    def __init__(self):
-        self.page = None
+    def __init__(self) -> None:
+        self.page: str | None = None
         self.folders_made = False
 
 
-def version_comment(template, file):
+def version_comment(template: str | None, file: D.LocalFile) -> str:
     """The Confluence version comment; {file}, {sha256} and {sha12} are replaced (nothing else is
     interpreted: a comment is text, never a template of ours to evaluate)."""
     text = template or DEFAULT_COMMENT
@@ -107,13 +110,15 @@ def version_comment(template, file):
     return text
 
 
-def _upload(target, client, step, data, overwrite, state):
+def _upload(target: D.Target, client: WebDavClient | ConfluenceClient, step: D.Step, data: bytes, overwrite: bool,
+            state: _TargetState) -> Uploaded:
     if target.type == "webdav":
         return _put(target, client, step, data, overwrite, state)
     return _attach(target, client, step, data, overwrite, state)
 
 
-def _put(target, client, step, data, overwrite, state):
+def _put(target: D.Target, client: WebDavClient, step: D.Step, data: bytes, overwrite: bool,
+         state: _TargetState) -> Uploaded:
     etag = (step.previous or {}).get("etag")
     kwargs = {} if overwrite else {"if_match": etag, "if_none_match": step.previous is None}
     if target.create_folders and not state.folders_made:
@@ -133,7 +138,7 @@ def _put(target, client, step, data, overwrite, state):
         return adopted
 
 
-def _same_file_on_server(client, step):
+def _same_file_on_server(client: WebDavClient, step: D.Step) -> Uploaded | None:
     """Uploaded(...) when the server's copy of the file has the checksum we meant to upload, else None."""
     found = client.fetch(step.file.name)
     if found is None or hashlib.sha256(found[0]).hexdigest() != step.file.sha256:
@@ -141,7 +146,8 @@ def _same_file_on_server(client, step):
     return Uploaded(url=client.file_url(step.file.name), etag=found[1])
 
 
-def _attach(target, client, step, data, overwrite, state):
+def _attach(target: D.Target, client: ConfluenceClient, step: D.Step, data: bytes, overwrite: bool,
+            state: _TargetState) -> Uploaded:
     if state.page is None:
         state.page = client.resolve_page(target.page_id, target.space, target.title)
     existing = client.find_attachment(state.page, step.file.name)
