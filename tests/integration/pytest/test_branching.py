@@ -138,3 +138,14 @@ def limited_token(world) -> str:
     made = world.main.request("POST", "users/tokens/provision", body={  # noqa: sot-endpoint
         "username": name, "password": password, "version": 1, "write_enabled": True})
     return made["token"]
+
+
+def test_synced_pulls_main_s_changes_once(world):
+    assert world.branch_task("present")["changed"]
+    assert not world.branch_task("synced")["changed"]  # nothing new in main yet
+    assert world.segment_task(branch=None)["changed"]  # in main
+    assert world.prefixes(world.branch) == []
+    synced = world.branch_task("synced")
+    assert synced["changed"] and synced["branch"]["status"] == "ready", synced
+    assert [p["prefix"] for p in world.prefixes(world.branch)] == [world.net]
+    assert not world.branch_task("synced")["changed"]
