@@ -780,7 +780,8 @@ def cmd_status(args) -> None:
     status = {"postgres": pg_running(), "redis": pid_alive(redis_pidfile())}
     for ds in args.datasets:
         status[f"netbox-{ds}"] = {"url": url(ds), "running": pid_alive(gunicorn_pidfile(ds)),
-                                  "api": api_ready(ds), "tokens": tokens_work(ds, read_tokens(run_tokens(ds)))}
+                                  "api": api_ready(ds), "tokens": tokens_work(ds, read_tokens(run_tokens(ds))),
+                                  "branching": branching_enabled(ds), "rqworker": pid_alive(worker_pidfile(ds))}
     print(json.dumps(status, indent=2))
 
 

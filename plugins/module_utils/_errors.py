@@ -421,9 +421,10 @@ class PluginMissing(FeatureUnsupported):
     """A feature of a NetBox plugin that the connected NetBox does not have installed."""
 
     def __init__(self, feature, option, result=None):
-        SotNetboxError.__init__(self, f"{feature} is not installed on this NetBox (its API answered 404): install "
-                                f"and enable the plugin, or leave out {option}", result)
-        self.feature, self.needed, self.server = feature, "", ""
+        super().__init__(feature, "", "", result)
+        self.message = (f"{feature} is not installed on this NetBox (its API answered 404): install and enable "
+                        f"the plugin, or leave out {option}")
+        self.args = (self.message,)
 
 
 class BranchNotFound(InputError):

@@ -75,7 +75,7 @@ def _main_changed_since_sync(client, branch: Branch) -> bool:
     since = obj.get("last_sync") or obj.get("created")
     if not since:
         return True
-    page = client.request("GET", record("object_change").path(), {"time__gt": since, "limit": 100, "brief": 1})
+    page = client.request("GET", record("object_change").path(), {"time_after": since, "limit": 100, "brief": 1})
     changes = (page or {}).get("results") or []
     return any(not str(c.get("changed_object_type") or "").startswith("netbox_branching.") for c in changes) \
         or bool((page or {}).get("next"))

@@ -50,14 +50,14 @@ def test_the_header_goes_on_every_later_request():
 
 def test_the_name_is_resolved_once_through_the_client_s_cache():
     cache = ResponseCache(MemoryBackend(), "http://nb.test", TOKEN)
-    for _ in range(2):
-        client, session, _ = make({("GET", BRANCHES): [listing(branch_obj())]}, cache=cache)
+    for _task in range(2):
+        client, session, _sleeps = make({("GET", BRANCHES): [listing(branch_obj())]}, cache=cache)
         use_branch(client, "review")
     assert [c["path"] for c in session.calls] == []  # the second task asked NetBox nothing
 
 
 def test_a_missing_branch_names_the_option_and_the_value():
-    client, _, _ = make({("GET", BRANCHES): [listing()]})
+    client, _session, _sleeps = make({("GET", BRANCHES): [listing()]})
     with pytest.raises(errors.BranchNotFound) as info:
         use_branch(client, "nope")
     assert info.value.field == "branch" and info.value.value == "nope"
@@ -78,8 +78,8 @@ def test_a_missing_branch_is_created_and_waited_for_with_the_retry_policy():
 
 
 def test_a_branch_that_stays_busy_times_out_naming_the_option():
-    client, _, sleeps = make({("GET", BRANCHES): [listing(branch_obj("provisioning"))],
-                              ("GET", BRANCHES + "7/"): [FakeResponse(200, branch_obj("provisioning"), HEADERS)]})
+    client, _session, sleeps = make({("GET", BRANCHES): [listing(branch_obj("provisioning"))],
+                                     ("GET", BRANCHES + "7/"): [FakeResponse(200, branch_obj("provisioning"), HEADERS)]})
     with pytest.raises(errors.BranchNotReady) as info:
         use_branch(client, "review", timeout=10)
     assert "branch_timeout" in info.value.message and "'provisioning'" in info.value.message
@@ -89,7 +89,7 @@ def test_a_branch_that_stays_busy_times_out_naming_the_option():
 @pytest.mark.parametrize("status, text", [("failed", "delete and re-create"), ("merged", "'merged', not 'ready'"),
                                           ("pending-migrations", "migrations")])
 def test_an_unusable_branch_is_a_clear_error(status, text):
-    client, _, _ = make({("GET", BRANCHES): [listing(branch_obj(status))]})
+    client, _session, _sleeps = make({("GET", BRANCHES): [listing(branch_obj(status))]})
     with pytest.raises(errors.BranchNotReady) as info:
         use_branch(client, "review")
     assert text in info.value.message
@@ -107,7 +107,7 @@ def test_no_plugin_is_a_clear_error_before_anything_else():
 
 @pytest.mark.parametrize("name", ["", "   ", 5, "x" * 65, "a\nb"])
 def test_bad_names_name_the_option(name):
-    client, session, _ = make({})
+    client, session, _sleeps = make({})
     with pytest.raises(errors.InputError) as info:
         use_branch(client, name)
     assert info.value.field == "branch" and session.calls == []
@@ -115,7 +115,7 @@ def test_bad_names_name_the_option(name):
 
 @pytest.mark.parametrize("timeout", [-1, "soon"])
 def test_bad_timeouts_name_the_option(timeout):
-    client, _, _ = make({})
+    client, _session, _sleeps = make({})
     with pytest.raises(errors.InputError) as info:
         use_branch(client, "review", timeout=timeout)
     assert info.value.field == "branch_timeout"
@@ -140,7 +140,7 @@ CONFLICT = {"id": 3, "object_type": "dcim.site", "object_id": 9, "object_repr": 
 
 
 def test_merge_conflicts_are_reported_object_by_object():
-    client, _, _ = make({("POST", BRANCHES + "7/merge/"): [FakeResponse(409, {
+    client, _session, _sleeps = make({("POST", BRANCHES + "7/merge/"): [FakeResponse(409, {
         "detail": "All conflicts must be acknowledged before this action can proceed.", "conflicts": [CONFLICT]},
         HEADERS)]})
     with pytest.raises(errors.BranchMergeConflicts) as info:
@@ -159,7 +159,7 @@ def test_conflict_text_without_field_details():
     ([{"id": 5, "status": {"value": "errored"}, "error": "boom"}], errors.BranchJobFailed),
 ])
 def test_jobs_are_waited_for(jobs, error):
-    client, _, sleeps = make({("GET", "/api/core/jobs/5/"): [FakeResponse(200, j, HEADERS) for j in jobs]})
+    client, _session, sleeps = make({("GET", "/api/core/jobs/5/"): [FakeResponse(200, j, HEADERS) for j in jobs]})
     branches = Branches(client)
     first = {"id": 5, "status": {"value": "pending"}}
     if error is None:

@@ -171,7 +171,7 @@ def test_synced_without_changes_in_main_is_unchanged():
 
 
 def test_a_missing_branch_to_merge_names_the_option():
-    client, _ = client_for(Plugin())
+    client, _session = client_for(Plugin())
     with pytest.raises(errors.InputError) as info:
         run(Module(name="nope", state="merged"), client)
     assert info.value.field == "name" and info.value.value == "nope"
