@@ -6,7 +6,8 @@
   pynetbox-best     pynetbox with threading=True (its max_workers 4), the same lists with the same
                     query (fields=, limit=1000), the lists in parallel threads: the best pynetbox can do
   pynetbox-typical  pynetbox with threading=True as scripts use it: `.filter(**filters)` / `.all()`
-                    without fields= or limit (NetBox's page of 50, full objects), one list after another
+                    without fields= (full objects; pynetbox's limit=0 pages by MAX_PAGE_SIZE), one list
+                    after another
 
 What the export reads is recorded first by running the export once with a recording client (the
 first page of each list gives its path and query). Each measurement runs in a child process, so its

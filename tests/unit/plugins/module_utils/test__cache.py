@@ -280,7 +280,7 @@ def test_cached_reads_the_generation_once_and_counts_miss_then_hit():
         calls.append(1)
         return {"names": ["a"]}
 
-    for _ in range(2):
+    for _round in range(2):
         assert _cache.cached(cache, metrics, "schema", "filter names", "static", fetch) == {"names": ["a"]}
     assert calls == [1] and metrics.counts == {"cache_misses": 1, "cache_hits": 1}
     assert backend.generation_reads == 2  # once per request
