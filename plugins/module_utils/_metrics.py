@@ -19,6 +19,7 @@ class Metrics:
         self.requests = Counter()
         self.counters = Counter()
         self.http_seconds = 0.0
+        self.notes = {}  # what a feature reports about its run (the export's sync path, ...)
 
     def request(self, method, sent, received, seconds):
         with self._lock:
@@ -30,6 +31,10 @@ class Metrics:
     def incr(self, name, amount=1):
         with self._lock:
             self.counters[name] += amount
+
+    def note(self, name, value):
+        with self._lock:
+            self.notes[name] = value
 
     def to_dict(self):
         with self._lock:
@@ -44,4 +49,5 @@ class Metrics:
                 "bytes_received": self.counters["bytes_received"],
                 "http_seconds": round(self.http_seconds, 3),
                 "seconds": round(self._clock() - self._started, 3),
+                **self.notes,
             }

@@ -330,8 +330,8 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sot.netbox.plugins.module_utils._export.runner import (
-    CSV_OUTPUTS, DEFAULT_NAMES, FORMATS, run)
+from ansible_collections.sot.netbox.plugins.module_utils._export.runner import run
+from ansible_collections.sot.netbox.plugins.module_utils._export.spec import CSV_OUTPUTS, DEFAULT_NAMES, FORMATS
 from ansible_collections.sot.netbox.plugins.module_utils._module import argument_spec, run_module
 
 OPTIONS = dict(
@@ -356,6 +356,9 @@ OPTIONS = dict(
     backup=dict(type="bool", default=False),
     metrics_path=dict(type="path"),
     spreadsheet_safe=dict(type="list", elements="str", choices=list(CSV_OUTPUTS), default=["merged"]),
+    delta_sync=dict(type="bool", default=True),
+    max_age=dict(type="int", default=0),
+    flush_cache=dict(type="bool", default=False),
 )
 
 
