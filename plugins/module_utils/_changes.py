@@ -22,9 +22,13 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import time
+from typing import TYPE_CHECKING
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import NotFound, PermissionDenied
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.sot.netbox.plugins.module_utils._cache import ResponseCache
 
 # The change log cannot be read: the token may not view it (403), or NetBox has no core/object-changes (404, < 4.0).
 UNREADABLE = (PermissionDenied, NotFound)
@@ -163,14 +167,14 @@ def read_changes(client, watermark: Watermark, object_types, max_age: float = 0,
                    len(records))
 
 
-def load_result(cache, key: str):
+def load_result(cache: ResponseCache | None, key: str) -> object:
     """A result stored with `store_result` (None: none, expired, or unreadable)."""
     if cache is None:
         return None
     return cache.get(key)
 
 
-def store_result(cache, key: str, value) -> None:
+def store_result(cache: ResponseCache | None, key: str, value: object) -> None:
     """Keep a watermarked result in the response cache (SQLite file or Redis) for RESULT_TTL seconds."""
     if cache is None:
         return

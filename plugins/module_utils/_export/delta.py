@@ -16,6 +16,9 @@ site group brings devices no change record names).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
+
+from ansible_collections.sot.netbox.plugins.module_utils._changes import Change
 
 from ansible_collections.sot.netbox.plugins.module_utils._export.rows import KINDS, KIND_OF_OBJECT_TYPE, OBJECT_TYPES
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.delta import merge_hosts, merge_in_order
@@ -74,7 +77,7 @@ def _ref_index(body: dict) -> dict:
     return index
 
 
-def plan_rereads(changes, body: dict, filtered: bool) -> Rereads:
+def plan_rereads(changes: Iterable[Change], body: dict, filtered: bool) -> Rereads:
     """Which objects and assignments to re-read for these change records, or why everything must be read."""
     out, index = Rereads(), None
     for change in changes:
@@ -97,13 +100,13 @@ def plan_rereads(changes, body: dict, filtered: bool) -> Rereads:
     return out
 
 
-def assignment_object(assignment: dict):
+def assignment_object(assignment: dict) -> tuple | None:
     """(kind, object id) an assignment is for, or None for another object type."""
     kind = KIND_OF_OBJECT_TYPE.get(assignment.get("object_type"))
     return None if kind is None else (kind, assignment.get("object_id"))
 
 
-def merge_assignments(cached: list, ids, fresh: list) -> tuple:
+def merge_assignments(cached: list, ids: Iterable[int], fresh: list) -> tuple:
     """(assignments now, {kind: object ids whose contacts may have changed}): re-read ids replace theirs;
     an id NetBox no longer returns was deleted."""
     ids, touched = set(ids), {k: set() for k in KINDS}
@@ -115,7 +118,7 @@ def merge_assignments(cached: list, ids, fresh: list) -> tuple:
     return sorted(kept + [a for a in fresh if assignment_object(a)], key=lambda a: a["id"]), touched
 
 
-def merge_rows(cached: list, ids, fresh: list, order=None) -> tuple:
+def merge_rows(cached: list, ids: Iterable[int], fresh: list, order: list | None = None) -> tuple:
     """(entries now, reason for a full read or ''), `fresh` being the re-read entries of `ids` (with the run's
     filters: a missing id was deleted or left the result). `order`: NetBox's ids in its order, needed when an
     object is new or renamed (`needs_order` of the reason)."""

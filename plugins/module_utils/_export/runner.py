@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import RequestValidationFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._export import delta as D
@@ -33,14 +34,19 @@ from ansible_collections.sot.netbox.plugins.module_utils._export.spec import (  
     CSV_OUTPUTS, DEFAULT_NAMES, ENDPOINTS, FORMATS, OBJECT_FILTERS, SHEETS, ExportSpec, check_file_args, spec_from_params)
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import Lookups
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible.module_utils.basic import AnsibleModule
 
-def run(module, client) -> dict:
+    from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
+
+
+def run(module: AnsibleModule, client: NetboxClient) -> dict:
     """The Ansible side: params -> spec; AnsibleModule's atomic_move, backup_local and file attributes."""
     spec = spec_from_params(module.params)
     file_args = module.load_file_common_arguments(module.params)
     check_file_args(file_args)  # Ansible would only find a bad mode or owner after the files were written
 
-    def attributes(path, changed):
+    def attributes(path: str, changed: bool) -> bool:
         return module.set_fs_attributes_if_different(dict(file_args, path=path), changed)
 
     result = export(client, spec, check_mode=module.check_mode, workdir=module.tmpdir,
@@ -59,13 +65,14 @@ def run(module, client) -> dict:
 class Plan:
     """What a run writes and from which columns: every check passed."""
     fmt: dict
-    out: object             # paths.OutputPaths
+    out: P.OutputPaths
     columns: list
     kinds: tuple
 
 
-def export(client, spec, check_mode=False, workdir=None, move=os.replace, backup=F.copy_backup,
-           attributes=None, clock=time.monotonic, now=time.time) -> dict:
+def export(client: NetboxClient, spec: ExportSpec, check_mode: bool = False, workdir: str | None = None,
+           move: Callable = os.replace, backup: Callable = F.copy_backup, attributes: Callable | None = None,
+           clock: Callable[[], float] = time.monotonic, now: Callable[[], float] = time.time) -> dict:
     """`attributes(path, changed) -> changed`: applies the file options (mode, owner, ...) to a file
     in dest; None leaves them as created."""
     started = clock()
@@ -88,7 +95,7 @@ def export(client, spec, check_mode=False, workdir=None, move=os.replace, backup
     return result
 
 
-def _plan(client, spec) -> Plan:
+def _plan(client: NetboxClient, spec: ExportSpec) -> Plan:
     """Every check that can fail, before anything is read in bulk or written."""
     fmt = F.csv_format(spec.dialect, spec.delimiter)
     out = P.plan_paths(spec.dest, spec.file_names, spec.outputs(), spec.metrics_path)
@@ -109,7 +116,8 @@ def _plan(client, spec) -> Plan:
     return Plan(fmt, out, columns, kinds)
 
 
-def _write(client, spec, plan, sync, check_mode, workdir, move, backup, attributes) -> tuple:
+def _write(client: NetboxClient, spec: ExportSpec, plan: Plan, sync: S.Sync, check_mode: bool, workdir: str | None,
+           move: Callable, backup: Callable, attributes: Callable | None) -> tuple:
     """(result, body to cache): rows from NetBox (full) or the merged cache (delta) into spools, compared with
     dest, and the changed files committed."""
     paths = plan.out.files
@@ -144,7 +152,7 @@ def _write(client, spec, plan, sync, check_mode, workdir, move, backup, attribut
     return result, sync.body if sync.body is not None else spooler.collected()
 
 
-def _unchanged_result(sync, plan, attributes, check_mode) -> dict:
+def _unchanged_result(sync: S.Sync, plan: Plan, attributes: Callable | None, check_mode: bool) -> dict:
     """The cached result, its files proven current: nothing read in bulk, nothing written."""
     cached = sync.head["result"]
     kept = ("path", "sha256", "rows", "source_sha256")
@@ -159,7 +167,8 @@ def _unchanged_result(sync, plan, attributes, check_mode) -> dict:
     return {"changed": changed, "dest": cached["dest"], "files": files, "totals": totals, "_diff_text": ""}
 
 
-def _metrics_file(client, plan, result, seconds, check_mode, move, now) -> None:
+def _metrics_file(client: NetboxClient, plan: Plan, result: dict, seconds: float, check_mode: bool, move: Callable,
+                  now: Callable[[], float]) -> None:
     result["totals"]["seconds"] = round(seconds, 3)
     if plan.out.metrics and not check_mode:
         text = F.prometheus_text(seconds, client.metrics.to_dict()["requests"],
@@ -169,7 +178,7 @@ def _metrics_file(client, plan, result, seconds, check_mode, move, now) -> None:
         result["metrics_path"] = plan.out.metrics
 
 
-def _kinds_needed(formats) -> tuple:
+def _kinds_needed(formats: tuple) -> tuple:
     if {"merged_csv", "xlsx"} & set(formats):
         return KINDS
     return tuple(k for k, f in ((DEVICE, "devices_csv"), (VM, "vms_csv")) if f in formats)
@@ -180,11 +189,11 @@ class Streamed:
     spools: dict            # output -> CsvSpool (closed)
     sheets: list            # workbook.Sheet per workbook sheet
     counts: dict            # kind -> objects
-    workbook: object = None  # workbook.WorkbookWriter filled while streaming, or None
+    workbook: W.WorkbookWriter | None = None  # filled while streaming, or None
     all_spools: list = field(default_factory=list)  # every spool opened, closed on the way out
 
 
-def own_key(kind) -> str:
+def own_key(kind: str) -> str:
     return "devices" if kind == DEVICE else "virtual_machines"
 
 
@@ -193,7 +202,7 @@ class Spooler:
     and the workbook's sheets when it is streamed. Rows come from NetBox or from the merged cache alike, so
     a delta run writes exactly the bytes a full run would. `collect`: keep the rows for the cache."""
 
-    def __init__(self, spec, plan, spool_dir, stream_workbook, collect=False):
+    def __init__(self, spec: ExportSpec, plan: Plan, spool_dir: str, stream_workbook: bool, collect: bool = False) -> None:
         columns = plan.columns
         self.plan, self.spec, self.spool_dir = plan, spec, spool_dir
         self.layout = {"merged": columns, "devices": columns_for(columns, DEVICE),
@@ -211,7 +220,7 @@ class Spooler:
         self.entries = {kind: [] for kind in KINDS} if collect else None
         self.assignments = [] if collect else None
 
-    def _spool(self, name, cols, write_header=True, output=None):
+    def _spool(self, name: str, cols: list, write_header: bool = True, output: str | None = None) -> F.CsvSpool:
         handle = F.make_temp(self.spool_dir, name)
         self.temps.append(handle)
         spool = F.CsvSpool(handle.path, [c.header for c in cols], self.plan.fmt, write_header,
@@ -219,7 +228,7 @@ class Spooler:
         self.spools.append(spool)
         return spool
 
-    def write(self, kind, row, obj=None) -> None:
+    def write(self, kind: str, row: list, obj: dict | None = None) -> None:
         own_spool, merged_spool = self.own[kind]
         own_row = [row[i] for i in self.own_idx[kind]]
         merged_spool.writerow(row)
@@ -231,7 +240,7 @@ class Spooler:
         if self.entries is not None and obj is not None:
             self.entries[kind].append(D.entry(obj, row))
 
-    def from_rows(self, body) -> Streamed:
+    def from_rows(self, body: dict) -> Streamed:
         """The spools from cached (merged) rows: no request."""
         counts = {}
         for kind in self.plan.kinds:
@@ -241,7 +250,7 @@ class Spooler:
             counts[kind] = len(items)
         return self.finish(counts)
 
-    def finish(self, counts) -> Streamed:
+    def finish(self, counts: dict) -> Streamed:
         self.tail.close()
         self.out["merged"].append_spool(self.tail)
         if self.workbook is not None:
@@ -251,7 +260,7 @@ class Spooler:
         return Streamed(spools=self.out, sheets=self.sheets, counts={k: counts.get(k, 0) for k in KINDS},
                         workbook=self.workbook, all_spools=self.spools)
 
-    def collected(self):
+    def collected(self) -> dict | None:
         if self.entries is None:
             return None
         return {"rows": self.entries, "assignments": sorted(self.assignments, key=lambda a: a["id"])}
@@ -265,13 +274,13 @@ class Spooler:
             temp.release()
 
 
-def _fetch_and_spool(client, spec, plan, spooler) -> Streamed:
+def _fetch_and_spool(client: NetboxClient, spec: ExportSpec, plan: Plan, spooler: Spooler) -> Streamed:
     """Devices, VMs and contact assignments at once; rows go straight to the spools (and, when the workbook
     is streamed, to its sheets, so rendering it overlaps the network waits)."""
     contacts = concurrent.futures.Future()
     wants_contacts = any(c.role for c in plan.columns)
 
-    def load_contacts():
+    def load_contacts() -> int:
         try:
             index = ContactIndex()
             if wants_contacts:
@@ -286,7 +295,7 @@ def _fetch_and_spool(client, spec, plan, spooler) -> Streamed:
             contacts.set_exception(exc)
             raise
 
-    def stream(kind):
+    def stream(kind: str) -> int:
         objects = client.iter_all(ENDPOINTS[kind], spec.params_for(kind), fields=api_fields(plan.columns, kind))
         try:
             first = list(itertools.islice(objects, 1))  # the first page loads while the assignments do

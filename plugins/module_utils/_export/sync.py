@@ -16,6 +16,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._changes import (
     UNREADABLE, Watermark, load_result, read_changes, read_watermark, store_result)
@@ -24,6 +25,11 @@ from ansible_collections.sot.netbox.plugins.module_utils._export.rows import KIN
 from ansible_collections.sot.netbox.plugins.module_utils._export.spec import ENDPOINTS, OBJECT_FILTERS
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.delta import needs_order
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
+    from ansible_collections.sot.netbox.plugins.module_utils._export.spec import ExportSpec
+    from ansible_collections.sot.netbox.plugins.module_utils._metrics import Metrics
 
 CACHE_FORMAT = 1
 ASSIGNMENTS = record("contact_assignment").path()
@@ -37,25 +43,25 @@ class Sync:
     """Which path this run takes and what it starts from."""
     path: str = "full"                  # full | delta | unchanged
     key: str = ""                       # cache key of the head ('' : no caching of the result)
-    head: dict = None                   # the cached head (delta, unchanged)
-    body: dict = None                   # rows and assignments the export is written from (delta)
-    watermark: Watermark = None         # to store with the result (None: store nothing)
+    head: dict | None = None                   # the cached head (delta, unchanged)
+    body: dict | None = None                   # rows and assignments the export is written from (delta)
+    watermark: Watermark | None = None         # to store with the result (None: store nothing)
     stats: dict = field(default_factory=dict)
 
-    def note(self, metrics) -> None:
+    def note(self, metrics: Metrics) -> None:
         metrics.note("sync", self.path)
         for name, value in self.stats.items():
             metrics.note(name, value)
 
 
-def fingerprint(spec, columns) -> str:
+def fingerprint(spec: ExportSpec, columns: list) -> str:
     """Every option that shapes the rows or the files (URL and token are the cache's own namespace)."""
     parts = [spec.dest, spec.formats, sorted(spec.file_names.items()), sorted((k, repr(v)) for k, v in spec.filters.items()),
              [repr(c) for c in columns], spec.dialect, spec.delimiter, spec.list_separator, spec.spreadsheet_safe]
     return hashlib.sha256(json.dumps(parts, default=repr).encode()).hexdigest()
 
 
-def begin(client, spec, columns, kinds) -> Sync:
+def begin(client: NetboxClient, spec: ExportSpec, columns: list, kinds: tuple) -> Sync:
     """The cached result brought up to date from the change log, or a full read (with a new watermark)."""
     cache = getattr(client, "cache", None)
     if cache is None or not spec.delta_sync:
@@ -78,11 +84,11 @@ def begin(client, spec, columns, kinds) -> Sync:
     return _delta(client, spec, columns, kinds, Sync("delta", key, head, body, found.watermark, stats), found.changes)
 
 
-def _valid(head) -> bool:
+def _valid(head: object) -> bool:
     return isinstance(head, dict) and head.get("format") == CACHE_FORMAT and isinstance(head.get("body_key"), str)
 
 
-def _full(client, key: str, stats: dict) -> Sync:
+def _full(client: NetboxClient, key: str, stats: dict) -> Sync:
     """A full read; its watermark is read first, so a change made while it reads is seen next time."""
     try:
         return Sync("full", key, watermark=read_watermark(client, D.watched_types()), stats=stats)
@@ -91,7 +97,7 @@ def _full(client, key: str, stats: dict) -> Sync:
         return Sync("full", "", stats=dict(stats, fallback="the change log cannot be read"))
 
 
-def _delta(client, spec, columns, kinds, sync: Sync, changes) -> Sync:
+def _delta(client: NetboxClient, spec: ExportSpec, columns: list, kinds: tuple, sync: Sync, changes: tuple) -> Sync:
     filtered = any(spec.filters.get(o) for o in (*OBJECT_FILTERS, "filters", "device_filters", "vm_filters"))
     plan = D.plan_rereads(changes, sync.body, filtered)
     if plan.full:
@@ -122,11 +128,11 @@ def _delta(client, spec, columns, kinds, sync: Sync, changes) -> Sync:
     return sync
 
 
-def assignment_params(kinds) -> dict:
+def assignment_params(kinds: tuple) -> dict:
     return {"object_type": [OBJECT_TYPES[k] for k in kinds]}
 
 
-def with_body(client, sync: Sync) -> Sync:
+def with_body(client: NetboxClient, sync: Sync) -> Sync:
     """An unchanged result whose files must be written again: from the cached rows (or a full read)."""
     body = load_result(getattr(client, "cache", None), sync.head["body_key"])
     if not (isinstance(body, dict) and body.get("serial") == sync.head.get("serial")):
@@ -135,13 +141,13 @@ def with_body(client, sync: Sync) -> Sync:
     return sync
 
 
-def files_intact(head: dict, sha256_file) -> bool:
+def files_intact(head: dict, sha256_file: Callable[[str], str | None]) -> bool:
     """The files in dest are the ones the cached result names (nobody edited or removed one)."""
     files = (head.get("result") or {}).get("files") or {}
     return bool(files) and all(sha256_file(f["path"]) == f["sha256"] for f in files.values())
 
 
-def finish(client, sync: Sync, result: dict, body: dict) -> None:
+def finish(client: NetboxClient, sync: Sync, result: dict, body: dict | None) -> None:
     """Keep the result with its watermark: the body only when its rows changed (a new serial)."""
     cache = getattr(client, "cache", None)
     if cache is None or not sync.key or sync.watermark is None:

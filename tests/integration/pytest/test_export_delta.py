@@ -227,3 +227,25 @@ def test_max_age_and_flush_read_everything(world, tmp_path):
     client = build_client({"url": URL, "token": TOKEN, "cache": True, "cache_path": cache_path})
     result = export(client, ExportSpec(dest=str(dest), formats=CSV, max_age=1e-9))
     assert result["sync"] == "full" and "max_age" in client.metrics.to_dict()["fallback"]
+
+
+def test_a_token_without_the_change_log_permission_reads_everything_with_one_warning(tmp_path):
+    """A user whose permission lets it view everything the export reads, but not core > object change."""
+    api, name = Api(), f"sot-delta-{random.randrange(10 ** 9)}"
+    password = f"P-{random.randrange(10 ** 12)}-x"
+    user = api("POST", "users/users/", {"username": name, "password": password})
+    types = [f"{t['app_label']}.{t['model']}" for t in api.all("core/object-types/", "app_label,model")
+             if t["app_label"] in ("dcim", "virtualization", "tenancy", "extras", "ipam")]
+    permission = api("POST", "users/permissions/", {"name": name, "object_types": types, "actions": ["view"],
+                                                   "users": [user["id"]]})
+    try:
+        token = api("POST", "users/tokens/provision/", {"username": name, "password": password, "version": 1})["token"]
+        dest, cache_path = tmp_path / "out", str(tmp_path / "cache.sqlite")
+        for _run in range(2):
+            client = build_client({"url": URL, "token": token, "cache": True, "cache_path": cache_path})
+            result = export(client, ExportSpec(dest=str(dest), formats=CSV))
+            assert result["sync"] == "full" and result["files"]["devices"]["rows"] > 0
+            assert sum("change log cannot be read" in w for w in client.warnings) == 1
+    finally:
+        api("DELETE", f"users/permissions/{permission['id']}/")
+        api("DELETE", f"users/users/{user['id']}/")
