@@ -5,6 +5,7 @@
 names against the API schema, a rejected filter named. PRIVATE to the collection."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlparse
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError, InputError, SotNetboxError, ValidationErrors
@@ -13,8 +14,15 @@ from ansible_collections.sot.netbox.plugins.module_utils._export.spec import END
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import LookupTable
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
+    from ansible_collections.sot.netbox.plugins.module_utils._errors import RequestValidationFailed
+    from ansible_collections.sot.netbox.plugins.module_utils._export.rows import Catalog
+    from ansible_collections.sot.netbox.plugins.module_utils._export.spec import ExportSpec
+    from ansible_collections.sot.netbox.plugins.module_utils._lookups import Lookups
 
-def resolve_filters(client, lookups, spec):
+
+def resolve_filters(client: NetboxClient, lookups: Lookups, spec: ExportSpec) -> None:
     """Object filters (site, tenant, role, tag, site group) by name, slug or id -> ids, so every
     spelling exports the same objects. A value not in a (possibly cached) table is looked for again
     in a fresh read of that table before it is an error; every unknown value is reported at once."""
@@ -44,7 +52,7 @@ def resolve_filters(client, lookups, spec):
         raise ValidationErrors(errors)
 
 
-def _find_all(table, values):
+def _find_all(table: LookupTable, values: list) -> list:
     """Per value: its row, None when absent, or the text of an ambiguity."""
     rows = []
     for value in values:
@@ -55,7 +63,7 @@ def _find_all(table, values):
     return rows
 
 
-def check_request_line(client, spec, kind, fields):
+def check_request_line(client: NetboxClient, spec: ExportSpec, kind: str, fields: list) -> None:
     """NetBox's server answers HTTP 414 to a request line over MAX_REQUEST_LINE bytes: refuse such
     filters before any request, naming the option that takes the most room."""
     path = urlparse(client.url_for(ENDPOINTS[kind])).path
@@ -77,7 +85,7 @@ def check_request_line(client, spec, kind, fields):
 
 
 
-def validate_filter_names(client, spec, catalog, kinds):
+def validate_filter_names(client: NetboxClient, spec: ExportSpec, catalog: Catalog, kinds: tuple) -> None:
     """NetBox silently ignores unknown filter names: check free-form ones against its API schema."""
     wanted = {kind: spec.free_filter_names(kind) for kind in kinds}
     if not any(wanted.values()):
@@ -89,10 +97,10 @@ def validate_filter_names(client, spec, catalog, kinds):
             check_filter_names(option, names, ENDPOINTS[kind], set(known.get(ENDPOINTS[kind], ())), cfs)
 
 
-def schema_filter_names(client, endpoints):
+def schema_filter_names(client: NetboxClient, endpoints: list) -> dict:
     """Query parameter names of list endpoints, from NetBox's OpenAPI schema (large and slow to build,
     so only the names are kept, in the client's cache as a static lookup)."""
-    def fetch():
+    def fetch() -> dict:
         schema = client.request("GET", "schema", {"format": "json"}) or {}
         out = {}
         for endpoint in endpoints:
@@ -117,7 +125,7 @@ def schema_filter_names(client, endpoints):
     return value
 
 
-def filter_error(spec, kind, exc):
+def filter_error(spec: ExportSpec, kind: str, exc: RequestValidationFailed) -> Exception:
     """A 400 on a list request means a filter value NetBox does not accept: name the option."""
     problems = []
     by_param = {param: (option, value) for option, param, value in spec.param_sources(kind)}

@@ -20,6 +20,7 @@ import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError
 
@@ -40,7 +41,7 @@ _TRIGGER_AT_CELL_START = re.compile("\x1f[=+\\-@\t\r]")
 _DURATION_BUCKETS = (1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
 
-def csv_format(dialect="excel", delimiter=None):
+def csv_format(dialect: str = "excel", delimiter: str | None = None) -> dict:
     """csv.writer/reader keyword arguments for a dialect name and an optional delimiter."""
     if dialect not in DIALECTS:
         raise InputError("dialect", dialect, f"must be one of {', '.join(DIALECTS)}")
@@ -57,20 +58,20 @@ def csv_format(dialect="excel", delimiter=None):
     return fmt
 
 
-def spreadsheet_safe(value):
+def spreadsheet_safe(value: str) -> str:
     """A CSV cell a spreadsheet will not run: text starting with =, +, -, @, tab or CR gets a leading
     apostrophe (OWASP's CSV-injection advice), so Excel/LibreOffice show it as text."""
     return "'" + value if value and value.startswith(FORMULA_TRIGGERS) else value
 
 
-def file_mode():
+def file_mode() -> int:
     """0666 minus the process umask: what a plain open() would create (mkstemp makes 0600)."""
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
 
 
-def sha256_file(path):
+def sha256_file(path: str) -> str | None:
     """Hex sha256 of a file's bytes, streamed; None when it does not exist."""
     digest = hashlib.sha256()
     try:
@@ -89,7 +90,7 @@ class CsvSpool:
     data row -> columns), so the workbook built from this spool gets NetBox's values back (its cells
     are typed strings and need no apostrophe), and `source_sha256` identifies NetBox's values."""
 
-    def __init__(self, path, header, fmt, write_header=True, safe=False):
+    def __init__(self, path: str, header: list, fmt: dict, write_header: bool = True, safe: bool = False) -> None:
         self.path = path
         self.header = list(header)
         self.safe = safe
@@ -104,10 +105,10 @@ class CsvSpool:
         if write_header:
             self._writer.writerow([spreadsheet_safe(h) for h in self.header] if safe else self.header)
 
-    def write(self, text):  # the file-like interface csv.writer needs
+    def write(self, text: str) -> None:  # the file-like interface csv.writer needs
         self._write_bytes(text.encode("utf-8"))
 
-    def writerow(self, row):
+    def writerow(self, row: list) -> None:
         # One C-level search per row finds the rare rows with a cell to escape.
         if self.safe and _TRIGGER_AT_CELL_START.search("\x1f" + "\x1f".join(row)):
             columns = [i for i, v in enumerate(row) if v.startswith(FORMULA_TRIGGERS)]
@@ -117,7 +118,7 @@ class CsvSpool:
         self._writer.writerow(row)
         self.rows += 1
 
-    def append_spool(self, other):
+    def append_spool(self, other: CsvSpool) -> None:
         """Append another (header-less, raw) spool's rows: the merged file's VM part. Bytes are
         copied as they are unless this spool makes cells spreadsheet-safe."""
         if self.safe:
@@ -129,7 +130,7 @@ class CsvSpool:
             self.rows += other.rows
 
     @property
-    def source_sha256(self):
+    def source_sha256(self) -> str:
         """Identifies NetBox's values: the file's checksum, plus which cells were escaped (so two
         different values can never look the same after escaping)."""
         if not self.escaped:
@@ -138,17 +139,17 @@ class CsvSpool:
         digest.update(json.dumps(sorted(self.escaped.items())).encode())
         return digest.hexdigest()
 
-    def _copy_bytes(self, path):
+    def _copy_bytes(self, path: str) -> None:
         with open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(_CHUNK), b""):
                 self._write_bytes(chunk)
 
-    def _write_bytes(self, data):
+    def _write_bytes(self, data: bytes) -> None:
         self._sha.update(data)
         self.bytes += len(data)
         self._fh.write(data)
 
-    def close(self):
+    def close(self) -> str:
         if not self._fh.closed:
             self._fh.flush()
             os.fsync(self._fh.fileno())
@@ -156,11 +157,11 @@ class CsvSpool:
         return self.sha256
 
     @property
-    def sha256(self):
+    def sha256(self) -> str:
         return self._sha.hexdigest()
 
 
-def read_rows(path, fmt, has_header=True):
+def read_rows(path: str, fmt: dict, has_header: bool = True) -> tuple:
     """(header, row iterator) of a CSV file; ([], empty) when it does not exist."""
     try:
         fh = open(path, newline="", encoding="utf-8")
@@ -169,7 +170,7 @@ def read_rows(path, fmt, has_header=True):
     reader = csv.reader(fh, **fmt)
     header = next(reader, []) if has_header else []
 
-    def rows():
+    def rows() -> Iterator[list]:
         with fh:
             yield from reader
     return header, rows()
@@ -183,16 +184,16 @@ class RowChanges:
     removed: list = field(default_factory=list)
     changed: list = field(default_factory=list)
 
-    def counts(self):
+    def counts(self) -> dict:
         return {"rows_added": len(self.added), "rows_removed": len(self.removed), "rows_changed": len(self.changed)}
 
 
-def _key_index(header):
+def _key_index(header: list) -> list:
     wanted = [i for i, h in enumerate(header) if h in ("type", "name")]
     return wanted or [0]
 
 
-def _digest(header, rows):
+def _digest(header: list, rows: Iterable[list]) -> dict:
     """row name -> sorted row hashes (rows sharing a name compare as a multiset)."""
     idx = _key_index(header)
     out = {}
@@ -202,7 +203,7 @@ def _digest(header, rows):
     return {k: sorted(v) for k, v in out.items()}
 
 
-def diff_rows(old_header, old_rows, new_header, new_rows):
+def diff_rows(old_header: list, old_rows: Iterable[list], new_header: list, new_rows: Iterable[list]) -> RowChanges:
     """Which named rows were added, removed or changed. A changed header changes every common row."""
     old, new = _digest(old_header, old_rows), _digest(new_header, new_rows)
     same_header = old_header == new_header
@@ -214,7 +215,7 @@ def diff_rows(old_header, old_rows, new_header, new_rows):
     return changes
 
 
-def summarize(name, changes, limit=DIFF_NAMES):
+def summarize(name: str, changes: RowChanges, limit: int = DIFF_NAMES) -> str:
     """A few lines for the diff: counts, then up to `limit` names per kind."""
     lines = [f"{name}: +{len(changes.added)} -{len(changes.removed)} ~{len(changes.changed)} rows"]
     for sign, names in (("+", changes.added), ("-", changes.removed), ("~", changes.changed)):
@@ -228,7 +229,7 @@ def summarize(name, changes, limit=DIFF_NAMES):
 
 # ---------------------------------------------------------------- manifest and metrics
 
-def read_manifest(dest):
+def read_manifest(dest: str) -> dict:
     try:
         with open(os.path.join(dest, MANIFEST), encoding="utf-8") as fh:
             data = json.load(fh)
@@ -237,13 +238,13 @@ def read_manifest(dest):
         return {}  # missing or unreadable: every file is compared by its own checksum anyway
 
 
-def manifest_text(files, workbook):
+def manifest_text(files: dict, workbook: dict | None) -> str:
     """Deterministic (no timestamps): an unchanged export leaves the manifest unchanged too."""
     data = {"format": MANIFEST_FORMAT, "files": files, "workbook": workbook}
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def prometheus_text(seconds, requests, rows, changed_files, timestamp):
+def prometheus_text(seconds: float, requests: int, rows: dict, changed_files: int, timestamp: float) -> str:
     """A node_exporter textfile: run duration histogram, request/row counters, last success time."""
     lines = ["# HELP netbox_export_duration_seconds Duration of the NetBox export run.",
              "# TYPE netbox_export_duration_seconds histogram"]
@@ -267,7 +268,7 @@ def prometheus_text(seconds, requests, rows, changed_files, timestamp):
     return "\n".join(lines) + "\n"
 
 
-def write_text_atomic(path, text, move=os.replace):
+def write_text_atomic(path: str, text: str, move: Callable = os.replace) -> None:
     """Write a small text file through a temp file in the same directory and an atomic rename."""
     temp = make_temp(os.path.dirname(os.path.abspath(path)), "text")
     try:
@@ -282,7 +283,7 @@ def write_text_atomic(path, text, move=os.replace):
         temp.release()
 
 
-def write_text_if_changed(path, text, move=os.replace):
+def write_text_if_changed(path: str, text: str, move: Callable = os.replace) -> bool:
     """`write_text_atomic` unless the file already holds exactly `text`. Returns whether it wrote."""
     try:
         with open(path, encoding="utf-8") as fh:
@@ -298,14 +299,14 @@ class TempFile:
     """A temp file of this run, locked (flock) while its handle is open: a concurrent run's sweep of
     stale spools leaves it alone, and a killed run's lock goes with its process."""
 
-    def __init__(self, path, fd):
+    def __init__(self, path: str, fd: int | None) -> None:
         self.path = path
         self.fd = fd
 
-    def close(self):  # the spool interface the runner cleans up through
+    def close(self) -> None:  # the spool interface the runner cleans up through
         return None
 
-    def release(self):
+    def release(self) -> None:
         """Remove the file unless it was moved into place, and drop the lock."""
         try:
             if os.path.exists(self.path):
@@ -316,7 +317,7 @@ class TempFile:
                 self.fd = None
 
 
-def make_temp(directory, tag):
+def make_temp(directory: str, tag: str) -> TempFile:
     """A new, locked temp file `.sot-export-<tag>-XXXX.tmp` in `directory`."""
     fd, path = tempfile.mkstemp(dir=directory, prefix=f"{SPOOL_PREFIX}{tag}-", suffix=SPOOL_SUFFIX)
     try:
@@ -326,7 +327,7 @@ def make_temp(directory, tag):
     return TempFile(path, fd)
 
 
-def remove_stale_spools(directory, now=None):
+def remove_stale_spools(directory: str, now: float | None = None) -> list:
     """Remove the temp files (`.sot-export-*.tmp`) a killed run left in `directory`: those no running
     export holds locked, older than STALE_SECONDS. Returns the names removed."""
     removed = []
@@ -341,7 +342,7 @@ def remove_stale_spools(directory, now=None):
     return removed
 
 
-def _remove_if_stale(path, now):
+def _remove_if_stale(path: str, now: float) -> bool:
     try:
         info = os.lstat(path)
         if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < STALE_SECONDS:
@@ -363,7 +364,7 @@ def _remove_if_stale(path, now):
         os.close(fd)
 
 
-def copy_backup(path):
+def copy_backup(path: str) -> str:
     """Default backup: `<path>.<timestamp>~` next to the file (AnsibleModule.backup_local's naming)."""
     backup = f"{path}.{time.strftime('%Y-%m-%d@%H:%M:%S~')}"
     shutil.copy2(path, backup)

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._export import files as F
 from ansible_collections.sot.netbox.plugins.module_utils._export import workbook as W
 from ansible_collections.sot.netbox.plugins.module_utils._export.rows import DEVICE, VM
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.sot.netbox.plugins.module_utils._export.runner import Streamed
+    from ansible_collections.sot.netbox.plugins.module_utils._export.spec import ExportSpec
 
 
 @dataclass
@@ -22,14 +27,14 @@ class Outcome:
     sha256: str         # checksum of the file after the run (or would be, in check mode)
     rows: int
     changed: bool
-    changes: object = None  # files.RowChanges
+    changes: F.RowChanges | None = None
     source_sha256: str = None
     backup_file: str = None
     bytes: int = 0
     attributes_changed: bool = False  # mode/owner/... changed (content maybe not)
 
 
-def compare(spec, paths, fmt, streamed):
+def compare(spec: ExportSpec, paths: dict, fmt: dict, streamed: Streamed) -> dict:
     """Per output: does its content differ from the file in dest? Row-level changes when it does."""
     outcomes = {}
     for output, path in paths.items():
@@ -50,7 +55,8 @@ def compare(spec, paths, fmt, streamed):
     return outcomes
 
 
-def _compare_workbook(spec, path, fmt, streamed, merged_outcome):
+def _compare_workbook(spec: ExportSpec, path: str, fmt: dict, streamed: Streamed,
+                      merged_outcome: Outcome | None) -> Outcome:
     """The workbook changes when its source (merged CSV content, sheet headers) changed, or when the
     file in dest is not the one the manifest recorded (deleted or edited by hand)."""
     # NetBox's values (not the spreadsheet-safe CSV's) identify what the workbook holds.
@@ -70,7 +76,8 @@ def _compare_workbook(spec, path, fmt, streamed, merged_outcome):
                    changed, changes, source_sha256=source)
 
 
-def render_workbook_if_needed(spec, outcomes, fmt, streamed, spool_dir, temps):
+def render_workbook_if_needed(spec: ExportSpec, outcomes: dict, fmt: dict, streamed: Streamed, spool_dir: str,
+                              temps: list) -> None:
     outcome = outcomes.get("workbook")
     if outcome is None or not outcome.changed:
         return
@@ -88,7 +95,7 @@ def render_workbook_if_needed(spec, outcomes, fmt, streamed, spool_dir, temps):
     outcome.bytes = os.path.getsize(tmp)
 
 
-def commit(spec, outcomes, move, backup):
+def commit(spec: ExportSpec, outcomes: dict, move: Callable, backup: Callable) -> bool:
     """Move every changed file into place (atomic renames), then the manifest. Nothing before this
     point touched dest's outputs, so a failure earlier leaves the previous export intact."""
     moved = []
@@ -117,7 +124,7 @@ def commit(spec, outcomes, move, backup):
                              result={"changed": bool(moved), "moved": moved}) from exc
 
 
-def result(spec, outcomes, streamed, check_mode, manifest_changed):
+def result(spec: ExportSpec, outcomes: dict, streamed: Streamed, check_mode: bool, manifest_changed: bool) -> dict:
     files, diff = {}, []
     for output, o in outcomes.items():
         entry = {"path": o.path, "sha256": o.sha256, "rows": o.rows, "changed": o.changed or o.attributes_changed}
@@ -147,7 +154,7 @@ def result(spec, outcomes, streamed, check_mode, manifest_changed):
         "_diff_text": "\n".join(diff) + ("\n" if diff else ""),
     }
 
-def apply_attributes(attributes, outcomes, manifest, check_mode):
+def apply_attributes(attributes: Callable | None, outcomes: dict, manifest: str, check_mode: bool) -> bool:
     """The file options on every output and the manifest; an output whose only change is its
     attributes is reported changed. In check mode a file still to be created has none to compare."""
     if attributes is None:

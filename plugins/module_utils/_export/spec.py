@@ -43,30 +43,30 @@ class ExportSpec:
     file_names: dict = field(default_factory=lambda: dict(DEFAULT_NAMES))
     filters: dict = field(default_factory=dict)        # option name -> value (site, tag, filters, ...)
     validate_filters: bool = True
-    columns: list = None
-    custom_fields: list = None
+    columns: list | None = None
+    custom_fields: list | None = None
     dialect: str = "excel"
-    delimiter: str = None
+    delimiter: str | None = None
     list_separator: str = ", "
     backup: bool = False
-    metrics_path: str = None
+    metrics_path: str | None = None
     spreadsheet_safe: tuple = ("merged",)   # CSV outputs whose cells are made spreadsheet-safe
     object_ids: dict = field(default_factory=dict)  # object filter option -> ids, set by resolve_filters
     delta_sync: bool = True     # with a cache: read only what the change log says changed
     max_age: float = 0          # seconds after which a run reads everything anyway (0: never)
     flush_cache: bool = False   # read everything now, and keep that as the new cached result
 
-    def outputs(self):
+    def outputs(self) -> list:
         return [out for out, fmt in OUTPUTS.items() if fmt in self.formats]
 
-    def paths(self):
+    def paths(self) -> dict:
         return {out: os.path.join(self.dest, self.file_names[out]) for out in self.outputs()}
 
-    def params_for(self, kind):
+    def params_for(self, kind: str) -> dict:
         """The NetBox query parameters of one kind's list request (object filters by id once resolved)."""
         return {param: value for _option, param, value in self.param_sources(kind)}
 
-    def param_sources(self, kind):
+    def param_sources(self, kind: str) -> list:
         """(option, query parameter, value) per filter of one kind's list request."""
         out = []
         for option in FILTER_OPTIONS:
@@ -79,12 +79,12 @@ class ExportSpec:
                 out.extend((f"{option}.{name}", name, value) for name, value in (self.filters.get(option) or {}).items())
         return out
 
-    def free_filter_names(self, kind):
+    def free_filter_names(self, kind: str) -> dict:
         return {option: sorted(self.filters.get(option) or {}) for option, kinds in FREE_FILTER_OPTIONS.items()
                 if kind in kinds and self.filters.get(option)}
 
 
-def spec_from_params(params):
+def spec_from_params(params: dict) -> ExportSpec:
     """Module parameters -> ExportSpec, every option checked that can be checked without NetBox."""
     names = dict(DEFAULT_NAMES)
     names.update({k: v for k, v in (params.get("file_names") or {}).items() if v is not None})
@@ -113,7 +113,7 @@ def spec_from_params(params):
     return spec
 
 
-def _filters(params):
+def _filters(params: dict) -> dict:
     filters = {o: params.get(o) for o in FILTER_OPTIONS + tuple(FREE_FILTER_OPTIONS) if params.get(o)}
     errors = []
     for option in FILTER_OPTIONS:
@@ -142,7 +142,7 @@ def _filters(params):
     return filters
 
 
-def _free_filter_problem(name, value):
+def _free_filter_problem(name: object, value: object) -> str | None:
     if not isinstance(name, str) or not name or "\x00" in name or name != name.strip():
         return "the filter name must be a non-empty NetBox filter name"
     if name in _PAGING_PARAMS:
@@ -160,14 +160,14 @@ def _free_filter_problem(name, value):
     return None
 
 
-def _filter_value(value):
+def _filter_value(value: object) -> str | list:
     """As NetBox reads query values: booleans lowercase, a list repeats the parameter."""
-    def one(item):
+    def one(item: object) -> str:
         return ("true" if item else "false") if isinstance(item, bool) else str(item)
     return [one(v) for v in value] if isinstance(value, list) else one(value)
 
 
-def _list_separator(value):
+def _list_separator(value: object) -> str:
     if not isinstance(value, str):
         raise InputError("list_separator", value, "must be a string")
     if "\x00" in value:
@@ -175,7 +175,7 @@ def _list_separator(value):
     return value
 
 
-def _max_age(value) -> float:
+def _max_age(value: object) -> float:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -183,7 +183,7 @@ def _max_age(value) -> float:
     return float(value)
 
 
-def _spreadsheet_safe(value):
+def _spreadsheet_safe(value: list | None) -> list:
     value = value or []
     unknown = [v for v in value if v not in CSV_OUTPUTS]
     if unknown:
@@ -194,7 +194,7 @@ def _spreadsheet_safe(value):
 _SYMBOLIC_MODE = re.compile(r"^[ugoa]*(?:[-+=][rwxXstugo]*)+$")
 
 
-def check_file_args(file_args):
+def check_file_args(file_args: dict) -> None:
     """The file options, checked before anything is fetched: `mode` octal or symbolic, `owner` and
     `group` names or ids this host knows."""
     mode = file_args.get("mode")
@@ -213,7 +213,7 @@ def check_file_args(file_args):
             raise InputError(option, value, f"no such {'user' if option == 'owner' else 'group'} on this host")
 
 
-def _user_exists(name):
+def _user_exists(name: str) -> bool:
     try:
         pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
         return True
@@ -221,7 +221,7 @@ def _user_exists(name):
         return name.isdigit()  # a numeric id needs no passwd entry
 
 
-def _group_exists(name):
+def _group_exists(name: str) -> bool:
     try:
         grp.getgrgid(int(name)) if name.isdigit() else grp.getgrnam(name)
         return True

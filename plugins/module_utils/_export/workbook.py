@@ -30,7 +30,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._export.files import re
 WORKBOOK_LAYOUT = 2  # bump when the workbook's look changes, so existing workbooks are rebuilt
 
 
-def workbook_source(merged_sha256, sheets):
+def workbook_source(merged_sha256: str, sheets: list) -> str:
     """The checksum the workbook is built from: merged CSV content plus each sheet's header."""
     digest = hashlib.sha256(f"layout={WORKBOOK_LAYOUT};merged={merged_sha256}".encode())
     for sheet in sheets:
@@ -43,11 +43,11 @@ def workbook_source(merged_sha256, sheets):
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def xlsx_text(value):
+def xlsx_text(value: object) -> object:
     return _XLSX_ILLEGAL.sub("", value) if isinstance(value, str) else value
 
 
-def _cell(ws, value, numeric):
+def _cell(ws: object, value: object, numeric: bool) -> object:
     value = xlsx_text(value)
     if numeric and value:
         try:
@@ -59,7 +59,7 @@ def _cell(ws, value, numeric):
     return text_cell(ws, value)
 
 
-def text_cell(ws, value):
+def text_cell(ws: object, value: object) -> object:
     """A value openpyxl would store as a formula (text starting with '=') or an error ('#N/A'), as a
     typed string cell instead: data from NetBox is data, never a formula. Other text stays a plain
     value (openpyxl stores it as a string; a cell object per value would slow big exports)."""
@@ -70,7 +70,7 @@ def text_cell(ws, value):
     return value
 
 
-def column_widths(header, hints):
+def column_widths(header: list, hints: list) -> list:
     """Excel widths: the column's hint, or the header with room for the filter button; at most 62."""
     return [min(max(len(h) + 4, w), 60) + 2 for h, w in zip(header, hints)]
 
@@ -89,7 +89,7 @@ class WorkbookWriter:
     from several threads (one lock), then `save` adds the tables and writes the file. Each sheet is
     an Excel table with a styled, frozen header row, an autofilter and set column widths."""
 
-    def __init__(self, sheets):
+    def __init__(self, sheets: list) -> None:
         if not HAS_OPENPYXL:
             raise SotNetboxError("the Python library 'openpyxl' is required for the xlsx format "
                                  "(pip install openpyxl), or leave xlsx out of formats")
@@ -113,14 +113,14 @@ class WorkbookWriter:
             self._sheets[sheet.key] = (sheet, ws)
             self.rows[sheet.key] = 0
 
-    def append(self, key, row):
+    def append(self, key: str, row: list) -> None:
         sheet, ws = self._sheets[key]
         values = [_cell(ws, v, n) for v, n in zip(row, sheet.numeric)]
         with self._lock:
             ws.append(values)
             self.rows[key] += 1
 
-    def append_csv(self, key, path, fmt, has_header=True, escaped=None):
+    def append_csv(self, key: str, path: str, fmt: dict, has_header: bool = True, escaped: dict | None = None) -> None:
         """Rows from a CSV spool; `escaped` (its CsvSpool.escaped) undoes spreadsheet_safe."""
         _header, rows = read_rows(path, fmt, has_header)
         for number, row in enumerate(rows):
@@ -128,7 +128,7 @@ class WorkbookWriter:
                 row[column] = row[column][1:]
             self.append(key, row)
 
-    def discard(self):
+    def discard(self) -> None:
         """Close the sheets' temp files without writing a workbook (the export failed)."""
         for _sheet, ws in self._sheets.values():
             try:
@@ -136,7 +136,7 @@ class WorkbookWriter:
             except Exception:  # pylint: disable=broad-except
                 pass  # already closed, or openpyxl could not finish a sheet nobody will read
 
-    def save(self, path, source_sha256):
+    def save(self, path: str, source_sha256: str) -> None:
         for key, (sheet, ws) in self._sheets.items():
             count = self.rows[key]
             if not (count and sheet.header):
@@ -155,7 +155,7 @@ class WorkbookWriter:
         self._wb.save(path)
 
 
-def render_workbook(path, sheets, fmt, source_sha256):
+def render_workbook(path: str, sheets: list, fmt: dict, source_sha256: str) -> None:
     """The workbook from CSV files: sheets as (Sheet, csv path[, escaped cells of that CSV])."""
     writer = WorkbookWriter([sheet for sheet, *_rest in sheets])
     for sheet, csv_path, *escaped in sheets:

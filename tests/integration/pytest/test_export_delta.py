@@ -6,7 +6,7 @@ result + change log) and a full export (no cache), whose CSV files must be byte-
 while the delta export runs (the overlap window must catch them: the next batch's delta export compares too).
 
 The export is called in-process (the `export` the module calls) so that many steps fit in a test run.
-SOT_DELTA_STEPS sets the number of steps (default 200), SOT_DELTA_BATCH the steps per export pair (default 4).
+SOT_DELTA_STEPS sets the number of steps (default 200), SOT_DELTA_BATCH the steps per export pair (default 5).
 Everything changed is put back at the end.
 """
 from __future__ import annotations
@@ -16,28 +16,22 @@ import random
 import threading
 
 import pytest
-import requests
 
 from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
 from ansible_collections.sot.netbox.plugins.module_utils._export.runner import ExportSpec, export
 
+from test_inventory_delta import Api as InventoryApi  # pylint: disable=import-error
+
 URL, TOKEN = os.environ.get("NETBOX_URL"), os.environ.get("NETBOX_TOKEN")
 pytestmark = pytest.mark.skipif(not URL or not TOKEN, reason="needs NETBOX_URL/NETBOX_TOKEN (tools/test integration)")
 STEPS = int(os.environ.get("SOT_DELTA_STEPS", "200"))
-BATCH = int(os.environ.get("SOT_DELTA_BATCH", "4"))
+BATCH = int(os.environ.get("SOT_DELTA_BATCH", "5"))
 CSV = ("devices_csv", "vms_csv", "merged_csv")
 FILES = ("devices.csv", "virtual_machines.csv", "inventory.csv")
 
 
-class Api:
-    def __init__(self):
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Token {TOKEN}"
-
-    def __call__(self, method, path, body=None, **params):
-        response = self.session.request(method, f"{URL.rstrip('/')}/api/{path}", json=body, params=params, timeout=60)
-        assert response.status_code < 400, (method, path, response.status_code, response.text[:500])
-        return response.json() if response.content else None
+class Api(InventoryApi):
+    """The inventory delta test's API helper, and whole lists."""
 
     def all(self, path, fields):
         return self("GET", path, limit=1000, fields=fields)["results"]
