@@ -36,11 +36,15 @@ ASSIGNMENT_MODEL = record("contact_assignment").model
 CONTACT_MODEL = record("contact").model
 # These make the columns (custom field columns, contact role columns and headers): a change is a full read.
 CATALOG_MODELS = frozenset((record("custom_field").model, record("contact_role").model))
+# No column shows these, but filters select by them (site_group and region include their descendants): with
+# filters set, a change to one may change which objects are exported.
+FILTER_MODELS = frozenset(record(name).model for name in ("site_group", "region", "tenant_group", "cluster_group",
+                                                          "cluster_type"))
 
 
 def watched_types() -> frozenset:
     """Every object type whose change can change an export."""
-    return frozenset(OBJECT_TYPES.values()) | REF_MODELS | {ASSIGNMENT_MODEL, CONTACT_MODEL} | CATALOG_MODELS
+    return frozenset(OBJECT_TYPES.values()) | REF_MODELS | {ASSIGNMENT_MODEL, CONTACT_MODEL} | CATALOG_MODELS | FILTER_MODELS
 
 
 def refs_of(obj: dict) -> list:

@@ -50,6 +50,8 @@ def change(otype, oid, action="update"):
     ([change("tenancy.contactrole", 1)], False, [], [], [], "columns"),
     ([change("dcim.site", 10)], True, [], [], [], "filters are set"),         # may bring in devices no record names
     ([change("dcim.device", 3)], True, [3], [], [], ""),                      # filters: the re-read applies them
+    ([change("dcim.sitegroup", 2)], False, [], [], [], ""),                    # no column shows it
+    ([change("dcim.sitegroup", 2)], True, [], [], [], "filters are set"),      # a filter may select by it
 ])
 def test_plan_rereads(changes, filtered, devices, vms, assignments, full):
     plan = D.plan_rereads(changes, BODY, filtered)
