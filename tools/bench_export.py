@@ -34,6 +34,9 @@ import time
 import requests
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# --formats: all four outputs (the module's default), or the three CSVs (no workbook to re-render)
+FORMATS = {"all": "", "csv": "devices_csv,vms_csv,merged_csv"}
+ARGS = argparse.Namespace(formats="all", skip_floor=False)
 
 
 def connection():
@@ -52,7 +55,8 @@ def child(url, token, dest, cache_path=None, delta=True):
     from ansible_collections.sot.netbox.plugins.module_utils._export.runner import ExportSpec, export
 
     # No cache path: no persistent cache (count every request). A cache path: the delta sync's cached result.
-    client = build_client({"url": url, "token": token, "cache": bool(cache_path), "cache_path": cache_path})
+    client = build_client({"url": url, "token": token, "cache": bool(cache_path), "cache_path": cache_path,
+                           "timeout": 300})  # a loaded 2-core machine: a page may take long, not fail
     pages = []
     send = client.request
 
@@ -61,7 +65,9 @@ def child(url, token, dest, cache_path=None, delta=True):
         return send(method, path, params, body)
     client.request = recording
     started = time.monotonic()
-    result = export(client, ExportSpec(dest=dest, delta_sync=delta))
+    formats = tuple(os.environ.get("SOT_BENCH_FORMATS", "").split(",")) if os.environ.get("SOT_BENCH_FORMATS") else None
+    spec = ExportSpec(dest=dest, delta_sync=delta, **({"formats": formats} if formats else {}))
+    result = export(client, spec)
     seconds = time.monotonic() - started
     metrics = client.metrics.to_dict()
     print(json.dumps({"sync": result.get("sync"), "objects_reread": metrics.get("objects_reread", 0),
@@ -71,10 +77,13 @@ def child(url, token, dest, cache_path=None, delta=True):
 
 
 def run_ours(url, token, dest, cache_path="", delta=True):
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", dest], check=True,
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", dest], check=False,
                          capture_output=True, text=True, env={**os.environ, "SOT_BENCH_URL": url,
                                                               "SOT_BENCH_TOKEN": token, "SOT_BENCH_CACHE": cache_path,
-                                                              "SOT_BENCH_DELTA": "1" if delta else ""})
+                                                              "SOT_BENCH_DELTA": "1" if delta else "",
+                                                              "SOT_BENCH_FORMATS": FORMATS[ARGS.formats]})
+    if out.returncode != 0:
+        sys.exit(f"the export child failed ({out.returncode}): {out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -141,8 +150,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating floor/ours rounds; medians reported")
     parser.add_argument("--legacy-objects", type=int, default=150, help="devices in the legacy subset (VMs: half); 0: none")
+    parser.add_argument("--formats", choices=sorted(FORMATS), default="all",
+                        help="all: the four outputs (default); csv: the three CSV files, no workbook")
+    parser.add_argument("--skip-floor", action="store_true", help="no sequential floor fetch (faster rounds)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    ARGS.formats, ARGS.skip_floor = args.formats, args.skip_floor
     if args.child:
         child(os.environ["SOT_BENCH_URL"], os.environ["SOT_BENCH_TOKEN"], args.child,
               os.environ.get("SOT_BENCH_CACHE") or None, bool(os.environ.get("SOT_BENCH_DELTA")))
@@ -156,7 +169,7 @@ def main():
     finally:
         changer.restore()
         shutil.rmtree(work, ignore_errors=True)
-    report(url, rounds, legacy_run)
+    report(url, rounds, legacy_run, args.formats)
 
 
 class Changer:
@@ -182,7 +195,7 @@ class Changer:
 def one_round(url, token, dest, changer, number):
     cache = dest + ".cache.sqlite"
     out = {"full": run_ours(url, token, dest, cache)}
-    out["floor"] = floor(url, token, out["full"]["pages"])[0]
+    out["floor"] = floor(url, token, out["full"]["pages"])[0] if not ARGS.skip_floor else None
     before = mtimes(dest)
     out["unchanged"] = run_ours(url, token, dest, cache)
     out["kept"] = mtimes(dest) == before
@@ -192,27 +205,29 @@ def one_round(url, token, dest, changer, number):
     out["full10"] = run_ours(url, token, dest, cache, delta=False)
     print(f"round {number + 1}: " + ", ".join(f"{k} {out[k]['seconds']:.2f}s ({out[k]['requests']} req, {out[k]['sync']})"
                                               for k in ("full", "unchanged", "delta", "full10"))
-          + f", floor {out['floor']:.2f}s", file=sys.stderr)
+          + (f", floor {out['floor']:.2f}s" if out["floor"] is not None else ""), file=sys.stderr)
     return out
 
 
-def report(url, rounds, legacy_run):
+def report(url, rounds, legacy_run, formats):
     def med(key):
         return statistics.median(r[key]["seconds"] for r in rounds)
     full = med("full")
-    floor_s = statistics.median(r["floor"] for r in rounds)
+    floors = [r["floor"] for r in rounds if r["floor"] is not None]
+    floor_s = statistics.median(floors) if floors else None
     last = rounds[-1]
     load = os.getloadavg()
     print(f"netbox_export benchmark: {url}, {last['full']['rows']} rows, median of {len(rounds)} rounds, "
-          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores), formats: {formats}")
     print(f"{'':44}{'seconds':>10}{'requests':>10}{'vs full':>10}{'sync':>11}")
     lines = [("ours, full export (empty dest)", "full"), ("no change (delta sync: unchanged)", "unchanged"),
              ("after 10 device changes (delta)", "delta"), ("after 10 changes, delta sync off (full)", "full10")]
     for label, key in lines:
         seconds = med(key)
         print(f"{label:44}{seconds:>10.2f}{last[key]['requests']:>10}{seconds / full:>9.2f}x{last[key]['sync']:>11}")
-    print(f"{'floor (sequential, same pages as full)':44}{floor_s:>10.2f}{len(last['full']['pages']):>10}"
-          f"{floor_s / full:>9.2f}x")
+    if floor_s is not None:
+        print(f"{'floor (sequential, same pages as full)':44}{floor_s:>10.2f}{len(last['full']['pages']):>10}"
+              f"{floor_s / full:>9.2f}x")
     if legacy_run is not None:
         legacy_seconds, legacy_requests, _objects = legacy_run
         print(f"{'legacy per-object (extrapolated)':44}{legacy_seconds:>10.1f}{int(legacy_requests):>10}"
@@ -222,7 +237,8 @@ def report(url, rounds, legacy_run):
           f"{all(r['kept'] for r in rounds)}; after 10 changes: {last['delta']['objects_reread']} objects re-read")
     print(f"peak RSS of the export process: {max(r['full']['peak_rss_mb'] for r in rounds):.0f} MB")
     print(f"targets: no change {med('unchanged'):.2f}s <= 1 s and {unchanged['requests']} <= 3 requests; "
-          f"after 10 changes {med('delta') / full:.2f} <= 0.20 x full; full / floor {full / floor_s:.2f}")
+          f"after 10 changes {med('delta') / full:.2f} <= 0.20 x full"
+          + (f"; full / floor {full / floor_s:.2f}" if floor_s else ""))
 
 if __name__ == "__main__":
     main()
