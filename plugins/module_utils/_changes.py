@@ -25,7 +25,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import NotFound, PermissionDenied
-from ansible_collections.sot.netbox.plugins.module_utils._records import record
+from ansible_collections.sot.netbox.plugins.module_utils._records import record as record_type
 
 if TYPE_CHECKING:  # pragma: no cover
     from ansible_collections.sot.netbox.plugins.module_utils._cache import ResponseCache
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # The change log cannot be read: the token may not view it (403), or NetBox has no core/object-changes (404, < 4.0).
 UNREADABLE = (PermissionDenied, NotFound)
 
-ENDPOINT = record("object_change").path()
+ENDPOINT = record_type("object_change").path()
 FIELDS = ("id", "time", "action", "changed_object_type", "changed_object_id")
 OVERLAP_SECONDS = 300
 MAX_CHANGES = 5000  # more change records than this since the last run: a full read is cheaper

@@ -84,7 +84,6 @@ def check_request_line(client: NetboxClient, spec: ExportSpec, kind: str, fields
                      "use fewer or shorter values, or a broader filter (for example site_group instead of many sites)")
 
 
-
 def validate_filter_names(client: NetboxClient, spec: ExportSpec, catalog: Catalog, kinds: tuple) -> None:
     """NetBox silently ignores unknown filter names: check free-form ones against its API schema."""
     wanted = {kind: spec.free_filter_names(kind) for kind in kinds}
@@ -139,4 +138,3 @@ def filter_error(spec: ExportSpec, kind: str, exc: RequestValidationFailed) -> E
     more = "; ".join(f"{o}: {t}" for o, _v, t in problems[1:])
     return InputError(option, value, f"NetBox rejected this filter for {ENDPOINTS[kind]}: {text}"
                       + (f" (also {more})" if more else ""))
-

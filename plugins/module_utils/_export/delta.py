@@ -129,4 +129,3 @@ def merge_rows(cached: list, ids: Iterable[int], fresh: list, order: list | None
     if order is not None:
         return merge_in_order(cached, ids, fresh, order)
     return merge_hosts(cached, ids, fresh)
-

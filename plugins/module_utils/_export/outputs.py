@@ -154,6 +154,7 @@ def result(spec: ExportSpec, outcomes: dict, streamed: Streamed, check_mode: boo
         "_diff_text": "\n".join(diff) + ("\n" if diff else ""),
     }
 
+
 def apply_attributes(attributes: Callable | None, outcomes: dict, manifest: str, check_mode: bool) -> bool:
     """The file options on every output and the manifest; an output whose only change is its
     attributes is reported changed. In check mode a file still to be created has none to compare."""
@@ -168,4 +169,3 @@ def apply_attributes(attributes: Callable | None, outcomes: dict, manifest: str,
     if os.path.exists(manifest):
         any_changed = attributes(manifest, False) or any_changed
     return any_changed
-

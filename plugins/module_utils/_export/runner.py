@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable
 from ansible_collections.sot.netbox.plugins.module_utils._errors import RequestValidationFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._export import delta as D
 from ansible_collections.sot.netbox.plugins.module_utils._export import files as F
-from ansible_collections.sot.netbox.plugins.module_utils._export import outputs as O
+from ansible_collections.sot.netbox.plugins.module_utils._export import outputs as OUT
 from ansible_collections.sot.netbox.plugins.module_utils._export import paths as P
 from ansible_collections.sot.netbox.plugins.module_utils._export import sync as S
 from ansible_collections.sot.netbox.plugins.module_utils._export import workbook as W
@@ -80,7 +80,7 @@ def export(client: NetboxClient, spec: ExportSpec, check_mode: bool = False, wor
     sync = S.begin(client, spec, plan.columns, plan.kinds)
     result = None
     if sync.path == "unchanged" and S.files_intact(sync.head, F.sha256_file) and os.path.exists(plan.out.manifest):
-        result = _unchanged_result(sync, plan, attributes, check_mode)
+        result = _unchanged_result(sync, plan, attributes)
     elif sync.path == "unchanged":  # fresh rows, but the files in dest are not the ones they made
         sync = S.with_body(client, sync)
     if result is None:
@@ -137,13 +137,13 @@ def _write(client: NetboxClient, spec: ExportSpec, plan: Plan, sync: S.Sync, che
             streamed = spooler.from_rows(sync.body)
         else:
             streamed = _fetch_and_spool(client, spec, plan, spooler)
-        outcomes = O.compare(spec, paths, plan.fmt, streamed)
+        outcomes = OUT.compare(spec, paths, plan.fmt, streamed)
         manifest_changed = False
         if not check_mode:
-            O.render_workbook_if_needed(spec, outcomes, plan.fmt, streamed, spool_dir, spooler.temps)
-            manifest_changed = O.commit(spec, outcomes, move, backup)
-        attributes_changed = O.apply_attributes(attributes, outcomes, plan.out.manifest, check_mode)
-        result = O.result(spec, outcomes, streamed, check_mode, manifest_changed or attributes_changed)
+            OUT.render_workbook_if_needed(spec, outcomes, plan.fmt, streamed, spool_dir, spooler.temps)
+            manifest_changed = OUT.commit(spec, outcomes, move, backup)
+        attributes_changed = OUT.apply_attributes(attributes, outcomes, plan.out.manifest, check_mode)
+        result = OUT.result(spec, outcomes, streamed, check_mode, manifest_changed or attributes_changed)
     finally:
         if spooler is not None:
             spooler.release()
@@ -152,7 +152,7 @@ def _write(client: NetboxClient, spec: ExportSpec, plan: Plan, sync: S.Sync, che
     return result, sync.body if sync.body is not None else spooler.collected()
 
 
-def _unchanged_result(sync: S.Sync, plan: Plan, attributes: Callable | None, check_mode: bool) -> dict:
+def _unchanged_result(sync: S.Sync, plan: Plan, attributes: Callable | None) -> dict:
     """The cached result, its files proven current: nothing read in bulk, nothing written."""
     cached = sync.head["result"]
     kept = ("path", "sha256", "rows", "source_sha256")

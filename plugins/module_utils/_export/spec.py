@@ -227,4 +227,3 @@ def _group_exists(name: str) -> bool:
         return True
     except (KeyError, ValueError, OverflowError):
         return name.isdigit()
-

@@ -161,4 +161,3 @@ def render_workbook(path: str, sheets: list, fmt: dict, source_sha256: str) -> N
     for sheet, csv_path, *escaped in sheets:
         writer.append_csv(sheet.key, csv_path, fmt, escaped=escaped[0] if escaped else None)
     writer.save(path, source_sha256)
-

@@ -66,12 +66,12 @@ def world():
         gone = [{"id": i} for i in ids if i in alive]
         if gone:
             api("DELETE", path, gone)
-    api("PATCH", "dcim/devices/", [{"id": d["id"], "name": d["name"], "serial": d["serial"], "description": d["description"],
-                                   "status": d["status"]["value"], "tags": [{"id": t["id"]} for t in d["tags"]]}
-                                  for d in before["devices"]])
-    api("PATCH", "virtualization/virtual-machines/", [{"id": v["id"], "name": v["name"], "vcpus": v["vcpus"],
-                                                      "description": v["description"], "status": v["status"]["value"]}
-                                                     for v in before["vms"]])
+    devices = [{"id": d["id"], "name": d["name"], "serial": d["serial"], "description": d["description"],
+                "status": d["status"]["value"], "tags": [{"id": t["id"]} for t in d["tags"]]} for d in before["devices"]]
+    api("PATCH", "dcim/devices/", devices)
+    vms = [{"id": v["id"], "name": v["name"], "vcpus": v["vcpus"], "description": v["description"],
+            "status": v["status"]["value"]} for v in before["vms"]]
+    api("PATCH", "virtualization/virtual-machines/", vms)
     api("PATCH", "dcim/sites/", [{"id": s["id"], "name": s["name"]} for s in before["sites"]])
     api("PATCH", "tenancy/contacts/", [{"id": c["id"], "name": c["name"]} for c in before["contacts"]])
     api("PATCH", "tenancy/contact-assignments/", [{"id": a["id"], "contact": a["contact"]["id"]} for a in before["assignments"]])
@@ -230,8 +230,8 @@ def test_a_token_without_the_change_log_permission_reads_everything_with_one_war
     user = api("POST", "users/users/", {"username": name, "password": password})
     types = [f"{t['app_label']}.{t['model']}" for t in api.all("core/object-types/", "app_label,model")
              if t["app_label"] in ("dcim", "virtualization", "tenancy", "extras", "ipam")]
-    permission = api("POST", "users/permissions/", {"name": name, "object_types": types, "actions": ["view"],
-                                                   "users": [user["id"]]})
+    permission = api("POST", "users/permissions/",
+                     {"name": name, "object_types": types, "actions": ["view"], "users": [user["id"]]})
     try:
         token = api("POST", "users/tokens/provision/", {"username": name, "password": password, "version": 1})["token"]
         dest, cache_path = tmp_path / "out", str(tmp_path / "cache.sqlite")
