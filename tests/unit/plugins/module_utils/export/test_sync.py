@@ -10,7 +10,6 @@ import os
 import pytest
 
 from ansible_collections.sot.netbox.plugins.module_utils._cache import MemoryBackend, ResponseCache
-from ansible_collections.sot.netbox.plugins.module_utils._changes import load_result, store_result
 from ansible_collections.sot.netbox.plugins.module_utils._export.runner import ExportSpec, export
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.export.test_runner import TOKEN, NetBox
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.fakes import FakeResponse, paged
@@ -131,11 +130,3 @@ def test_delta_sync_off_reads_everything_and_keeps_nothing(world):
         result, _client, calls = run(netbox, cache, dest, delta_sync=False)
         assert result["sync"] == "full" and "/api/core/object-changes/" not in [c["path"] for c in calls]
 
-
-@pytest.mark.parametrize("cache", [None, ResponseCache(MemoryBackend(), "http://nb.test", TOKEN,
-                                                       ttls={"dynamic": 1, "static": 1})])
-def test_a_watermarked_result_outlives_the_dynamic_ttl(cache):
-    store_result(cache, "k", {"rows": [1]})
-    assert load_result(cache, "k") == ({"rows": [1]} if cache is not None else None)
-    if cache is not None:
-        assert cache.ttls["watermarked"] > cache.ttls["dynamic"]
