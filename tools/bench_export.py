@@ -70,8 +70,9 @@ def child(url, token, dest, cache_path=None, delta=True):
     result = export(client, spec)
     seconds = time.monotonic() - started
     metrics = client.metrics.to_dict()
-    print(json.dumps({"sync": result.get("sync"), "objects_reread": metrics.get("objects_reread", 0),
-        "seconds": seconds, "requests": client.metrics.to_dict()["requests"], "changed": result["changed"],
+    print(json.dumps({
+        "sync": result.get("sync"), "objects_reread": metrics.get("objects_reread", 0),
+        "seconds": seconds, "requests": metrics["requests"], "changed": result["changed"],
         "bytes_written": result["totals"]["bytes_written"], "rows": result["files"]["merged"]["rows"],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "pages": pages}))
 
@@ -239,6 +240,7 @@ def report(url, rounds, legacy_run, formats):
     print(f"targets: no change {med('unchanged'):.2f}s <= 1 s and {unchanged['requests']} <= 3 requests; "
           f"after 10 changes {med('delta') / full:.2f} <= 0.20 x full"
           + (f"; full / floor {full / floor_s:.2f}" if floor_s else ""))
+
 
 if __name__ == "__main__":
     main()
