@@ -175,7 +175,7 @@ options:
   delta_sync:
     description:
       - With the persistent cache on (O(cache)), keep the exported rows with a change watermark, and on
-        the next run read only what NetBox's change log says changed since (C(core/object-changes)): an
+        the next run read only what NetBox's change log says changed since (C(core/object-changes)). An
         unchanged NetBox is one change-log request and C(changed=false); a few changed devices or VMs
         are re-read by id and only the affected files rewritten. Contacts, contact assignments and
         every object that feeds a column (site, role, tenant, platform, tags, cluster, IP address, ...)
@@ -232,11 +232,12 @@ requirements:
   - requests
   - openpyxl (for the xlsx format)
 notes:
-  - 'The delta sync reads everything when: no cached result for these options, O(flush_cache), O(max_age)
-    passed, the change log cannot be read (HTTP 403: one warning), the change log no longer holds the
-    last run's newest record (trimmed by C(CHANGELOG_RETENTION)), more than 5,000 change records since
-    the last run, a custom field or contact role changed (they make the columns), a lookup object changed
-    while filters are set, or the cached rows are gone. See docs/netbox_export.md, "Delta sync".'
+  - The delta sync reads everything when there is no cached result for these options, with O(flush_cache),
+    after O(max_age), when the change log cannot be read (HTTP 403, with one warning), when it no longer holds
+    the newest record of the last run (trimmed by C(CHANGELOG_RETENTION)), after more than 5,000 change
+    records, when a custom field or contact role changed (they make the columns), when a lookup object
+    changed while filters are set, or when the cached rows are gone. See docs/netbox_export.md, section
+    Delta sync.
   - Rows are in NetBox's order (by name, then id), devices before virtual machines in the merged file.
   - CSV files are UTF-8 without a byte order mark.
   - The file options (O(mode), O(owner), O(group), SELinux, O(attributes)) apply to every exported file
