@@ -22,18 +22,27 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import time
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import NotFound, PermissionDenied
+from ansible_collections.sot.netbox.plugins.module_utils._records import record as record_type
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.sot.netbox.plugins.module_utils._cache import ResponseCache
 
 # The change log cannot be read: the token may not view it (403), or NetBox has no core/object-changes (404, < 4.0).
 UNREADABLE = (PermissionDenied, NotFound)
 
-ENDPOINT = "core/object-changes"
+ENDPOINT = record_type("object_change").path()
 FIELDS = ("id", "time", "action", "changed_object_type", "changed_object_id")
 OVERLAP_SECONDS = 300
 MAX_CHANGES = 5000  # more change records than this since the last run: a full read is cheaper
 SEEN_LIMIT = 1000  # change records read with the watermark (the newest; enough for the window on any NetBox)
+# A result kept with its watermark (the export's rows, in the client's response cache) stays valid as long
+# as the change log proves it fresh, so it outlives the response cache's dynamic TTL: a scheduled job every
+# 15 minutes must find it. Its own cache kind, so cache_ttl_dynamic does not expire it.
+RESULT_KIND = "watermarked"
+RESULT_TTL = 30 * 86400
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,3 +166,18 @@ def read_changes(client: Any, watermark: Watermark, object_types: Iterable[str],
                        fallback="the change log no longer holds the last run's newest record (trimmed: CHANGELOG_RETENTION)")
     return Changes(tuple(new_changes(watermark, records)), next_watermark(watermark, records, watermark.full_at),
                    len(records))
+
+
+def load_result(cache: ResponseCache | None, key: str) -> object:
+    """A result stored with `store_result` (None: none, expired, or unreadable)."""
+    if cache is None:
+        return None
+    return cache.get(key)
+
+
+def store_result(cache: ResponseCache | None, key: str, value: object) -> None:
+    """Keep a watermarked result in the response cache (SQLite file or Redis) for RESULT_TTL seconds."""
+    if cache is None:
+        return
+    cache.ttls.setdefault(RESULT_KIND, RESULT_TTL)
+    cache.set(key, value, RESULT_KIND)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from typing import Callable
+from typing import Any, Callable
 
 
 class Metrics:
@@ -20,6 +20,7 @@ class Metrics:
         self.requests = Counter()
         self.counters = Counter()
         self.http_seconds = 0.0
+        self.notes = {}  # what a feature reports about its run (the export's sync path, ...)
 
     def request(self, method: str, sent: int, received: int, seconds: float) -> None:
         with self._lock:
@@ -31,6 +32,10 @@ class Metrics:
     def incr(self, name: str, amount: int = 1) -> None:
         with self._lock:
             self.counters[name] += amount
+
+    def note(self, name: str, value: Any) -> None:
+        with self._lock:
+            self.notes[name] = value
 
     def to_dict(self) -> dict:
         with self._lock:
@@ -45,4 +50,5 @@ class Metrics:
                 "bytes_received": self.counters["bytes_received"],
                 "http_seconds": round(self.http_seconds, 3),
                 "seconds": round(self._clock() - self._started, 3),
+                **self.notes,
             }

@@ -172,6 +172,32 @@ options:
     elements: str
     choices: [devices, virtual_machines, merged]
     default: [merged]
+  delta_sync:
+    description:
+      - With the persistent cache on (O(cache)), keep the exported rows with a change watermark, and on
+        the next run read only what NetBox's change log says changed since (C(core/object-changes)). An
+        unchanged NetBox is one change-log request and C(changed=false); a few changed devices or VMs
+        are re-read by id and only the affected files rewritten. Contacts, contact assignments and
+        every object that feeds a column (site, role, tenant, platform, tags, cluster, IP address, ...)
+        count as changes to the rows they feed.
+      - Whenever freshness cannot be proven, the run reads everything (see the notes). The token needs
+        the view permission on C(core > object change); without it every run reads everything, with one
+        warning.
+      - V(false) reads everything every run (and keeps no result).
+    type: bool
+    default: true
+  max_age:
+    description:
+      - Seconds after the last full read when a run reads everything again, even if the change log says
+        nothing changed. V(0) is no limit.
+    type: int
+    default: 0
+  flush_cache:
+    description:
+      - Read everything now, and keep that as the new cached result. O(cache=false) reads everything and
+        keeps nothing.
+    type: bool
+    default: false
   backup:
     description: Keep a timestamped copy of each file before it is replaced.
     type: bool
@@ -206,6 +232,12 @@ requirements:
   - requests
   - openpyxl (for the xlsx format)
 notes:
+  - The delta sync reads everything when there is no cached result for these options, with O(flush_cache),
+    after O(max_age), when the change log cannot be read (HTTP 403, with one warning), when it no longer holds
+    the newest record of the last run (trimmed by C(CHANGELOG_RETENTION)), after more than 5,000 change
+    records, when a custom field or contact role changed (they make the columns), when a lookup object
+    changed while filters are set, or when the cached rows are gone. See docs/netbox_export.md, section
+    Delta sync.
   - Rows are in NetBox's order (by name, then id), devices before virtual machines in the merged file.
   - CSV files are UTF-8 without a byte order mark.
   - The file options (O(mode), O(owner), O(group), SELinux, O(attributes)) apply to every exported file
@@ -312,8 +344,18 @@ totals:
   returned: always
   type: dict
   sample: {devices: 19, virtual_machines: 10, files: 4, files_changed: 0, bytes_written: 0, seconds: 0.41}
+sync:
+  description:
+    - Which path ran. V(full) read everything; V(delta) started from the cached result and re-read only
+      what the change log named; V(unchanged) proved the cached result fresh from the change log alone.
+  returned: always
+  type: str
+  sample: delta
 metrics:
-  description: HTTP requests (by method), retries, cache hits/misses, bytes and seconds of the run.
+  description:
+    - HTTP requests (by method), retries, cache hits/misses, bytes and seconds of the run.
+    - C(sync) (as above), C(change_records_read), C(changes), C(objects_reread), and C(fallback) (why a
+      full read ran) when they apply.
   returned: always
   type: dict
   sample: {requests: 6, retries: 0, cache_hits: 2, cache_misses: 0, seconds: 0.41}
@@ -330,8 +372,8 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.sot.netbox.plugins.module_utils._export.runner import (
-    CSV_OUTPUTS, DEFAULT_NAMES, FORMATS, run)
+from ansible_collections.sot.netbox.plugins.module_utils._export.runner import run
+from ansible_collections.sot.netbox.plugins.module_utils._export.spec import CSV_OUTPUTS, DEFAULT_NAMES, FORMATS
 from ansible_collections.sot.netbox.plugins.module_utils._module import argument_spec, run_module
 
 OPTIONS = dict(
@@ -356,6 +398,9 @@ OPTIONS = dict(
     backup=dict(type="bool", default=False),
     metrics_path=dict(type="path"),
     spreadsheet_safe=dict(type="list", elements="str", choices=list(CSV_OUTPUTS), default=["merged"]),
+    delta_sync=dict(type="bool", default=True),
+    max_age=dict(type="int", default=0),
+    flush_cache=dict(type="bool", default=False),
 )
 
 

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: sot.netbox contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Export files: streamed CSV spools with sha256, row-level diffs, the xlsx workbook, the manifest,
-the Prometheus textfile, and the atomic commit of changed files.
+"""Export files: streamed CSV spools with sha256, row-level diffs, the manifest, the Prometheus
+textfile, and locked temp files for the atomic commit of changed files (the workbook: workbook.py).
 
 PRIVATE to the collection. No Ansible imports: the runner hands in `move` and `backup` callables
 (AnsibleModule.atomic_move / backup_local); the defaults are os.replace and a plain copy.
@@ -13,34 +13,19 @@ import csv
 import fcntl
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
 import stat
 import tempfile
-import threading
 import time
-import warnings
 from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
 
-try:
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.filters import AutoFilter
-    from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
-    HAS_OPENPYXL = True
-except ImportError:  # pragma: no cover - reported through missing_required_lib when xlsx is wanted
-    openpyxl = None
-    HAS_OPENPYXL = False
-
-from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError, SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError
 
 MANIFEST = ".sot-netbox-export.json"
 MANIFEST_FORMAT = 1
-WORKBOOK_LAYOUT = 2  # bump when the workbook's look changes, so existing workbooks are rebuilt
 DIALECTS = ("excel", "excel-tab", "unix")
 DIFF_NAMES = 10  # names listed per file and change kind in the diff summary
 _CHUNK = 1 << 16
@@ -56,7 +41,7 @@ _TRIGGER_AT_CELL_START = re.compile("\x1f[=+\\-@\t\r]")
 _DURATION_BUCKETS = (1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
 
-def csv_format(dialect="excel", delimiter=None):
+def csv_format(dialect: str = "excel", delimiter: str | None = None) -> dict:
     """csv.writer/reader keyword arguments for a dialect name and an optional delimiter."""
     if dialect not in DIALECTS:
         raise InputError("dialect", dialect, f"must be one of {', '.join(DIALECTS)}")
@@ -73,20 +58,20 @@ def csv_format(dialect="excel", delimiter=None):
     return fmt
 
 
-def spreadsheet_safe(value):
+def spreadsheet_safe(value: str) -> str:
     """A CSV cell a spreadsheet will not run: text starting with =, +, -, @, tab or CR gets a leading
     apostrophe (OWASP's CSV-injection advice), so Excel/LibreOffice show it as text."""
     return "'" + value if value and value.startswith(FORMULA_TRIGGERS) else value
 
 
-def file_mode():
+def file_mode() -> int:
     """0666 minus the process umask: what a plain open() would create (mkstemp makes 0600)."""
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
 
 
-def sha256_file(path):
+def sha256_file(path: str) -> str | None:
     """Hex sha256 of a file's bytes, streamed; None when it does not exist."""
     digest = hashlib.sha256()
     try:
@@ -105,7 +90,7 @@ class CsvSpool:
     data row -> columns), so the workbook built from this spool gets NetBox's values back (its cells
     are typed strings and need no apostrophe), and `source_sha256` identifies NetBox's values."""
 
-    def __init__(self, path, header, fmt, write_header=True, safe=False):
+    def __init__(self, path: str, header: list, fmt: dict, write_header: bool = True, safe: bool = False) -> None:
         self.path = path
         self.header = list(header)
         self.safe = safe
@@ -120,10 +105,10 @@ class CsvSpool:
         if write_header:
             self._writer.writerow([spreadsheet_safe(h) for h in self.header] if safe else self.header)
 
-    def write(self, text):  # the file-like interface csv.writer needs
+    def write(self, text: str) -> None:  # the file-like interface csv.writer needs
         self._write_bytes(text.encode("utf-8"))
 
-    def writerow(self, row):
+    def writerow(self, row: list) -> None:
         # One C-level search per row finds the rare rows with a cell to escape.
         if self.safe and _TRIGGER_AT_CELL_START.search("\x1f" + "\x1f".join(row)):
             columns = [i for i, v in enumerate(row) if v.startswith(FORMULA_TRIGGERS)]
@@ -133,7 +118,7 @@ class CsvSpool:
         self._writer.writerow(row)
         self.rows += 1
 
-    def append_spool(self, other):
+    def append_spool(self, other: CsvSpool) -> None:
         """Append another (header-less, raw) spool's rows: the merged file's VM part. Bytes are
         copied as they are unless this spool makes cells spreadsheet-safe."""
         if self.safe:
@@ -145,7 +130,7 @@ class CsvSpool:
             self.rows += other.rows
 
     @property
-    def source_sha256(self):
+    def source_sha256(self) -> str:
         """Identifies NetBox's values: the file's checksum, plus which cells were escaped (so two
         different values can never look the same after escaping)."""
         if not self.escaped:
@@ -154,17 +139,17 @@ class CsvSpool:
         digest.update(json.dumps(sorted(self.escaped.items())).encode())
         return digest.hexdigest()
 
-    def _copy_bytes(self, path):
+    def _copy_bytes(self, path: str) -> None:
         with open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(_CHUNK), b""):
                 self._write_bytes(chunk)
 
-    def _write_bytes(self, data):
+    def _write_bytes(self, data: bytes) -> None:
         self._sha.update(data)
         self.bytes += len(data)
         self._fh.write(data)
 
-    def close(self):
+    def close(self) -> str:
         if not self._fh.closed:
             self._fh.flush()
             os.fsync(self._fh.fileno())
@@ -172,11 +157,11 @@ class CsvSpool:
         return self.sha256
 
     @property
-    def sha256(self):
+    def sha256(self) -> str:
         return self._sha.hexdigest()
 
 
-def read_rows(path, fmt, has_header=True):
+def read_rows(path: str, fmt: dict, has_header: bool = True) -> tuple:
     """(header, row iterator) of a CSV file; ([], empty) when it does not exist."""
     try:
         fh = open(path, newline="", encoding="utf-8")
@@ -185,7 +170,7 @@ def read_rows(path, fmt, has_header=True):
     reader = csv.reader(fh, **fmt)
     header = next(reader, []) if has_header else []
 
-    def rows():
+    def rows() -> Iterator[list]:
         with fh:
             yield from reader
     return header, rows()
@@ -199,16 +184,16 @@ class RowChanges:
     removed: list = field(default_factory=list)
     changed: list = field(default_factory=list)
 
-    def counts(self):
+    def counts(self) -> dict:
         return {"rows_added": len(self.added), "rows_removed": len(self.removed), "rows_changed": len(self.changed)}
 
 
-def _key_index(header):
+def _key_index(header: list) -> list:
     wanted = [i for i, h in enumerate(header) if h in ("type", "name")]
     return wanted or [0]
 
 
-def _digest(header, rows):
+def _digest(header: list, rows: Iterable[list]) -> dict:
     """row name -> sorted row hashes (rows sharing a name compare as a multiset)."""
     idx = _key_index(header)
     out = {}
@@ -218,7 +203,7 @@ def _digest(header, rows):
     return {k: sorted(v) for k, v in out.items()}
 
 
-def diff_rows(old_header, old_rows, new_header, new_rows):
+def diff_rows(old_header: list, old_rows: Iterable[list], new_header: list, new_rows: Iterable[list]) -> RowChanges:
     """Which named rows were added, removed or changed. A changed header changes every common row."""
     old, new = _digest(old_header, old_rows), _digest(new_header, new_rows)
     same_header = old_header == new_header
@@ -230,7 +215,7 @@ def diff_rows(old_header, old_rows, new_header, new_rows):
     return changes
 
 
-def summarize(name, changes, limit=DIFF_NAMES):
+def summarize(name: str, changes: RowChanges, limit: int = DIFF_NAMES) -> str:
     """A few lines for the diff: counts, then up to `limit` names per kind."""
     lines = [f"{name}: +{len(changes.added)} -{len(changes.removed)} ~{len(changes.changed)} rows"]
     for sign, names in (("+", changes.added), ("-", changes.removed), ("~", changes.changed)):
@@ -242,142 +227,9 @@ def summarize(name, changes, limit=DIFF_NAMES):
 
 # ---------------------------------------------------------------- workbook
 
-def workbook_source(merged_sha256, sheets):
-    """The checksum the workbook is built from: merged CSV content plus each sheet's header."""
-    digest = hashlib.sha256(f"layout={WORKBOOK_LAYOUT};merged={merged_sha256}".encode())
-    for sheet in sheets:
-        digest.update(("\n" + sheet.title + "\x1e" + "\x1f".join(sheet.header)).encode())
-    return digest.hexdigest()
-
-
-# XML 1.0 (and so xlsx) cannot hold most ASCII control characters; NetBox text fields can. The CSV
-# files keep them; the workbook drops them instead of failing the whole export.
-_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def xlsx_text(value):
-    return _XLSX_ILLEGAL.sub("", value) if isinstance(value, str) else value
-
-
-def _cell(ws, value, numeric):
-    value = xlsx_text(value)
-    if numeric and value:
-        try:
-            number = float(value)
-            if math.isfinite(number):
-                return int(number) if number.is_integer() else number
-        except ValueError:
-            pass
-    return text_cell(ws, value)
-
-
-def text_cell(ws, value):
-    """A value openpyxl would store as a formula (text starting with '=') or an error ('#N/A'), as a
-    typed string cell instead: data from NetBox is data, never a formula. Other text stays a plain
-    value (openpyxl stores it as a string; a cell object per value would slow big exports)."""
-    if isinstance(value, str) and (value.startswith("=") or value.startswith("#")):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"
-        return cell
-    return value
-
-
-def column_widths(header, hints):
-    """Excel widths: the column's hint, or the header with room for the filter button; at most 62."""
-    return [min(max(len(h) + 4, w), 60) + 2 for h, w in zip(header, hints)]
-
-
-@dataclass(frozen=True)
-class Sheet:
-    key: str        # which rows go to it: merged, devices, virtual_machines
-    title: str
-    header: list
-    numeric: list   # per column: write numbers as numbers
-    widths: list    # per column: width hint
-
-
-class WorkbookWriter:
-    """The workbook, streamed (openpyxl write-only mode): rows can be appended while pages arrive,
-    from several threads (one lock), then `save` adds the tables and writes the file. Each sheet is
-    an Excel table with a styled, frozen header row, an autofilter and set column widths."""
-
-    def __init__(self, sheets):
-        if not HAS_OPENPYXL:
-            raise SotNetboxError("the Python library 'openpyxl' is required for the xlsx format "
-                                 "(pip install openpyxl), or leave xlsx out of formats")
-        self._lock = threading.Lock()
-        self._wb = openpyxl.Workbook(write_only=True)
-        self._sheets = {}
-        self.rows = {}
-        font, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E78")
-        for sheet in sheets:
-            ws = self._wb.create_sheet(sheet.title)
-            for i, width in enumerate(column_widths(sheet.header, sheet.widths), start=1):
-                ws.column_dimensions[get_column_letter(i)].width = width
-            ws.freeze_panes = "A2"
-            head = []
-            for name in sheet.header:
-                cell = WriteOnlyCell(ws, value=xlsx_text(name))
-                cell.data_type = "s"  # a header is text, whatever it starts with
-                cell.font, cell.fill, cell.alignment = font, fill, Alignment(vertical="center")
-                head.append(cell)
-            ws.append(head)
-            self._sheets[sheet.key] = (sheet, ws)
-            self.rows[sheet.key] = 0
-
-    def append(self, key, row):
-        sheet, ws = self._sheets[key]
-        values = [_cell(ws, v, n) for v, n in zip(row, sheet.numeric)]
-        with self._lock:
-            ws.append(values)
-            self.rows[key] += 1
-
-    def append_csv(self, key, path, fmt, has_header=True, escaped=None):
-        """Rows from a CSV spool; `escaped` (its CsvSpool.escaped) undoes spreadsheet_safe."""
-        _header, rows = read_rows(path, fmt, has_header)
-        for number, row in enumerate(rows):
-            for column in (escaped or {}).get(number, ()):
-                row[column] = row[column][1:]
-            self.append(key, row)
-
-    def discard(self):
-        """Close the sheets' temp files without writing a workbook (the export failed)."""
-        for _sheet, ws in self._sheets.values():
-            try:
-                ws.close()
-            except Exception:  # pylint: disable=broad-except
-                pass  # already closed, or openpyxl could not finish a sheet nobody will read
-
-    def save(self, path, source_sha256):
-        for key, (sheet, ws) in self._sheets.items():
-            count = self.rows[key]
-            if not (count and sheet.header):
-                continue
-            ref = f"A1:{get_column_letter(len(sheet.header))}{count + 1}"
-            table = Table(displayName="".join(ch for ch in sheet.title.title() if ch.isalnum()), ref=ref)
-            table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-            table.tableColumns = [TableColumn(id=i, name=xlsx_text(h)) for i, h in enumerate(sheet.header, start=1)]
-            table.autoFilter = AutoFilter(ref=ref)
-            with warnings.catch_warnings():  # columns are set above, as write-only mode requires
-                warnings.simplefilter("ignore")
-                ws.add_table(table)
-        self._wb.properties.title = "NetBox inventory export"
-        self._wb.properties.subject = f"sot.netbox.netbox_export source sha256 {source_sha256}"
-        self._wb.properties.creator = "sot.netbox.netbox_export"
-        self._wb.save(path)
-
-
-def render_workbook(path, sheets, fmt, source_sha256):
-    """The workbook from CSV files: sheets as (Sheet, csv path[, escaped cells of that CSV])."""
-    writer = WorkbookWriter([sheet for sheet, *_rest in sheets])
-    for sheet, csv_path, *escaped in sheets:
-        writer.append_csv(sheet.key, csv_path, fmt, escaped=escaped[0] if escaped else None)
-    writer.save(path, source_sha256)
-
-
 # ---------------------------------------------------------------- manifest and metrics
 
-def read_manifest(dest):
+def read_manifest(dest: str) -> dict:
     try:
         with open(os.path.join(dest, MANIFEST), encoding="utf-8") as fh:
             data = json.load(fh)
@@ -386,13 +238,13 @@ def read_manifest(dest):
         return {}  # missing or unreadable: every file is compared by its own checksum anyway
 
 
-def manifest_text(files, workbook):
+def manifest_text(files: dict, workbook: dict | None) -> str:
     """Deterministic (no timestamps): an unchanged export leaves the manifest unchanged too."""
     data = {"format": MANIFEST_FORMAT, "files": files, "workbook": workbook}
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def prometheus_text(seconds, requests, rows, changed_files, timestamp):
+def prometheus_text(seconds: float, requests: int, rows: dict, changed_files: int, timestamp: float) -> str:
     """A node_exporter textfile: run duration histogram, request/row counters, last success time."""
     lines = ["# HELP netbox_export_duration_seconds Duration of the NetBox export run.",
              "# TYPE netbox_export_duration_seconds histogram"]
@@ -416,7 +268,7 @@ def prometheus_text(seconds, requests, rows, changed_files, timestamp):
     return "\n".join(lines) + "\n"
 
 
-def write_text_atomic(path, text, move=os.replace):
+def write_text_atomic(path: str, text: str, move: Callable = os.replace) -> None:
     """Write a small text file through a temp file in the same directory and an atomic rename."""
     temp = make_temp(os.path.dirname(os.path.abspath(path)), "text")
     try:
@@ -431,7 +283,7 @@ def write_text_atomic(path, text, move=os.replace):
         temp.release()
 
 
-def write_text_if_changed(path, text, move=os.replace):
+def write_text_if_changed(path: str, text: str, move: Callable = os.replace) -> bool:
     """`write_text_atomic` unless the file already holds exactly `text`. Returns whether it wrote."""
     try:
         with open(path, encoding="utf-8") as fh:
@@ -447,14 +299,14 @@ class TempFile:
     """A temp file of this run, locked (flock) while its handle is open: a concurrent run's sweep of
     stale spools leaves it alone, and a killed run's lock goes with its process."""
 
-    def __init__(self, path, fd):
+    def __init__(self, path: str, fd: int | None) -> None:
         self.path = path
         self.fd = fd
 
-    def close(self):  # the spool interface the runner cleans up through
+    def close(self) -> None:  # the spool interface the runner cleans up through
         return None
 
-    def release(self):
+    def release(self) -> None:
         """Remove the file unless it was moved into place, and drop the lock."""
         try:
             if os.path.exists(self.path):
@@ -465,7 +317,7 @@ class TempFile:
                 self.fd = None
 
 
-def make_temp(directory, tag):
+def make_temp(directory: str, tag: str) -> TempFile:
     """A new, locked temp file `.sot-export-<tag>-XXXX.tmp` in `directory`."""
     fd, path = tempfile.mkstemp(dir=directory, prefix=f"{SPOOL_PREFIX}{tag}-", suffix=SPOOL_SUFFIX)
     try:
@@ -475,7 +327,7 @@ def make_temp(directory, tag):
     return TempFile(path, fd)
 
 
-def remove_stale_spools(directory, now=None):
+def remove_stale_spools(directory: str, now: float | None = None) -> list:
     """Remove the temp files (`.sot-export-*.tmp`) a killed run left in `directory`: those no running
     export holds locked, older than STALE_SECONDS. Returns the names removed."""
     removed = []
@@ -490,7 +342,7 @@ def remove_stale_spools(directory, now=None):
     return removed
 
 
-def _remove_if_stale(path, now):
+def _remove_if_stale(path: str, now: float) -> bool:
     try:
         info = os.lstat(path)
         if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < STALE_SECONDS:
@@ -512,7 +364,7 @@ def _remove_if_stale(path, now):
         os.close(fd)
 
 
-def copy_backup(path):
+def copy_backup(path: str) -> str:
     """Default backup: `<path>.<timestamp>~` next to the file (AnsibleModule.backup_local's naming)."""
     backup = f"{path}.{time.strftime('%Y-%m-%d@%H:%M:%S~')}"
     shutil.copy2(path, backup)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.sot.netbox.plugins.module_utils._cache import MemoryBackend, ResponseCache
 from ansible_collections.sot.netbox.plugins.module_utils._changes import (
+    load_result, store_result,
     OVERLAP_SECONDS, Watermark, new_changes, next_watermark, read_changes, read_watermark, window_start)
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.fakes import FakeResponse, FakeSession
@@ -109,3 +111,13 @@ def test_watermark_round_trips_through_the_cache():
     mark = Watermark(3, T0, (2, 3), 100.0)
     assert Watermark.from_dict(mark.to_dict()) == mark
     assert Watermark.from_dict(None) is None and Watermark.from_dict({"max_id": "x"}) is None
+
+
+@pytest.mark.parametrize("cache", [None, ResponseCache(MemoryBackend(), "http://nb.test", TOKEN,
+                                                       ttls={"dynamic": 1, "static": 1})])
+def test_a_watermarked_result_outlives_the_dynamic_ttl(cache):
+    """store_result/load_result (the export keeps its rows with the watermark): their own cache kind."""
+    store_result(cache, "k", {"rows": [1]})
+    assert load_result(cache, "k") == ({"rows": [1]} if cache is not None else None)
+    if cache is not None:
+        assert cache.ttls["watermarked"] > cache.ttls["dynamic"]

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError
 from ansible_collections.sot.netbox.plugins.module_utils._export import files as F
+from ansible_collections.sot.netbox.plugins.module_utils._export import workbook as W
 
 EXCEL = F.csv_format()
 
@@ -86,21 +87,21 @@ def test_summary_lists_a_few_names():
 
 
 def sheet(header, numeric=None, title="Inventory", key="merged"):
-    return F.Sheet(key, title, header, numeric or [False] * len(header), [10] * len(header))
+    return W.Sheet(key, title, header, numeric or [False] * len(header), [10] * len(header))
 
 
 def test_workbook_source_changes_with_content_and_headers():
-    a = F.workbook_source("x" * 64, [sheet(["name"])])
-    assert a == F.workbook_source("x" * 64, [sheet(["name"], [True])])
-    assert a != F.workbook_source("y" * 64, [sheet(["name"])])
-    assert a != F.workbook_source("x" * 64, [sheet(["Name"])])
+    a = W.workbook_source("x" * 64, [sheet(["name"])])
+    assert a == W.workbook_source("x" * 64, [sheet(["name"], [True])])
+    assert a != W.workbook_source("y" * 64, [sheet(["name"])])
+    assert a != W.workbook_source("x" * 64, [sheet(["Name"])])
 
 
 def test_render_workbook_tables_header_widths_numbers(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     merged = spool(tmp_path / "m.csv", ["name", "vcpus"], [["a", "2"], ["b", ""], ["c", "1.5"]])
     empty = spool(tmp_path / "e.csv", ["name"], [])
-    F.render_workbook(str(tmp_path / "w.xlsx"), [
+    W.render_workbook(str(tmp_path / "w.xlsx"), [
         (sheet(merged.header, [False, True]), merged.path),
         (sheet(empty.header, title="Virtual machines", key="vms"), empty.path),
     ], EXCEL, "s" * 64)
@@ -118,7 +119,7 @@ def test_render_workbook_tables_header_widths_numbers(tmp_path):
 def test_workbook_writer_streams_from_threads_and_csv(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     tail = spool(tmp_path / "t.csv", ["name"], [["vm1"]], write_header=False)
-    writer = F.WorkbookWriter([sheet(["name"]), sheet(["name"], title="Devices", key="devices")])
+    writer = W.WorkbookWriter([sheet(["name"]), sheet(["name"], title="Devices", key="devices")])
     writer.append("merged", ["dev1"])
     writer.append("devices", ["dev1"])
     writer.append_csv("merged", tail.path, EXCEL, has_header=False)
@@ -132,7 +133,7 @@ def test_workbook_writer_streams_from_threads_and_csv(tmp_path):
     (["name"], [28], [30]), (["a_very_long_header_name"], [8], [29]), (["x"], [200], [62]),
 ])
 def test_column_widths(header, hints, widths):
-    assert F.column_widths(header, hints) == widths
+    assert W.column_widths(header, hints) == widths
 
 
 def test_manifest_is_deterministic_and_tolerates_garbage(tmp_path):
@@ -167,7 +168,7 @@ def test_write_text_atomic_leaves_no_temp_and_old_content_on_failure(tmp_path):
 
 def test_workbook_drops_xml_illegal_control_characters(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
-    writer = F.WorkbookWriter([sheet(["name", "comments"])])
+    writer = W.WorkbookWriter([sheet(["name", "comments"])])
     writer.append("merged", ["dev\x01", "bell\x07 tab\t ok"])
     writer.save(str(tmp_path / "w.xlsx"), "s" * 64)
     row = next(openpyxl.load_workbook(tmp_path / "w.xlsx")["Inventory"].iter_rows(min_row=2, values_only=True))
@@ -216,8 +217,8 @@ def test_safe_spool_escapes_cells_and_the_workbook_gets_netbox_values_back(tmp_p
     lookalike.writerow(["'@x", "ok"])
     lookalike.close()
     assert lookalike.sha256 == s.sha256 and lookalike.source_sha256 != s.source_sha256
-    sheet = F.Sheet("merged", "Inventory", ["name", "=h"], [False, False], [10, 10])
-    F.render_workbook(str(tmp_path / "w.xlsx"), [(sheet, s.path, s.escaped)], EXCEL, "x" * 64)
+    sheet = W.Sheet("merged", "Inventory", ["name", "=h"], [False, False], [10, 10])
+    W.render_workbook(str(tmp_path / "w.xlsx"), [(sheet, s.path, s.escaped)], EXCEL, "x" * 64)
     rows = list(openpyxl.load_workbook(tmp_path / "w.xlsx")["Inventory"].iter_rows(min_row=2, values_only=True))
     assert rows == [("=cmd|' /C calc'!A0", "-5"), ("plain", "a=b"), ("@x", "ok")]
 
@@ -226,7 +227,7 @@ def test_safe_spool_escapes_cells_and_the_workbook_gets_netbox_values_back(tmp_p
                                   "#N/A", "#REF!", "=", "plain"])
 def test_workbook_text_is_never_a_formula(tmp_path, text):
     openpyxl = pytest.importorskip("openpyxl")
-    writer = F.WorkbookWriter([F.Sheet("merged", "Inventory", [text, "id"], [False, True], [10, 10])])
+    writer = W.WorkbookWriter([W.Sheet("merged", "Inventory", [text, "id"], [False, True], [10, 10])])
     writer.append("merged", [text, "7"])
     writer.save(str(tmp_path / "w.xlsx"), "s" * 64)
     rows = list(openpyxl.load_workbook(tmp_path / "w.xlsx")["Inventory"].iter_rows())
