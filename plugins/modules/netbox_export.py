@@ -232,12 +232,9 @@ requirements:
   - requests
   - openpyxl (for the xlsx format)
 notes:
-  - The delta sync reads everything when there is no cached result for these options, with O(flush_cache),
-    after O(max_age), when the change log cannot be read (HTTP 403, with one warning), when it no longer holds
-    the newest record of the last run (trimmed by C(CHANGELOG_RETENTION)), after more than 5,000 change
-    records, when a custom field or contact role changed (they make the columns), when a lookup object
-    changed while filters are set, or when the cached rows are gone. See docs/netbox_export.md, section
-    Delta sync.
+  - The delta sync reads everything when it cannot prove the cached result fresh (no cached result, O(flush_cache),
+    O(max_age), a change log it may not read or that was trimmed, over 5,000 change records, a custom field or contact
+    role changed); C(metrics.fallback) says why. See docs/netbox_export.md, section Delta sync.
   - Rows are in NetBox's order (by name, then id), devices before virtual machines in the merged file.
   - CSV files are UTF-8 without a byte order mark.
   - The file options (O(mode), O(owner), O(group), SELinux, O(attributes)) apply to every exported file
@@ -271,14 +268,9 @@ EXAMPLES = r"""
     formats: [merged_csv]
     file_names:
       merged: netbox_full_export.csv
-    columns:
-      - {field: name, header: Hostname}
-      - {field: type, header: Type}
-      - {field: site, header: Site}
-      - {field: primary_ip4, header: IP}
-      - {field: contact_owner, header: Owner}
-      - {field: contact_operations, header: Operations}
-      - {field: cf_cost_center, header: Cost Center}
+    columns: [{field: name, header: Hostname}, {field: type, header: Type}, {field: site, header: Site},
+              {field: primary_ip4, header: IP}, {field: contact_owner, header: Owner},
+              {field: contact_operations, header: Operations}, {field: cf_cost_center, header: Cost Center}]
 
 - name: Any NetBox filter; a misspelt filter name fails instead of exporting everything
   sot.netbox.netbox_export:
@@ -333,12 +325,7 @@ files:
     backup_file:
       description: The backup copy, when O(backup) is set and the file was replaced.
       type: str
-  sample:
-    devices:
-      path: /srv/exports/netbox/devices.csv
-      sha256: 3f2a...e1
-      rows: 19
-      changed: false
+  sample: {devices: {path: /srv/exports/netbox/devices.csv, sha256: 3f2a...e1, rows: 19, changed: false}}
 totals:
   description: Object counts, files and bytes written, and the run's seconds.
   returned: always
@@ -404,7 +391,7 @@ OPTIONS = dict(
 )
 
 
-def main():
+def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(**OPTIONS), supports_check_mode=True, add_file_common_args=True)
     run_module(module, run)
 

@@ -27,22 +27,7 @@ _EXPORT = tuple(f"plugins/module_utils/_export/{n}.py" for n in ("files", "paths
 _INVENTORY = tuple(f"plugins/module_utils/_inventory/{n}.py" for n in (
     "build", "delta", "fetch", "plan", "runner", "settings"))
 _PUBLISH = tuple(f"plugins/module_utils/_publish/{n}.py" for n in ("domain", "runner", "transport", "writer"))
-DEBT = {
-    "endpoints": {"plugins/module_utils/_changes.py", "plugins/module_utils/_export/runner.py",
-                  "plugins/module_utils/_inventory/plan.py", "plugins/module_utils/_plan/absent.py",
-                  "plugins/module_utils/_plan/apply.py", "plugins/module_utils/_plan/choices.py",
-                  "plugins/module_utils/_plan/materialize.py", "plugins/module_utils/_plan/reads.py",
-                  "plugins/module_utils/_plan/status.py", "plugins/module_utils/_segment/claim.py",
-                  "plugins/module_utils/_segment/runner.py", "plugins/module_utils/_segment/store.py"},
-    "file_lines": {"plugins/module_utils/_export/files.py", "plugins/module_utils/_export/runner.py",
-                   "plugins/module_utils/_inventory/build.py", "plugins/module_utils/_segment/claim.py",
-                   "plugins/module_utils/_segment/domain.py"},
-    "function_lines": {"plugins/module_utils/_export/runner.py", "plugins/module_utils/_inventory/build.py",
-                       "plugins/module_utils/_inventory/fetch.py", "plugins/module_utils/_inventory/runner.py",
-                       "plugins/module_utils/_inventory/settings.py", "plugins/module_utils/_plan/apply.py",
-                       "plugins/module_utils/_plan/diff.py", "plugins/module_utils/_segment/domain.py"},
-    "hints": set(_SEGMENT + _PLAN + _EXPORT + _INVENTORY + _PUBLISH),
-}
+DEBT: dict = {"endpoints": set(), "file_lines": set(), "function_lines": set(), "hints": set()}
 
 
 def _cases(rule: str, under=PLUGINS) -> list:

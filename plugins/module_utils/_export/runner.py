@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import RequestValidationFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._export import delta as D
@@ -35,12 +35,10 @@ from ansible_collections.sot.netbox.plugins.module_utils._export.spec import (  
 from ansible_collections.sot.netbox.plugins.module_utils._lookups import Lookups
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ansible.module_utils.basic import AnsibleModule
-
     from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
 
 
-def run(module: AnsibleModule, client: NetboxClient) -> dict:
+def run(module: Any, client: NetboxClient) -> dict:   # module: the AnsibleModule (only _module.py imports Ansible)
     """The Ansible side: params -> spec; AnsibleModule's atomic_move, backup_local and file attributes."""
     spec = spec_from_params(module.params)
     file_args = module.load_file_common_arguments(module.params)
