@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     BranchJobFailed, BranchMergeConflicts, BranchNotFound, BranchNotReady, Conflict, InputError, NotFound)
 from ansible_collections.sot.netbox.plugins.module_utils._client import endpoint_of
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
 
 BRANCH_HEADER = "X-NetBox-Branch"
 DEFAULT_TIMEOUT = 300.0
@@ -67,7 +70,7 @@ def check_branch_name(option: str, name: object) -> str:
 class Branches:
     """The plugin's REST API over one client: find, create, wait, run jobs, archive, delete, diff."""
 
-    def __init__(self, client, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, client: NetboxClient, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.clock = clock
 
@@ -192,7 +195,7 @@ def conflict_text(item: dict) -> str:
     return f"{item['object_type']} {item['object']!r}: {fields or 'changed in both'}"
 
 
-def use_branch(client, name: str, create: bool = False, timeout: float = DEFAULT_TIMEOUT,
+def use_branch(client: NetboxClient, name: str, create: bool = False, timeout: float = DEFAULT_TIMEOUT,
                clock: Callable[[], float] = time.monotonic) -> Branch:
     """Send every later request of `client` to branch `name` (the `branch` connection option)."""
     check_branch_name("branch", name)

@@ -420,7 +420,7 @@ class PlanRemovalFailed(PlanError):
 class PluginMissing(FeatureUnsupported):
     """A feature of a NetBox plugin that the connected NetBox does not have installed."""
 
-    def __init__(self, feature, option, result=None):
+    def __init__(self, feature: str, option: str, result: dict | None = None) -> None:
         super().__init__(feature, "", "", result)
         self.message = (f"{feature} is not installed on this NetBox (its API answered 404): install and enable "
                         f"the plugin, or leave out {option}")
@@ -434,7 +434,7 @@ class BranchNotFound(InputError):
 class BranchNotReady(SotNetboxError):
     """A branch did not become usable within the time allowed, or its last operation failed."""
 
-    def __init__(self, message, status="", result=None):
+    def __init__(self, message: str, status: str = "", result: dict | None = None) -> None:
         self.status = status
         super().__init__(message, result)
 

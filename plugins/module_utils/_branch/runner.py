@@ -10,7 +10,7 @@ The module's own client never carries a branch header: it manages branches from 
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._branch import domain
 from ansible_collections.sot.netbox.plugins.module_utils._branching import (
@@ -20,6 +20,9 @@ from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     BranchJobFailed, BranchMergeConflicts, PermissionDenied)
 from ansible_collections.sot.netbox.plugins.module_utils._module import client_for
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
 
 OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -32,12 +35,12 @@ PERMISSIONS = {domain.SYNC: "sync_branch", domain.MERGE: "merge_branch", domain.
                domain.ARCHIVE: "archive_branch"}
 
 
-def client_factory(module):
+def client_factory(module: Any) -> NetboxClient:
     """netbox_branch talks to main: a `branch` option (or NETBOX_BRANCH) is not applied to its client."""
     return client_for(module, branch=None)
 
 
-def run(module, client, clock: Callable[[], float] = time.monotonic) -> dict:
+def run(module: Any, client: NetboxClient, clock: Callable[[], float] = time.monotonic) -> dict:
     params = module.params
     name = check_branch_name("name", params["name"])
     timeout = check_timeout(params.get("branch_timeout"))
@@ -69,7 +72,7 @@ def _describe_action(branch: Branch, description: str | None) -> str:
     return "update" if description is not None and description != branch.description else domain.NOTHING
 
 
-def _main_changed_since_sync(client, branch: Branch) -> bool:
+def _main_changed_since_sync(client: NetboxClient, branch: Branch) -> bool:
     """What the plugin itself syncs: changes in main to branchable objects since the last sync."""
     obj = client.get(record("branch").path(branch.id)) or {}
     since = obj.get("last_sync") or obj.get("created")

@@ -10,7 +10,9 @@ be created, names fit, nothing in the way) without changing it; `make_dirs` crea
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError, InputError, ValidationErrors
 from ansible_collections.sot.netbox.plugins.module_utils._export.files import MANIFEST, SPOOL_PATTERN
@@ -24,15 +26,15 @@ class OutputPaths:
     dest: str
     files: dict                 # output -> absolute path, for the outputs `formats` selects
     manifest: str
-    metrics: str = None         # absolute, or None
+    metrics: str | None = None  # absolute, or None
     options: dict = field(default_factory=dict)  # absolute path -> the option that names it
 
-    def all(self):
+    def all(self) -> list[str]:
         """Every path the run may write (files, manifest, metrics)."""
         return list(self.files.values()) + [self.manifest] + ([self.metrics] if self.metrics else [])
 
 
-def normalize_dest(value):
+def normalize_dest(value: Any) -> str:
     """`dest` as an absolute, normalized path; InputError when missing, relative or holding NUL."""
     if not value or not isinstance(value, str):
         raise InputError("dest", value, "is required: the directory to write the export into")
@@ -45,7 +47,7 @@ def normalize_dest(value):
     return dest
 
 
-def check_file_name(option, name):
+def check_file_name(option: str, name: Any) -> str | None:
     """A `file_names` entry: one plain name inside dest, not the manifest, not a temp-file name.
     Returns the problem, or None."""
     if not isinstance(name, str) or not name:
@@ -61,7 +63,7 @@ def check_file_name(option, name):
     return None
 
 
-def plan_paths(dest, file_names, outputs, metrics_path=None):
+def plan_paths(dest: str, file_names: dict, outputs: Iterable[str], metrics_path: Any = None) -> OutputPaths:
     """Resolve every output. `file_names`: output -> name (all outputs, selected or not), `outputs`:
     the selected ones. A relative `metrics_path` is inside dest (never the working directory) and
     may not leave it; an absolute one is the user's explicit choice. Every path is distinct from
@@ -89,7 +91,7 @@ def plan_paths(dest, file_names, outputs, metrics_path=None):
     return OutputPaths(dest, files, manifest, metrics, options)
 
 
-def _metrics_path(dest, value, taken):
+def _metrics_path(dest: str, value: Any, taken: dict) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError("metrics_path", value, "must be a file path")
     if "\x00" in value:
@@ -109,11 +111,11 @@ def _metrics_path(dest, value, taken):
     return path
 
 
-def _same_path(a, b):
+def _same_path(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def check_paths(paths):
+def check_paths(paths: OutputPaths) -> None:
     """Ask the file system, change nothing: dest is a writable directory or can be created; every
     file's directory too; no output is a directory; every name fits the file system. Raises
     InputError naming the option."""
@@ -128,7 +130,7 @@ def check_paths(paths):
         _check_lengths(option, path)
 
 
-def _check_dir(option, directory):
+def _check_dir(option: str, directory: str) -> None:
     if os.path.exists(directory):
         if not os.path.isdir(directory):
             raise InputError(option, directory, "exists and is not a directory")
@@ -143,7 +145,7 @@ def _check_dir(option, directory):
     _check_lengths(option, directory)
 
 
-def _existing_ancestor(path):
+def _existing_ancestor(path: str) -> str:
     parent = path
     while not os.path.exists(parent):
         up = os.path.dirname(parent)
@@ -153,7 +155,7 @@ def _existing_ancestor(path):
     return parent
 
 
-def _check_lengths(option, path):
+def _check_lengths(option: str, path: str) -> None:
     """Each component within the file system's NAME_MAX, the whole within PATH_MAX (bytes)."""
     base = _existing_ancestor(os.path.dirname(path)) or "/"
     name_max = _pathconf(base, "PC_NAME_MAX", NAME_MAX_DEFAULT)
@@ -166,7 +168,7 @@ def _check_lengths(option, path):
             raise InputError(option, path, f"a name of {len(part)} bytes; this file system allows {name_max}")
 
 
-def _pathconf(path, name, default):
+def _pathconf(path: str, name: str, default: int) -> int:
     try:
         value = os.pathconf(path, name)
     except (OSError, ValueError):
@@ -174,7 +176,7 @@ def _pathconf(path, name, default):
     return value if value and value > 0 else default
 
 
-def make_dirs(paths):
+def make_dirs(paths: OutputPaths) -> None:
     """Create dest and the metrics file's directory when missing (after every check passed)."""
     for directory in dict.fromkeys([paths.dest] + [os.path.dirname(p) for p in paths.all()]):
         try:

@@ -8,7 +8,9 @@ PRIVATE to the collection. Pure: plain dicts in, lists of strings out; no I/O, n
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError, ValidationErrors
 
@@ -21,13 +23,13 @@ KIND_OF_OBJECT_TYPE = {v: k for k, v in OBJECT_TYPES.items()}
 _PRIORITY_RANK = {"primary": 0, "secondary": 1, "tertiary": 2, "inactive": 3}
 
 
-def _name(obj):
+def _name(obj: Any) -> Any:
     return obj.get("name") if isinstance(obj, dict) else obj
 
 
-def _path(*keys):
+def _path(*keys: str) -> Callable[[Any], Any]:
     """An extractor following nested keys: _path('device_type', 'manufacturer', 'name')."""
-    def get(obj):
+    def get(obj: Any) -> Any:
         for key in keys:
             if not isinstance(obj, dict):
                 return None
@@ -36,15 +38,15 @@ def _path(*keys):
     return get
 
 
-def _choice(key):
+def _choice(key: str) -> Callable[[dict], Any]:
     return lambda obj: (obj.get(key) or {}).get("value") if isinstance(obj.get(key), dict) else obj.get(key)
 
 
-def _address(key):
+def _address(key: str) -> Callable[[dict], Any]:
     return lambda obj: (obj.get(key) or {}).get("address")
 
 
-def _tags(obj):
+def _tags(obj: dict) -> list[str]:
     return sorted(_name(t) or "" for t in obj.get("tags") or [])
 
 
@@ -58,7 +60,7 @@ class Source:
     numeric: bool = False   # written as a number in the workbook
     width: int = 14         # workbook column width (characters)
 
-    def value(self, obj):
+    def value(self, obj: dict) -> Any:
         return self.get(obj) if self.get else obj.get(self.key)
 
 
@@ -101,7 +103,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # not in a header: CSV readers and th
 CONTACT_PREFIX = "contact_"
 
 
-def contact_key(role_slug):
+def contact_key(role_slug: str) -> str:
     return CONTACT_PREFIX + re.sub(r"[^0-9a-zA-Z]+", "_", role_slug).strip("_").lower()
 
 
@@ -115,7 +117,7 @@ class Column:
     custom_field: str = ""
     role: str = ""  # contact role slug
 
-    def applies_to(self, kind):
+    def applies_to(self, kind: str) -> bool:
         return kind in self.kinds
 
 
@@ -127,7 +129,7 @@ class Catalog:
     role_names: dict      # slug -> name
 
     @classmethod
-    def build(cls, custom_field_rows, role_rows):
+    def build(cls, custom_field_rows: Iterable[dict], role_rows: Iterable[dict]) -> Catalog:
         cfs = {}
         for row in custom_field_rows:
             kinds = tuple(k for k in KINDS if OBJECT_TYPES[k] in (row.get("object_types") or []))
@@ -137,7 +139,7 @@ class Catalog:
         return cls(custom_fields=dict(sorted(cfs.items())), roles=tuple(r["slug"] for r in roles),
                    role_names={r["slug"]: r.get("name") or r["slug"] for r in roles})
 
-    def column(self, field, header=None):
+    def column(self, field: str, header: str | None = None) -> Column | None:
         """The Column for a field name, or None when this NetBox has no such field."""
         if field in SOURCES:
             src = SOURCES[field]
@@ -151,12 +153,12 @@ class Catalog:
                 return Column(field, header or field, KINDS, width=24, role=slug)
         return None
 
-    def known_fields(self):
+    def known_fields(self) -> list[str]:
         return (list(SOURCES) + [CF_PREFIX + n for n in self.custom_fields]
                 + [contact_key(s) for s in self.roles])
 
 
-def select_columns(catalog, columns=None, custom_fields=None):
+def select_columns(catalog: Catalog, columns: list | None = None, custom_fields: list | None = None) -> list[Column]:
     """The export's columns, from the `columns` and `custom_fields` options, validated together.
 
     `columns` None: the default layout (DEFAULT_FIELDS, then the custom fields, then one column per
@@ -198,7 +200,7 @@ def select_columns(catalog, columns=None, custom_fields=None):
     return result
 
 
-def _entry(column, index, errors):
+def _entry(column: Any, index: int, errors: list[str]) -> dict | None:
     if isinstance(column, str) and column:
         return {"field": column}
     if isinstance(column, dict) and isinstance(column.get("field"), str) and column["field"]:
@@ -219,12 +221,12 @@ def _entry(column, index, errors):
     return None
 
 
-def columns_for(columns, kind):
+def columns_for(columns: Iterable[Column], kind: str) -> list[Column]:
     """The columns of one kind's own file: those that apply to the kind; `type` only in the merged file."""
     return [c for c in columns if c.applies_to(kind) and c.field != "type"]
 
 
-def api_fields(columns, kind):
+def api_fields(columns: Iterable[Column], kind: str) -> list[str]:
     """The `fields=` for one kind's list request: only what the columns need."""
     wanted = {"id", "name"}
     for col in columns:
@@ -240,17 +242,17 @@ def api_fields(columns, kind):
 class ContactIndex:
     """Contact names by object and role, from contact assignments (each with nested contact and role)."""
 
-    def __init__(self):
-        self._by_object = {}
+    def __init__(self) -> None:
+        self._by_object: dict = {}
 
     @classmethod
-    def from_assignments(cls, assignments):
+    def from_assignments(cls, assignments: Iterable[dict]) -> ContactIndex:
         index = cls()
         for assignment in assignments:
             index.add(assignment)
         return index.freeze()
 
-    def add(self, assignment):
+    def add(self, assignment: dict) -> None:
         kind = KIND_OF_OBJECT_TYPE.get(assignment.get("object_type"))
         contact, role = assignment.get("contact") or {}, assignment.get("role") or {}
         if kind is None or not contact.get("name"):
@@ -260,20 +262,20 @@ class ContactIndex:
         roles = self._by_object.setdefault((kind, assignment.get("object_id")), {})
         roles.setdefault(role.get("slug") or "", []).append((_PRIORITY_RANK.get(priority, 4), contact["name"]))
 
-    def freeze(self):
+    def freeze(self) -> ContactIndex:
         for roles in self._by_object.values():
             for slug, entries in roles.items():
                 roles[slug] = tuple(dict.fromkeys(entry[1] for entry in sorted(entries)))
         return self
 
-    def names(self, kind, object_id, role_slug):
+    def names(self, kind: str, object_id: Any, role_slug: str) -> tuple:
         return self._by_object.get((kind, object_id), {}).get(role_slug, ())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._by_object)
 
 
-def format_value(value, separator):
+def format_value(value: Any, separator: str) -> str:
     """One cell: '' for None, names for nested objects, integral floats without '.0', lists joined."""
     if value is None:
         return ""
@@ -291,7 +293,8 @@ def format_value(value, separator):
     return str(value)
 
 
-def build_row(obj, kind, columns, contacts, separator=", "):
+def build_row(obj: dict, kind: str, columns: Iterable[Column], contacts: ContactIndex,
+              separator: str = ", ") -> list[str]:
     """One CSV row (list of strings) for a device or VM as NetBox returned it."""
     row = []
     for col in columns:
@@ -308,7 +311,8 @@ def build_row(obj, kind, columns, contacts, separator=", "):
     return row
 
 
-def check_filter_names(option, names, endpoint, known, custom_fields):
+def check_filter_names(option: str, names: Iterable[str], endpoint: str, known: Container[str],
+                       custom_fields: Container[str]) -> None:
     """Free-form filter names NetBox would silently ignore: InputError naming the first bad one.
 
     `known` is the set of filter names the endpoint's OpenAPI schema lists; `cf_<name>` (with an
