@@ -129,4 +129,3 @@ def test_delta_sync_off_reads_everything_and_keeps_nothing(world):
     for _run in range(2):
         result, _client, calls = run(netbox, cache, dest, delta_sync=False)
         assert result["sync"] == "full" and "/api/core/object-changes/" not in [c["path"] for c in calls]
-
