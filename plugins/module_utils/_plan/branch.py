@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from ansible_collections.sot.netbox.plugins.module_utils._branch import runner as branch_runner
 from ansible_collections.sot.netbox.plugins.module_utils._branching import BRANCH_HEADER
 from ansible_collections.sot.netbox.plugins.module_utils._errors import PlanNotStageable
 from ansible_collections.sot.netbox.plugins.module_utils._plan.status import record_name, recorded
@@ -87,6 +86,8 @@ def check_stageable(client: Any, v: Any, branch: str, changes: Any) -> None:
 
 def merge(client: Any, branch: str, params: dict, check_mode: bool, want_diff: bool) -> dict:
     """Merge `branch` into main with netbox_branch's runner (conflicts refused object by object)."""
+    # Imported here: netbox_branch's runner imports the Ansible adapter, and execute() stays Ansible-free.
+    from ansible_collections.sot.netbox.plugins.module_utils._branch import runner as branch_runner  # pylint: disable=import-outside-toplevel
     shim = SimpleNamespace(params={"name": branch, "state": "merged", "description": None,
                                    "branch_timeout": params.get("branch_timeout")},
                            check_mode=check_mode, _diff=want_diff)

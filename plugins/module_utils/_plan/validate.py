@@ -29,12 +29,12 @@ from ansible_collections.sot.netbox.plugins.module_utils._plan.store import read
 @dataclass
 class Validated:
     """A plan and everything read to validate it; `errors` empty means it may be written."""
-    plan: object
+    plan: Any                       # model.Plan
     errors: list = field(default_factory=list)
     catalog: Catalog = field(default_factory=Catalog)
     refs: dict = field(default_factory=dict)
-    calc: object = None
-    desired: object = None
+    calc: Any = None                # calculate.Calculation, once the plan is structurally sound
+    desired: Any = None             # expand.Desired, once the plan validates
     record: dict | None = None
     current: Current = field(default_factory=Current)
     foreign: dict = field(default_factory=dict)
