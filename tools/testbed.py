@@ -40,6 +40,10 @@ import urllib.error
 import urllib.request
 
 NETBOX_VERSION = "4.7.3"
+# NetBox Labs' Branching plugin (1.2.x needs NetBox 4.7), on the sample data set only: the large one
+# stays as fast as before. SOT_TESTBED_BRANCHING=0 leaves it out.
+BRANCHING_PACKAGE, BRANCHING_VERSION = "netboxlabs-netbox-branching", "1.2.2"
+BRANCHING_DATASETS = ("sample",)
 HERE = pathlib.Path(__file__).resolve().parent
 CACHE = pathlib.Path(os.environ.get("SOT_TESTBED_CACHE", pathlib.Path.home() / ".cache" / "sot-netbox-testbed"))
 RUN = pathlib.Path(os.environ.get("SOT_TESTBED_RUN", "/tmp/sot-netbox-testbed"))
@@ -90,6 +94,12 @@ API_TOKEN_PEPPERS = {{1: "sot-netbox-testbed-pepper-not-for-production-use-01234
 MAX_PAGE_SIZE = 1000
 PAGINATE_COUNT = 50
 CHANGELOG_RETENTION = 0
+if os.environ.get("SOT_TESTBED_BRANCHING") == "1":
+    # The plugin's own installation steps: its schema-aware DATABASES, its router, the plugin.
+    from netbox_branching.utilities import DynamicSchemaDict
+    DATABASES = DynamicSchemaDict(DATABASES)
+    DATABASE_ROUTERS = ["netbox_branching.database.BranchAwareRouter"]
+    PLUGINS = ["netbox_branching"]
 """
 
 BOOTSTRAP_USERS = f"""
@@ -157,6 +167,47 @@ def install_netbox() -> None:
     with open(RUN_LOG("pip-netbox.log"), "w") as fh:
         run([venv() / "bin/pip", "install", "-q", f"netbox=={NETBOX_VERSION}", "gunicorn"], stdout=fh, stderr=fh)
     marker.write_text(NETBOX_VERSION)
+
+
+def branching_marker() -> pathlib.Path:
+    return venv() / f".sot-branching-{BRANCHING_VERSION}"
+
+
+def branching_wanted(dataset: str) -> bool:
+    return dataset in BRANCHING_DATASETS and os.environ.get("SOT_TESTBED_BRANCHING", "1") != "0"
+
+
+def branching_enabled(dataset: str) -> bool:
+    """The plugin is configured for this data set: wanted and installed."""
+    return branching_wanted(dataset) and branching_marker().exists()
+
+
+def install_branching(datasets: list[str]) -> None:
+    """pip-install the plugin into NetBox's venv once (pure Python, no dependencies of its own, so
+    --no-deps leaves NetBox's packages as they are). Without a package registry the test bed runs
+    without it and the tests that need it say why they skip."""
+    if branching_marker().exists() or not any(branching_wanted(d) for d in datasets):
+        return
+    log(f"installing {BRANCHING_PACKAGE} {BRANCHING_VERSION} into {venv()} (once)")
+    with venv_lock(), open(RUN_LOG("pip-branching.log"), "w") as fh:
+        done = run([venv() / "bin/pip", "install", "-q", "--no-deps", f"{BRANCHING_PACKAGE}=={BRANCHING_VERSION}"],
+                   stdout=fh, stderr=fh, check=False)
+    if done.returncode != 0:
+        log(f"could not install {BRANCHING_PACKAGE}: NetBox runs without it; see {RUN_LOG('pip-branching.log')}")
+        return
+    branching_marker().write_text(BRANCHING_VERSION)
+
+
+@contextlib.contextmanager
+def venv_lock():
+    """One process at a time changes the shared venv."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".venv.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def missing_packages() -> list[str]:
@@ -296,9 +347,15 @@ def dump_db(db: str, dest: pathlib.Path) -> None:
     os.replace(tmp, dest)
 
 
+def create_db(db: str) -> None:
+    psql(f"CREATE DATABASE {db}")
+    # The Branching plugin makes a schema per branch (its installation step; a no-op for a superuser).
+    psql(f"GRANT CREATE ON DATABASE {db} TO {PG_USER}")
+
+
 def restore_db(db: str, src: pathlib.Path) -> None:
     drop_db(db)
-    psql(f"CREATE DATABASE {db}")
+    create_db(db)
     with open(src, "rb") as fh:
         as_pg([pg_bin("pg_restore"), "-h", "127.0.0.1", "-p", PG_PORT, "-U", PG_USER, "-d", db, "--no-owner"],
               stdin=fh)
@@ -342,6 +399,7 @@ def write_configuration() -> None:
 def netbox_env(dataset: str) -> dict:
     db, _port, r_tasks, r_cache = DATASETS[dataset]
     return {**os.environ, "NETBOX_ROOT": str(netbox_root()), "SOT_TESTBED_DB": db,
+            "SOT_TESTBED_BRANCHING": "1" if branching_enabled(dataset) else "0",
             "SOT_TESTBED_REDIS_TASKS": str(r_tasks), "SOT_TESTBED_REDIS_CACHE": str(r_cache),
             "DJANGO_SETTINGS_MODULE": "netbox.settings", "PYTHONWARNINGS": "ignore"}
 
@@ -354,10 +412,13 @@ def migrated_dump() -> pathlib.Path:
     return CACHE / "dumps" / f"netbox-{NETBOX_VERSION}-migrated.dump"
 
 
-def seeded_dump(dataset: str, tokens_scheme: bytes = b"tokens made by NetBox") -> pathlib.Path:
-    # The dump's name carries a hash of the seed script, so changing the data re-seeds; and of the
-    # way its tokens are made, so a cache shared with older checkouts keeps their dumps intact.
+def seeded_dump(dataset: str, tokens_scheme: bytes = b"tokens made by NetBox", plugins: bool = True) -> pathlib.Path:
+    # The dump's name carries a hash of the seed script, so changing the data re-seeds; of the
+    # way its tokens are made, so a cache shared with older checkouts keeps their dumps intact; and
+    # of the plugins whose tables it holds, so a dump without them is never taken for one with them.
     seed = (HERE / "testbed_data.py").read_bytes() + tokens_scheme
+    if plugins and branching_enabled(dataset):
+        seed += f"\0{BRANCHING_PACKAGE}=={BRANCHING_VERSION}".encode()
     digest = hashlib.sha256(seed).hexdigest()[:12]
     return CACHE / "dumps" / f"netbox-{NETBOX_VERSION}-{dataset}-{digest}.dump"
 
@@ -382,9 +443,13 @@ def ensure_database(dataset: str) -> bool:
         return False
     marker.unlink(missing_ok=True)
     # A NetBox still serving this database would keep connections a restore terminates.
-    stop_pidfile(gunicorn_pidfile(dataset))
+    stop_netbox(dataset)
     if seeded_dump(dataset).exists():
         restore_seeded(dataset)
+        return True
+    plain = seeded_dump(dataset, plugins=False)
+    if plain != seeded_dump(dataset) and plain.exists():
+        add_plugins_to_seeded(dataset, plain)
         return True
     run_tokens(dataset).unlink(missing_ok=True)
     if legacy_seeded_dump(dataset).exists():
@@ -399,7 +464,7 @@ def ensure_database(dataset: str) -> bool:
     else:
         log("running `netbox migrate` from empty (about 6 minutes, once per machine)")
         drop_db(db)
-        psql(f"CREATE DATABASE {db}")
+        create_db(db)
         with open(RUN_LOG("migrate.log"), "a") as fh:
             netbox_manage(dataset, "migrate", "--no-input", stdout=fh, stderr=fh)
         dump_db(db, migrated_dump())
@@ -409,12 +474,27 @@ def ensure_database(dataset: str) -> bool:
     return True
 
 
-def restore_seeded(dataset: str) -> None:
+def add_plugins_to_seeded(dataset: str, plain: pathlib.Path) -> None:
+    """The same data seeded without the plugin: restored with its tokens, the plugin's migrations
+    applied (seconds, where seeding again takes a minute), dumped under the plugin's name."""
+    restore_seeded(dataset, plain)
+    tokens = read_tokens(run_tokens(dataset))
+    log(f"applying the {BRANCHING_PACKAGE} migrations to the seeded {dataset} database")
+    with open(RUN_LOG("migrate.log"), "a") as fh:
+        netbox_manage(dataset, "migrate", "--no-input", stdout=fh, stderr=fh)
+    if tokens:
+        save_seeded(dataset, tokens)
+    else:
+        seeded_marker(dataset).unlink(missing_ok=True)  # ensure_tokens makes them and dumps
+
+
+def restore_seeded(dataset: str, source: pathlib.Path | None = None) -> None:
     """Restore the seeded dump and the tokens stored with it, as one consistent pair."""
-    log(f"restoring seeded {dataset} database from {seeded_dump(dataset)}")
+    source = source or seeded_dump(dataset)
+    log(f"restoring seeded {dataset} database from {source}")
     with dumps_lock():
-        tokens = read_tokens(cached_tokens(dataset))
-        restore_db(DATASETS[dataset][0], seeded_dump(dataset))
+        tokens = read_tokens(source.with_suffix(".tokens.json"))
+        restore_db(DATASETS[dataset][0], source)
     if tokens:
         write_tokens(run_tokens(dataset), tokens)
     else:
@@ -530,7 +610,7 @@ def ensure_tokens(dataset: str, workers: int, fresh: bool) -> None:
         return
     if not fresh and seeded_dump(dataset).exists():
         # The live database's tokens are unknown and it may hold test leftovers: back to the dump.
-        stop_pidfile(gunicorn_pidfile(dataset))
+        stop_netbox(dataset)
         restore_seeded(dataset)
         start_netbox(dataset, workers)
         if tokens_work(dataset, read_tokens(run_tokens(dataset))):
@@ -579,16 +659,37 @@ def api_ready(dataset: str) -> bool:
         return False
 
 
+def worker_pidfile(dataset: str) -> pathlib.Path:
+    return RUN / f"rqworker-{dataset}.pid"
+
+
+def start_worker(dataset: str) -> None:
+    """NetBox's background worker: the Branching plugin provisions, syncs and merges in jobs."""
+    if not branching_enabled(dataset) or pid_alive(worker_pidfile(dataset)):
+        return
+    with open(RUN_LOG(f"rqworker-{dataset}.log"), "a") as fh:
+        proc = subprocess.Popen([str(venv() / "bin/netbox"), "rqworker"], env=netbox_env(dataset), stdin=subprocess.DEVNULL,
+                                stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    worker_pidfile(dataset).write_text(str(proc.pid))
+
+
+def stop_netbox(dataset: str) -> None:
+    stop_pidfile(worker_pidfile(dataset))
+    stop_pidfile(gunicorn_pidfile(dataset))
+
+
 def start_netbox(dataset: str, workers: int) -> None:
     if pid_alive(gunicorn_pidfile(dataset)) and api_ready(dataset):
+        start_worker(dataset)
         return
-    stop_pidfile(gunicorn_pidfile(dataset))
+    stop_netbox(dataset)
     port = DATASETS[dataset][1]
     run([venv() / "bin/gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", workers, "--threads", "1",
          "--timeout", "300", "--no-control-socket", "--pid", gunicorn_pidfile(dataset), "--daemon",
          "--error-logfile", RUN_LOG(f"gunicorn-{dataset}.log"), "netbox.wsgi"], env=netbox_env(dataset))
     for _ in range(240):
         if api_ready(dataset):
+            start_worker(dataset)
             return
         time.sleep(0.5)
     die(f"NetBox did not answer on {url(dataset)}; see {RUN_LOG(f'gunicorn-{dataset}.log')}")
@@ -646,12 +747,14 @@ def env_lines(dataset: str) -> str:
     lines = [f"export NETBOX_URL={url(dataset)}"]
     lines += [f"export {name}={shlex.quote(tokens[name])}" for name in TOKENS]
     lines.append(f"export SOT_TESTBED_DATASET={dataset}")
+    lines.append(f"export SOT_TESTBED_BRANCHING={1 if branching_enabled(dataset) else 0}")
     return "\n".join(lines)
 
 
 def cmd_start(args) -> None:
     ensure_system_packages()
     install_netbox()
+    install_branching(args.datasets)
     start_postgres()
     start_redis()
     write_configuration()
@@ -666,7 +769,7 @@ def cmd_start(args) -> None:
 def cmd_stop(args) -> None:
     for ds in DATASETS:
         if ds in args.datasets:
-            stop_pidfile(gunicorn_pidfile(ds))
+            stop_netbox(ds)
     if set(args.datasets) == set(DATASETS) or not any(pid_alive(gunicorn_pidfile(d)) for d in DATASETS):
         stop_redis()
         stop_postgres()
@@ -677,7 +780,8 @@ def cmd_status(args) -> None:
     status = {"postgres": pg_running(), "redis": pid_alive(redis_pidfile())}
     for ds in args.datasets:
         status[f"netbox-{ds}"] = {"url": url(ds), "running": pid_alive(gunicorn_pidfile(ds)),
-                                  "api": api_ready(ds), "tokens": tokens_work(ds, read_tokens(run_tokens(ds)))}
+                                  "api": api_ready(ds), "tokens": tokens_work(ds, read_tokens(run_tokens(ds))),
+                                  "branching": branching_enabled(ds), "rqworker": pid_alive(worker_pidfile(ds))}
     print(json.dumps(status, indent=2))
 
 
@@ -690,7 +794,7 @@ def cmd_reset(args) -> None:
     for ds in args.datasets:
         if not seeded_dump(ds).exists():
             die(f"no seeded dump of {ds} yet: run `tools/testbed.py start --dataset {ds}` first")
-        stop_pidfile(gunicorn_pidfile(ds))
+        stop_netbox(ds)
         restore_seeded(ds)
         start_netbox(ds, args.workers)
         ensure_tokens(ds, args.workers, fresh=True)

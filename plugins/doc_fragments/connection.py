@@ -96,6 +96,26 @@ options:
       - V(0) disables caching it and ignores entries cached earlier.
     type: int
     default: 600
+  branch:
+    description:
+      - Read and write in this NetBox branch (the NetBox Branching plugin, C(netboxlabs-netbox-branching))
+        instead of NetBox's main data. Every request of the task carries the branch's C(X-NetBox-Branch)
+        header; main is unchanged until the branch is merged (M(sot.netbox.netbox_branch)).
+      - The name is resolved to the branch's schema id once per task (through the response cache). A branch
+        that does not exist is an error naming this option, unless O(branch_create=true).
+      - A branch still being provisioned is waited for, up to O(branch_timeout).
+      - If not set, the environment variable E(NETBOX_BRANCH) is used.
+    type: str
+  branch_create:
+    description: Create O(branch) when it does not exist (then wait until it is ready).
+    type: bool
+    default: false
+  branch_timeout:
+    description:
+      - Seconds to wait for O(branch) to become ready (NetBox provisions a branch in a background job).
+      - Polls with the collection's retry policy (growing, jittered delays).
+    type: float
+    default: 300
 requirements:
   - requests
 """

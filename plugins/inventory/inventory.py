@@ -90,6 +90,21 @@ options:
     description: Most concurrent HTTP requests to NetBox (pages, lists, lookup tables). Between 1 and 32.
     type: int
     default: 4
+  branch:
+    description:
+      - Read the inventory from this NetBox branch (the NetBox Branching plugin) instead of main, for example to
+        review what a plan would change. Resolved to the branch's schema id once; a missing branch is an error.
+    type: str
+    env:
+      - name: NETBOX_BRANCH
+  branch_create:
+    description: Create O(branch) when it does not exist.
+    type: bool
+    default: false
+  branch_timeout:
+    description: Seconds to wait for O(branch) to become ready.
+    type: float
+    default: 300
   page_size:
     description: Objects per page (NetBox caps it at its C(MAX_PAGE_SIZE), 1000 by default).
     type: int

@@ -19,11 +19,12 @@ import time
 from urllib.parse import urlencode
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ALREADY_GONE, FeatureUnsupported, InputError, NotFound, RequestValidationFailed, SotNetboxError,
+    ALREADY_GONE, FeatureUnsupported, InputError, NotFound, PluginMissing, RequestValidationFailed, SotNetboxError,
     classify_rejection, error_for_status)
 from ansible_collections.sot.netbox.plugins.module_utils._features import feature, parse_version
 from ansible_collections.sot.netbox.plugins.module_utils._http import (  # noqa: F401 pylint: disable=unused-import
     HAS_REQUESTS, READ_METHODS, USER_AGENT, HttpTransport, _header, _text, split_http_url)
+from ansible_collections.sot.netbox.plugins.module_utils._records import record
 from ansible_collections.sot.netbox.plugins.module_utils._redact import Redactor
 
 DEFAULT_PAGE_SIZE = 1000  # NetBox's default MAX_PAGE_SIZE; a larger limit is silently capped by the server
@@ -116,6 +117,7 @@ class NetboxClient(HttpTransport):
         self._version_lock = threading.Lock()
         self._pending = {}  # features required before the version was known: name -> optional
         self.warnings = []
+        self.branch = None  # the NetBox branch every request goes to (_branching.use_branch), or None: main
         if cache is not None and hasattr(cache, "on_warning"):
             cache.on_warning = self.warn
 
@@ -143,12 +145,31 @@ class NetboxClient(HttpTransport):
         deferred to it (and made before the first write); returns True meanwhile.
         """
         wanted = feature(name)
+        if wanted.probe and not self._probe(wanted, optional):
+            return False
         with self._version_lock:
             known = self.api_version
             if known is None:
                 self._pending[name] = self._pending.get(name, True) and optional
                 return True
         return self._check(wanted, optional)
+
+    def _probe(self, wanted, optional: bool) -> bool:
+        """A plugin's feature is there when the plugin's API root answers (read once, then cached)."""
+        if self.get(record(wanted.probe).path(), cache="static") is not None:
+            return True
+        if optional:
+            self.warn(f"{wanted.description} is not installed on this NetBox: going on without it")
+            return False
+        raise PluginMissing(wanted.description, "the options that need it")
+
+    def pause(self, attempt: int) -> float:
+        """Wait before poll number `attempt` (0-based) with the one retry policy: bounded, jittered,
+        its sleep injected (tests never sleep). Returns the seconds waited."""
+        kwargs = {"rng": self._rng} if self._rng else {}
+        delay = self.retry.delay(attempt, **kwargs)
+        self._sleep(delay)
+        return delay
 
     def _check(self, wanted, optional):
         if self.api_version >= wanted.minimum:

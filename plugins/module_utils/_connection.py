@@ -12,12 +12,14 @@ from ansible_collections.sot.netbox.plugins.module_utils._cache import (
     MemoryBackend, RedisBackend, ResponseCache, SqliteBackend, default_cache_path)
 import json
 
+from ansible_collections.sot.netbox.plugins.module_utils._branching import use_branch
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient, check_headers
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError
 
 CONNECTION_OPTION_NAMES = ("url", "token", "validate_certs", "ca_path", "cert", "key", "timeout", "headers",
                            "max_workers",
-                           "cache", "cache_path", "cache_redis_url", "cache_ttl_static", "cache_ttl_dynamic")
+                           "cache", "cache_path", "cache_redis_url", "cache_ttl_static", "cache_ttl_dynamic",
+                           "branch", "branch_create", "branch_timeout")
 
 
 def build_cache(options):
@@ -34,6 +36,8 @@ def build_cache(options):
     # Extra headers may change NetBox's answers (a proxy routing on them): part of the namespace.
     headers = check_headers(options.get("headers") or {})
     variant = json.dumps(headers, sort_keys=True) if headers else ""
+    if options.get("branch"):  # a branch's answers are its own: never served for main's, nor main's for it
+        variant += f"|branch:{options['branch']}"
 
     def cache_on(backend):
         return ResponseCache(backend, url, token, ttls, variant=variant)
@@ -82,4 +86,7 @@ def build_client(options, **overrides):
         problem = getattr(cache, "startup_problem", None)
         if problem is not None:
             cache._degrade(problem)  # pylint: disable=protected-access
+    if options.get("branch"):
+        use_branch(client, options["branch"], create=bool(options.get("branch_create")),
+                   timeout=options.get("branch_timeout"))
     return client

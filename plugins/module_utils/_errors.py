@@ -372,3 +372,37 @@ class ClaimConflict(AllocationFailed):
 
 class VlanNameTaken(AllocationFailed):
     """The carved VLAN's name is used in its group by a VLAN another segment uses."""
+
+
+# ---------------------------------------------------------------- NetBox Branching
+# (added by the branching work; kept as one block at the end of the file for clean merges)
+
+class PluginMissing(FeatureUnsupported):
+    """A feature of a NetBox plugin that the connected NetBox does not have installed."""
+
+    def __init__(self, feature, option, result=None):
+        super().__init__(feature, "", "", result)
+        self.message = (f"{feature} is not installed on this NetBox (its API answered 404): install and enable "
+                        f"the plugin, or leave out {option}")
+        self.args = (self.message,)
+
+
+class BranchNotFound(InputError):
+    """A branch named by the user does not exist (and was not to be created)."""
+
+
+class BranchNotReady(SotNetboxError):
+    """A branch did not become usable within the time allowed, or its last operation failed."""
+
+    def __init__(self, message, status="", result=None):
+        self.status = status
+        super().__init__(message, result)
+
+
+class BranchMergeConflicts(SotNetboxError):
+    """NetBox refused a merge or sync: objects changed in main and in the branch. result['conflicts']
+    lists them object by object."""
+
+
+class BranchJobFailed(SotNetboxError):
+    """A branch's background job (sync, merge, revert) ended in failure."""

@@ -9,7 +9,9 @@ against this table. Minimums are from NetBox's release notes:
 - 4.2: prefixes are scoped (`scope_type`/`scope_id` replace `site`), VLAN groups take `vid_ranges`;
 - 2.11: VLAN groups are scoped (`scope_type`/`scope_id`);
 - 4.5: v2 tokens (`nbt_<key>.<secret>`, sent as `Bearer`);
-- 4.6: cursor paging (`start=` on list endpoints).
+- 4.6: cursor paging (`start=` on list endpoints);
+- 4.7 and the NetBox Branching plugin (`probe`: a feature of a plugin is there when the plugin's API
+  root answers; netboxlabs-netbox-branching 1.2 needs NetBox 4.7).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class Feature:
     name: str
     description: str
     minimum: tuple
+    probe: str = ""  # a record (in _records.py) whose endpoint answers only when the plugin is installed
 
     @property
     def minimum_text(self) -> str:
@@ -34,6 +37,7 @@ FEATURES = {f.name: f for f in (
     Feature("vlan_group_vid_ranges", "VLAN group VLAN ID ranges (vid_ranges)", (4, 2)),
     Feature("v2_tokens", "v2 tokens (nbt_<key>.<secret>)", (4, 5)),
     Feature("cursor_paging", "cursor paging (start= on list endpoints)", (4, 6)),
+    Feature("branching", "NetBox Branching (the netboxlabs-netbox-branching plugin)", (4, 7), probe="branching"),
 )}
 
 

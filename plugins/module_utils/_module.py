@@ -32,6 +32,9 @@ CONNECTION_ARG_SPEC = dict(
     cache_redis_url=dict(type="str", no_log=True, fallback=(env_fallback, ["SOT_NETBOX_CACHE_REDIS_URL"])),
     cache_ttl_static=dict(type="int", default=3600),
     cache_ttl_dynamic=dict(type="int", default=600),
+    branch=dict(type="str", fallback=(env_fallback, ["NETBOX_BRANCH"])),
+    branch_create=dict(type="bool", default=False),
+    branch_timeout=dict(type="float", default=300),
 )
 
 
@@ -41,10 +44,11 @@ def argument_spec(**module_options):
     return spec
 
 
-def client_for(module):
+def client_for(module, **overrides):
+    """The client of the module's connection options; `overrides` replace some (netbox_branch: branch=None)."""
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"))
-    return build_client({k: module.params.get(k) for k in CONNECTION_OPTION_NAMES})
+    return build_client({**{k: module.params.get(k) for k in CONNECTION_OPTION_NAMES}, **overrides})
 
 
 def run_module(module, runner, client_factory=client_for):

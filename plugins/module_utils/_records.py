@@ -109,6 +109,16 @@ _TYPES = (
     ObjectType("object_change", "core/object-changes", keys=("id",), kind="dynamic", label="change record",
                model="core.objectchange"),
     ObjectType("status", "status", keys=(), fields=(), kind="dynamic", label="NetBox status"),
+    # ---- NetBox Branching (the netboxlabs-netbox-branching plugin) and the jobs it runs
+    ObjectType("branching", "plugins/branching", keys=(), fields=(), label="NetBox Branching plugin"),
+    ObjectType("branch", "plugins/branching/branches", keys=("name",),
+               fields=("id", "name", "status", "schema_id", "description", "merged_time", "last_sync"),
+               kind="dynamic", model="netbox_branching.branch",
+               actions={"sync": "sync", "merge": "merge", "revert": "revert", "archive": "archive"}),
+    ObjectType("branch_change", "plugins/branching/changes", keys=("id",), kind="dynamic", label="branch change",
+               model="netbox_branching.changediff"),
+    ObjectType("job", "core/jobs", keys=("id",), fields=("id", "status", "error"), kind="dynamic",
+               label="background job", model="core.job"),
 )
 
 REGISTRY = {t.name: t for t in _TYPES}

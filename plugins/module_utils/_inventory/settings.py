@@ -57,7 +57,8 @@ NB_UNSUPPORTED = {
     "virtual_disks": (False, "no virtual_disks host var"),
     "follow_redirects": ("urllib2", "redirects of GET requests are always followed"),
 }
-CONNECTION_OPTIONS = ("url", "token", "validate_certs", "ca_path", "cert", "key", "timeout", "headers", "max_workers")
+CONNECTION_OPTIONS = ("url", "token", "validate_certs", "ca_path", "cert", "key", "timeout", "headers", "max_workers",
+                      "branch", "branch_create", "branch_timeout")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -81,6 +81,7 @@ def as_user(monkeypatch, uid: int) -> None:
 def fake_netbox(tb, monkeypatch) -> None:
     """Everything after the system packages and Redis is NetBox's own business: replaced here."""
     monkeypatch.setattr(tb, "install_netbox", lambda: None)
+    monkeypatch.setattr(tb, "install_branching", lambda datasets: None)
     monkeypatch.setattr(tb, "start_postgres", lambda: None)
     monkeypatch.setattr(tb, "ensure_database", lambda dataset: True)
     monkeypatch.setattr(tb, "start_netbox", lambda dataset, workers: None)
@@ -248,3 +249,61 @@ def test_what_a_child_prints_goes_to_stderr(tb, capfd):
     out, err = capfd.readouterr()
     assert out == ""
     assert "Selecting previously unselected package" in err
+
+
+# ------------------------------------------------------------------ the NetBox Branching plugin
+
+def test_the_plugin_s_dump_is_never_taken_for_one_without_it(tb):
+    plain = tb.seeded_dump("sample")
+    tb.venv().mkdir(parents=True)
+    tb.branching_marker().write_text(tb.BRANCHING_VERSION)
+    assert tb.seeded_dump("sample") != plain
+    assert tb.seeded_dump("sample", plugins=False) == plain
+    # the large data set stays without the plugin: its dump (and speed) are as before
+    assert tb.seeded_dump("large") == tb.seeded_dump("large", plugins=False)
+
+
+def test_the_plugin_can_be_left_out(tb, monkeypatch):
+    tb.venv().mkdir(parents=True)
+    tb.branching_marker().write_text(tb.BRANCHING_VERSION)
+    assert tb.branching_enabled("sample") and not tb.branching_enabled("large")
+    monkeypatch.setenv("SOT_TESTBED_BRANCHING", "0")
+    assert not tb.branching_enabled("sample")
+    assert tb.netbox_env("sample")["SOT_TESTBED_BRANCHING"] == "0"
+
+
+def test_a_failing_plugin_install_leaves_netbox_without_it(tb, monkeypatch, capfd):
+    script(tb.venv() / "bin" / "pip", "#!/bin/sh\necho 'pip chatter'\nexit 1\n")
+    tb.install_branching(["sample"])
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert "could not install netboxlabs-netbox-branching" in err
+    assert not tb.branching_marker().exists()
+    assert "pip chatter" in (tb.RUN / "logs" / "pip-branching.log").read_text()
+
+
+def test_the_plugin_is_installed_once_without_touching_netbox_s_packages(tb, capfd):
+    script(tb.venv() / "bin" / "pip", f"#!/bin/sh\necho \"$*\" >> {tb.tmp / 'pip.log'}\necho chatter\n")
+    tb.install_branching(["sample"])
+    tb.install_branching(["sample"])
+    assert (tb.tmp / "pip.log").read_text().splitlines() == [
+        f"install -q --no-deps netboxlabs-netbox-branching=={tb.BRANCHING_VERSION}"]
+    assert capfd.readouterr().out == ""
+    assert tb.netbox_env("sample")["SOT_TESTBED_BRANCHING"] == "1"
+
+
+def test_the_configuration_sets_up_the_plugin_only_when_asked(tb, monkeypatch):
+    tb.write_configuration()
+    text = (tb.netbox_root() / "conf" / "configuration.py").read_text()
+    namespace: dict = {}
+    monkeypatch.setenv("SOT_TESTBED_BRANCHING", "0")
+    exec(compile(text, "configuration.py", "exec"), namespace)
+    assert "PLUGINS" not in namespace and "DATABASE_ROUTERS" not in namespace
+    assert 'DATABASE_ROUTERS = ["netbox_branching.database.BranchAwareRouter"]' in text
+    assert 'PLUGINS = ["netbox_branching"]' in text and "DynamicSchemaDict(DATABASES)" in text
+
+
+def test_env_says_whether_the_plugin_is_there(tb, capfd):
+    tb.write_tokens(tb.run_tokens("sample"), TOKENS)
+    tb.main(["env"])
+    assert "export SOT_TESTBED_BRANCHING=0" in capfd.readouterr().out.splitlines()

@@ -399,6 +399,7 @@ def test_query_params_repeat_names():
 @pytest.mark.parametrize("opts,expected", [
     ({"url": "http://nb", "token": {"type": "Bearer", "value": "nbt_k.s"}}, {"token": "nbt_k.s"}),
     ({"url": "http://nb", "headers": '{"X-A": "1"}'}, {"headers": {"X-A": "1"}}),
+    ({"url": "http://nb", "branch": "review", "branch_timeout": 30.0}, {"branch": "review", "branch_timeout": 30.0}),
 ])
 def test_client_options(opts, expected):
     out = client_options(options(**opts))

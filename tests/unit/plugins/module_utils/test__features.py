@@ -16,7 +16,7 @@ def test_parse_version(text, version):
 def test_declared_minimums():
     assert {name: f.minimum for name, f in FEATURES.items()} == {
         "prefix_scope": (4, 2), "vlan_group_scope": (2, 11), "vlan_group_vid_ranges": (4, 2),
-        "v2_tokens": (4, 5), "cursor_paging": (4, 6)}
+        "v2_tokens": (4, 5), "cursor_paging": (4, 6), "branching": (4, 7)}
 
 
 def test_unknown_feature_is_a_programming_error_listing_the_known():
