@@ -16,20 +16,14 @@ import pytest
 
 from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
-from ansible_collections.sot.netbox.plugins.module_utils._segment.runner import OPTIONS, execute
+from ansible_collections.sot.netbox.plugins.module_utils._segment.runner import execute
 from ansible_collections.sot.netbox.plugins.modules import netbox_branch
 from ansible_collections.sot.netbox.tests.integration.pytest.modharness import install, invoke
+from ansible_collections.sot.netbox.tests.integration.pytest.test_segment_parallel import TOKEN, URL, params
+from ansible_collections.sot.netbox.tests.integration.pytest.test_segment_parallel import pytestmark as needs_netbox
 
-URL = os.environ.get("NETBOX_URL")
-TOKEN = os.environ.get("NETBOX_TOKEN")
+pytestmark = needs_netbox
 PROCESSES = 20
-pytestmark = pytest.mark.skipif(not (URL and TOKEN), reason="needs NETBOX_URL and NETBOX_TOKEN (tools/test integration)")
-
-
-def params(**over):
-    out = {k: spec.get("default") for k, spec in OPTIONS.items()}
-    out.update(over)
-    return out
 
 
 def carve(args):
