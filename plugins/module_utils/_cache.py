@@ -261,13 +261,10 @@ class ResponseCache:
         """The endpoint's generation now (one backend read): part of the keys of its entries."""
         return self._backend_call("generation", self._gen_name(endpoint))
 
-    def key(self, endpoint: str, request_key: str, generation: int | None = None) -> str:
-        """The entry key of one request under `generation`: pure (no backend call) when it is given,
-        as `entry()` does. Without it the generation is read here: only for the two callers not yet
-        switched to `entry()`/`cached()` (export schema names, segment IdCache); drop that at merge."""
-        gen = self.generation(endpoint) if generation is None else generation
+    def key(self, endpoint: str, request_key: str, generation: int) -> str:
+        """The entry key of one request under `generation` (read once per request by `entry()`): pure."""
         digest = hashlib.sha256(request_key.encode()).hexdigest()
-        return f"{self._ns}:{endpoint}:g{gen}:{digest}"
+        return f"{self._ns}:{endpoint}:g{generation}:{digest}"
 
     def get(self, key: str) -> Any:
         raw = self._backend_call("get", key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlparse
 
+from ansible_collections.sot.netbox.plugins.module_utils._cache import cached
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError, InputError, SotNetboxError, ValidationErrors
 from ansible_collections.sot.netbox.plugins.module_utils._export.rows import check_filter_names
 from ansible_collections.sot.netbox.plugins.module_utils._export.spec import ENDPOINTS, MAX_REQUEST_LINE, OBJECT_FILTERS
@@ -110,18 +111,8 @@ def schema_filter_names(client: NetboxClient, endpoints: list) -> dict:
                     out[endpoint] = sorted(p["name"] for p in params if p.get("in") == "query")
         return out
 
-    cache = client.cache
-    if cache is None:
-        return fetch()
-    key = cache.key("schema", "export-filter-names " + ",".join(sorted(endpoints)))
-    hit = cache.get(key)
-    if hit is not None:
-        client.metrics.incr("cache_hits")
-        return hit
-    client.metrics.incr("cache_misses")
-    value = fetch()
-    cache.set(key, value, "static")
-    return value
+    return cached(client.cache, client.metrics, "schema", "export-filter-names " + ",".join(sorted(endpoints)),
+                  "static", fetch)
 
 
 def filter_error(spec: ExportSpec, kind: str, exc: RequestValidationFailed) -> Exception:

@@ -61,12 +61,15 @@ def fingerprint(spec: ExportSpec, columns: list) -> str:
     return hashlib.sha256(json.dumps(parts, default=repr).encode()).hexdigest()
 
 
+RESULT_NAMESPACE = "export-result"   # the cached export results (head and body), under their own generation
+
+
 def begin(client: NetboxClient, spec: ExportSpec, columns: list, kinds: tuple) -> Sync:
     """The cached result brought up to date from the change log, or a full read (with a new watermark)."""
     cache = getattr(client, "cache", None)
     if cache is None or not spec.delta_sync:
         return Sync(stats={"fallback": "delta sync off" if cache is not None else "cache off"})
-    key = cache.key("export-result", fingerprint(spec, columns))
+    key = cache.key(RESULT_NAMESPACE, fingerprint(spec, columns), cache.generation(RESULT_NAMESPACE))
     head = None if spec.flush_cache else load_result(cache, key)
     previous = Watermark.from_dict(head.get("watermark")) if _valid(head) else None
     if previous is None:
@@ -158,7 +161,8 @@ def finish(client: NetboxClient, sync: Sync, result: dict, body: dict | None) ->
     if head is None:
         # One body per head key, its serial in both: a head and a body written by two concurrent runs do not
         # match, and the next run reads everything.
-        serial, body_key = uuid.uuid4().hex, cache.key("export-result", f"{sync.key} body")
+        serial, body_key = uuid.uuid4().hex, cache.key(RESULT_NAMESPACE, f"{sync.key} body",
+                                                            cache.generation(RESULT_NAMESPACE))
         store_result(cache, body_key, dict(body, serial=serial))
         head = {"format": CACHE_FORMAT, "body_key": body_key, "serial": serial}
     stored = {k: v for k, v in result.items() if k in ("files", "totals", "dest")}

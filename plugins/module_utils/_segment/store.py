@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from ansible_collections.sot.netbox.plugins.module_utils._cache import Entry, entry
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     EXISTS, ApiError, FieldError, LookupFailed, PermissionDenied, RequestValidationFailed, ValidationErrors,
     classify_rejection)
@@ -40,22 +41,20 @@ class IdCache:
 
     def __init__(self, client: Any, fresh: bool = False) -> None:
         self.client = client
-        cache = client.cache
-        self.cache = None if fresh or cache is None or getattr(cache, "ttls", {}).get("static", 1) <= 0 else cache
+        self.cache = None if fresh else client.cache
 
-    def _key(self, kind: str, ident: Any) -> str:
-        return self.cache.key(f"{self.NAMESPACE}/{kind}", f"{kind}:{ident}")
+    def _entry(self, kind: str, ident: Any) -> Entry | None:
+        # None without a cache or with a static TTL of 0: nothing is read or written then.
+        return entry(self.cache, f"{self.NAMESPACE}/{kind}", f"{kind}:{ident}", "static")
 
     def get(self, kind: str, ident: Any) -> Any:
-        if self.cache is None:
-            return None
-        value = self.cache.get(self._key(kind, ident))
-        self.client.metrics.incr("cache_hits" if value is not None else "cache_misses")
-        return value
+        found = self._entry(kind, ident)
+        return found.lookup(self.client.metrics) if found is not None else None
 
     def set(self, kind: str, ident: Any, value: Any) -> None:
-        if self.cache is not None:
-            self.cache.set(self._key(kind, ident), value, "static")
+        found = self._entry(kind, ident)
+        if found is not None:
+            found.store(value)
 
     def drop(self, kind: str) -> None:
         cache = self.client.cache

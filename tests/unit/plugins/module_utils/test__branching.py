@@ -129,7 +129,7 @@ def test_build_client_applies_the_branch_option_and_keeps_its_cache_apart():
     other = build_client({"url": "http://nb.test", "token": TOKEN, "cache": False, "branch": "b2"},
                          session=FakeSession({("GET", ROOT): [FakeResponse(200, {}, HEADERS)],
                                               ("GET", BRANCHES): [listing(branch_obj(name="b2"))]}))
-    assert main.cache.key("dcim/sites", "k") != other.cache.key("dcim/sites", "k")
+    assert main.cache.key("dcim/sites", "k", 0) != other.cache.key("dcim/sites", "k", 0)
     assert other.headers[BRANCH_HEADER] == "ab12cd34"
 
 
