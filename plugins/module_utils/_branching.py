@@ -16,8 +16,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    BranchJobFailed, BranchMergeConflicts, BranchNotFound, BranchNotReady, Conflict, InputError, NotFound)
+from ansible_collections.sot.netbox.plugins.module_utils._errors import Conflict, InputError, NotFound
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import (
+    BranchJobFailed, BranchMergeConflicts, BranchNotFound, BranchNotReady)
 from ansible_collections.sot.netbox.plugins.module_utils._client import endpoint_of
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 

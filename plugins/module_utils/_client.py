@@ -27,7 +27,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._client_paging import (
 from ansible_collections.sot.netbox.plugins.module_utils._client_writes import (  # noqa: F401 pylint: disable=unused-import
     DEFAULT_BATCH_SIZE, WritesMixin, endpoint_of, endpoints_written)
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    FeatureUnsupported, InputError, NotFound, PluginMissing, error_for_status)
+    FeatureUnsupported, InputError, NotFound, error_for_status)
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import PluginMissing
 from ansible_collections.sot.netbox.plugins.module_utils._features import Feature, feature, parse_version
 from ansible_collections.sot.netbox.plugins.module_utils._http import (  # noqa: F401 pylint: disable=unused-import
     HAS_REQUESTS, READ_METHODS, USER_AGENT, HttpTransport, _header, _text, split_http_url)

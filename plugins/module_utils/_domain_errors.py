@@ -4,13 +4,12 @@
 """The named domain conditions of the one exception hierarchy (segment allocation, plans, NetBox
 Branching). PRIVATE to the collection.
 
-Kept apart from _errors.py only so no file grows past 400 lines; they are re-exported there, so callers
-import every error from _errors (`from ..._errors import NoFreeSegment`). This file imports _errors,
-never the reverse at the top: _errors imports it at its end, after everything it needs is defined.
+Kept apart from _errors.py only so no file grows past 400 lines: the same hierarchy (every class here
+derives from _errors.SotNetboxError). Import them from here; _errors never imports this file (no cycle).
 """
 from __future__ import annotations
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import (  # pylint: disable=cyclic-import
+from ansible_collections.sot.netbox.plugins.module_utils._errors import (
     FeatureUnsupported, InputError, SotNetboxError)
 
 

@@ -340,11 +340,5 @@ def classify_rejection(exc: BaseException) -> Rejection:
     return Rejection(INVALID, {f for f, _text in pairs})
 
 
-# The named domain conditions (segment, plan, branching) are part of this hierarchy; they live in
-# _domain_errors.py to keep files small and are imported from here like every other error.
-# pylint: disable=wrong-import-position,unused-import,cyclic-import
-from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import (  # noqa: E402,F401
-    DomainError, AllocationFailed, NoFreeSegment, SegmentsClaimedMeanwhile, NoPool, PoolExhausted, ClaimConflict,
-    VlanNameTaken, PlanError, PlanNotApproved, PlanWriteFailed, PlanWriteTimedOut, PlanStatusNotWritten,
-    PlanRemovalFailed, PluginMissing, BranchNotFound, BranchNotReady, BranchMergeConflicts, BranchJobFailed,
-    PlanNotStageable)
+# The named domain conditions (segment allocation, plans, NetBox Branching) continue this hierarchy in
+# _domain_errors.py (imported from there; it imports this file, so this file never imports it).

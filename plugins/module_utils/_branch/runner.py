@@ -16,8 +16,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._branch import domain
 from ansible_collections.sot.netbox.plugins.module_utils._branching import (
     ARCHIVED, MERGED, READY, TRANSITIONAL, Branch, Branches, check_branch_name, check_timeout, conflict_text)
 from ansible_collections.sot.netbox.plugins.module_utils._difftext import diff_entry
-from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    BranchJobFailed, BranchMergeConflicts, PermissionDenied)
+from ansible_collections.sot.netbox.plugins.module_utils._errors import PermissionDenied
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import BranchJobFailed, BranchMergeConflicts
 from ansible_collections.sot.netbox.plugins.module_utils._module import client_for
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 

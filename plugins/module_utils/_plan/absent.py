@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ApiError, FieldError, PlanRemovalFailed, SotNetboxError, ValidationErrors)
+    ApiError, FieldError, SotNetboxError, ValidationErrors)
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import PlanRemovalFailed
 from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import RECORDS
 from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import Current
 from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan, plan_slug

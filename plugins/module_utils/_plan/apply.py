@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import PlanWriteFailed, SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import PlanWriteFailed
 from ansible_collections.sot.netbox.plugins.module_utils._records import ObjectType, record
 from ansible_collections.sot.netbox.plugins.module_utils._plan.store import CF_KEY, CF_PLAN
 

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ansible_collections.sot.netbox.plugins.module_utils._branching import BRANCH_HEADER
-from ansible_collections.sot.netbox.plugins.module_utils._errors import PlanNotStageable
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import PlanNotStageable
 from ansible_collections.sot.netbox.plugins.module_utils._plan.status import record_name, recorded
 from ansible_collections.sot.netbox.plugins.module_utils._plan.store import find_tag
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    PlanStatusNotWritten, PlanWriteFailed, PlanWriteTimedOut, SotNetboxError, Timeout)
+from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError, Timeout
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import (
+    PlanStatusNotWritten, PlanWriteFailed, PlanWriteTimedOut)
 from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import Context, Journal, apply
 from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import KINDS
 from ansible_collections.sot.netbox.plugins.module_utils._plan.status import next_status, record_data

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import PlanNotApproved
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import PlanNotApproved
 from ansible_collections.sot.netbox.plugins.module_utils._plan.calculate import ALGORITHM_VERSION
 
 NO_RECORD = "none"

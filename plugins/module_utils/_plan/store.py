@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ApiError, PlanStatusNotWritten, SotNetboxError)
+from ansible_collections.sot.netbox.plugins.module_utils._errors import ApiError, SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import PlanStatusNotWritten
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 from ansible_collections.sot.netbox.plugins.module_utils._plan.status import record_name
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    EXISTS, NO_SPACE, ApiError, Conflict, ConnectionFailed, InputError, NoPool, NotFound, PoolExhausted,
-    RequestValidationFailed, SotNetboxError, VlanNameTaken, classify_rejection)
+    ApiError, Conflict, ConnectionFailed, EXISTS, InputError, NO_SPACE, NotFound, RequestValidationFailed,
+    SotNetboxError, classify_rejection)
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import NoPool, PoolExhausted, VlanNameTaken
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 from ansible_collections.sot.netbox.plugins.module_utils._segment import domain
 from ansible_collections.sot.netbox.plugins.module_utils._segment.model import Change, Segment, Spec, created

@@ -25,8 +25,9 @@ import secrets
 import time
 from typing import Any, Callable, Optional
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ApiError, ClaimConflict, NoFreeSegment, SegmentsClaimedMeanwhile, SotNetboxError)
+from ansible_collections.sot.netbox.plugins.module_utils._errors import ApiError, SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import (
+    ClaimConflict, NoFreeSegment, SegmentsClaimedMeanwhile)
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 from ansible_collections.sot.netbox.plugins.module_utils._segment import domain, protocol
 from ansible_collections.sot.netbox.plugins.module_utils._segment.carve import Carver

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.sot.netbox.plugins.module_utils import _domain_errors as domain_errors
 from ansible_collections.sot.netbox.plugins.module_utils import _errors as errors
 from ansible_collections.sot.netbox.plugins.module_utils._branching import (
     BRANCH_HEADER, Branch, Branches, conflict_items, conflict_text, use_branch)
@@ -58,7 +59,7 @@ def test_the_name_is_resolved_once_through_the_client_s_cache():
 
 def test_a_missing_branch_names_the_option_and_the_value():
     client, _session, _sleeps = make({("GET", BRANCHES): [listing()]})
-    with pytest.raises(errors.BranchNotFound) as info:
+    with pytest.raises(domain_errors.BranchNotFound) as info:
         use_branch(client, "nope")
     assert info.value.field == "branch" and info.value.value == "nope"
     assert "branch_create: true" in info.value.message
@@ -80,7 +81,7 @@ def test_a_missing_branch_is_created_and_waited_for_with_the_retry_policy():
 def test_a_branch_that_stays_busy_times_out_naming_the_option():
     client, _session, sleeps = make({("GET", BRANCHES): [listing(branch_obj("provisioning"))],
                                      ("GET", BRANCHES + "7/"): [FakeResponse(200, branch_obj("provisioning"), HEADERS)]})
-    with pytest.raises(errors.BranchNotReady) as info:
+    with pytest.raises(domain_errors.BranchNotReady) as info:
         use_branch(client, "review", timeout=10)
     assert "branch_timeout" in info.value.message and "'provisioning'" in info.value.message
     assert sum(sleeps) >= 10 and len(sleeps) < 10  # bounded: growing delays, never a busy loop
@@ -90,7 +91,7 @@ def test_a_branch_that_stays_busy_times_out_naming_the_option():
                                           ("pending-migrations", "migrations")])
 def test_an_unusable_branch_is_a_clear_error(status, text):
     client, _session, _sleeps = make({("GET", BRANCHES): [listing(branch_obj(status))]})
-    with pytest.raises(errors.BranchNotReady) as info:
+    with pytest.raises(domain_errors.BranchNotReady) as info:
         use_branch(client, "review")
     assert text in info.value.message
     assert client.branch is None and BRANCH_HEADER not in client.headers
@@ -99,7 +100,7 @@ def test_an_unusable_branch_is_a_clear_error(status, text):
 def test_no_plugin_is_a_clear_error_before_anything_else():
     session = FakeSession({("GET", ROOT): [FakeResponse(404, {"detail": "Not found."}, HEADERS)]})
     client = NetboxClient("http://nb.test", TOKEN, session=session, sleep=lambda s: None)
-    with pytest.raises(errors.PluginMissing) as info:
+    with pytest.raises(domain_errors.PluginMissing) as info:
         use_branch(client, "review")
     assert "NetBox Branching" in info.value.message and "not installed" in info.value.message
     assert len(session.calls) == 1
@@ -143,7 +144,7 @@ def test_merge_conflicts_are_reported_object_by_object():
     client, _session, _sleeps = make({("POST", BRANCHES + "7/merge/"): [FakeResponse(409, {
         "detail": "All conflicts must be acknowledged before this action can proceed.", "conflicts": [CONFLICT]},
         HEADERS)]})
-    with pytest.raises(errors.BranchMergeConflicts) as info:
+    with pytest.raises(domain_errors.BranchMergeConflicts) as info:
         Branches(client).run(Branch(7, "review", "ready", "ab12cd34"), "merge")
     assert info.value.result["conflicts"] == conflict_items([CONFLICT])
     assert "dcim.site 'dc-1': status (was 'planned', branch 'active', main 'retired')" in info.value.message
@@ -156,7 +157,7 @@ def test_conflict_text_without_field_details():
 
 @pytest.mark.parametrize("jobs, error", [
     ([{"id": 5, "status": {"value": "running"}}, {"id": 5, "status": {"value": "completed"}}], None),
-    ([{"id": 5, "status": {"value": "errored"}, "error": "boom"}], errors.BranchJobFailed),
+    ([{"id": 5, "status": {"value": "errored"}, "error": "boom"}], domain_errors.BranchJobFailed),
 ])
 def test_jobs_are_waited_for(jobs, error):
     client, _session, sleeps = make({("GET", "/api/core/jobs/5/"): [FakeResponse(200, j, HEADERS) for j in jobs]})

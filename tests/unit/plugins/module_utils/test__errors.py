@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    ClaimConflict, DomainError, FieldError, InputError, NoFreeSegment, NoPool, PlanNotApproved, PlanWriteFailed,
-    PoolExhausted, SegmentsClaimedMeanwhile, SotNetboxError, ValidationErrors, VlanNameTaken, error_for_status,
-    field_error)
+    FieldError, InputError, SotNetboxError, ValidationErrors, error_for_status, field_error)
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import (
+    ClaimConflict, DomainError, NoFreeSegment, NoPool, PlanNotApproved, PlanWriteFailed, PoolExhausted,
+    SegmentsClaimedMeanwhile, VlanNameTaken)
 
 
 @pytest.mark.parametrize("item, expected", [

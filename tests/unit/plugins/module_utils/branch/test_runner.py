@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.sot.netbox.plugins.module_utils import _domain_errors as domain_errors
 from ansible_collections.sot.netbox.plugins.module_utils import _errors as errors
 from ansible_collections.sot.netbox.plugins.module_utils._branch.runner import run
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
@@ -137,7 +138,7 @@ def test_check_mode_shows_the_diff_by_names_and_writes_nothing():
 
 def test_conflicts_are_reported_object_by_object_before_the_merge():
     client, session = client_for(Plugin("ready", changes=[CHANGE]))
-    with pytest.raises(errors.BranchMergeConflicts) as info:
+    with pytest.raises(domain_errors.BranchMergeConflicts) as info:
         run(Module(name="review", state="merged"), client)
     assert "ipam.prefix '10.0.0.0/24': status (was 'active', branch 'reserved', main 'deprecated')" in info.value.message
     assert info.value.result["conflicts"][0]["fields"] == {

@@ -7,7 +7,8 @@ import itertools
 import pytest
 
 from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
-from ansible_collections.sot.netbox.plugins.module_utils._errors import PlanWriteFailed, SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._errors import SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import PlanWriteFailed
 from ansible_collections.sot.netbox.plugins.module_utils._plan.apply import Context, apply
 from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import Current, diff
 from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.fakes import FakeResponse, FakeSession, paged

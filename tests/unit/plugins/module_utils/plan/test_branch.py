@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.sot.netbox.plugins.module_utils._branching import BRANCH_HEADER
-from ansible_collections.sot.netbox.plugins.module_utils._errors import PlanNotStageable, ValidationErrors
+from ansible_collections.sot.netbox.plugins.module_utils._errors import ValidationErrors
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import PlanNotStageable
 from ansible_collections.sot.netbox.plugins.module_utils._plan.branch import InMain, check_stageable, target_for
 from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan
 from ansible_collections.sot.netbox.plugins.module_utils._plan.runner import read_options

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import PlanNotApproved
+from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import PlanNotApproved
 from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan
 from ansible_collections.sot.netbox.plugins.module_utils._plan.status import (
     approval_error, next_status, record_data, recorded)
