@@ -21,7 +21,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings imp
 class Extras:
     """Interfaces (with their IPs) and services by host, indexed once, attached to each host record as it comes."""
 
-    def __init__(self, extras):
+    def __init__(self, extras: dict) -> None:
         extras = extras or {}
         ips = {"dcim.interface": {}, "virtualization.vminterface": {}}
         for ip in list(extras.get("device_ips", ())) + list(extras.get("vm_ips", ())):
@@ -42,7 +42,7 @@ class Extras:
                     self.services[kind].setdefault(service.get("parent_object_id"), []).append(service)
         self.empty = not any(self.interfaces[k] or self.services[k] for k in ("device", "vm"))
 
-    def attach(self, host):
+    def attach(self, host: dict) -> dict:
         """The host record with its interfaces and services (the record itself when it has none)."""
         if self.empty:
             return host
@@ -55,7 +55,7 @@ class Extras:
         return host
 
 
-def attach_extras(hosts, extras):
+def attach_extras(hosts: list, extras: dict) -> None:
     """Interfaces (with their IPs) and services onto the host records they belong to."""
     index = Extras(extras)
     for host in hosts:
@@ -65,18 +65,18 @@ def attach_extras(hosts, extras):
 class _Groups:
     """Ordered groups with host and child lists (no duplicates)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.groups = {}
 
-    def add(self, name):
+    def add(self, name: str) -> dict:
         return self.groups.setdefault(name, {"hosts": [], "children": []})
 
-    def host(self, name, host):
+    def host(self, name: str, host: dict) -> None:
         hosts = self.add(name)["hosts"]
         if not hosts or hosts[-1] != host:
             hosts.append(host)
 
-    def child(self, parent, child):
+    def child(self, parent: str, child: str) -> None:
         children = self.add(parent)["children"]
         self.add(child)
         if child not in children:
@@ -89,10 +89,10 @@ class Shared:
     `ansible-inventory --list` on 15,000 hosts by about 25 MB. Ansible never changes inventory values in
     place (set_fact and combine_vars make new objects)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.memo = {}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.memo.setdefault(value, value)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -102,7 +102,7 @@ class Shared:
         return value
 
 
-def build(data, settings, now=None, reserved=frozenset(), keep_raw=True):
+def build(data: dict, settings: Any, now: Any = None, reserved: frozenset = frozenset(), keep_raw: bool = True) -> dict:
     """{'hosts': {name: {'vars': host vars, 'raw': host record}}, 'groups': {...}, 'warnings': [...]}.
 
     `reserved`: Ansible's reserved variable names (see split_reserved). With `keep_raw`, each host also keeps
@@ -129,18 +129,19 @@ class Builder:
     `finish()` makes the groups, in the same order and with the same members as building everything at once.
     """
 
-    def __init__(self, settings, tables=None, now=None, reserved=frozenset(), keep_raw=True):
+    def __init__(self, settings: Any, tables: dict | None = None, now: Any = None,
+                 reserved: frozenset = frozenset(), keep_raw: bool = True) -> None:
         self.settings, self.now, self.reserved, self.keep_raw = settings, now, reserved, keep_raw
         self.ctx = Context(tables)
         self.out, self.placed, self.host_sites = {}, [], {}
         self.unnamed, self.duplicates, self.shared = 0, [], Shared()
         self.flat_keys = [k for k in settings.group_by if k not in SITE_NESTING]
 
-    def add(self, records):
+    def add(self, records: list) -> Iterator[str]:
         """Build each record's host (skipping unnamed hosts, chassis members and duplicate names); yields its name."""
         return self.register(self.prepare(records))
 
-    def prepare(self, records):
+    def prepare(self, records: list) -> list:
         """The work on each record that no other host affects (its vars and group names), ahead of `register`."""
         settings, ctx, shared, raw = self.settings, self.ctx, self.shared, self.settings.group_names_raw
         out = []
@@ -162,7 +163,7 @@ class Builder:
             out.append((str(name), host, hv, moved, flat, _slug(host.get("location"), "id"), _slug(site, "id")))
         return out
 
-    def register(self, prepared):
+    def register(self, prepared: list) -> Iterator[str]:
         """Prepared hosts, in order: a name already taken by an earlier host is skipped. Yields each new name."""
         for name, host, hv, moved, flat, loc_id, site_id in prepared:
             if name in self.out:
@@ -173,7 +174,7 @@ class Builder:
             self.placed.append((name, flat, loc_id, site_id))
             yield name
 
-    def finish(self):
+    def finish(self) -> dict:
         settings, ctx, groups, raw = self.settings, self.ctx, _Groups(), self.settings.group_names_raw
         site_groups, location_groups = {}, {}
         if any(k in settings.group_by for k in SITE_NESTING):
@@ -214,7 +215,7 @@ class Builder:
         return {"hosts": self.out, "groups": groups.groups, "warnings": warnings}
 
 
-def constructed_vars(entry):
+def constructed_vars(entry: dict) -> tuple:
     """(compose variables, groups/keyed_groups variables) for one built host, as nb_inventory has them.
 
     nb_inventory composes from the NetBox record alone; Ansible then merges the host's vars over the record
@@ -225,7 +226,7 @@ def constructed_vars(entry):
     return {**entry["vars"], **moved, **raw}, {**raw, **moved}
 
 
-def _nested(groups, key, table, raw):
+def _nested(groups: _Groups, key: str, table: dict, raw: bool) -> dict:
     """One group per object of a hierarchical table, each a child of its parent's group."""
     names = {oid: group_name(key, row["slug"], raw) for oid, row in table.items()}
     for oid, name in names.items():

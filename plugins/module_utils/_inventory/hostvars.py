@@ -22,11 +22,11 @@ _LIST_VARS = {"tag": "tags", "region": "regions", "site_group": "site_groups", "
 _PLURAL_WRAPPED = ("site", "tenant", "rack", "role", "platform", "device_type", "manufacturer")
 
 
-def _slug(obj, key="slug"):
+def _slug(obj: Any, key: str = "slug") -> Any:
     return obj.get(key) if isinstance(obj, dict) else None
 
 
-def _ip(obj):
+def _ip(obj: Any) -> str | None:
     """'192.0.2.1/24' -> '192.0.2.1' (NetBox addresses are always CIDR; anything else is parsed strictly)."""
     if not isinstance(obj, dict) or not obj.get("address"):
         return None
@@ -40,7 +40,7 @@ def _ip(obj):
         return None
 
 
-def compact(obj):
+def compact(obj: Any) -> Any:
     """Drop the URL noise of nested objects: smaller cache entry, same data for compose."""
     if isinstance(obj, dict):
         return {k: compact(v) for k, v in obj.items() if k not in ("url", "display_url")}
@@ -53,7 +53,7 @@ def compact(obj):
 RAW_HOST_FIELDS = frozenset(("device",))
 
 
-def compact_host(record):
+def compact_host(record: dict) -> dict:
     """`compact` for a device/VM record, except the fields that are host vars as they are."""
     return {k: (v if k in RAW_HOST_FIELDS else compact(v)) for k, v in record.items() if k not in ("url", "display_url")}
 
@@ -61,7 +61,7 @@ def compact_host(record):
 class Context:
     """Lookup maps built once from the fetched tables (id -> value)."""
 
-    def __init__(self, tables):
+    def __init__(self, tables: dict | None) -> None:
         tables = tables or {}
         self.sites = {r["id"]: r for r in tables.get("sites", ())}
         self.regions = {r["id"]: r for r in tables.get("regions", ())}
@@ -71,7 +71,7 @@ class Context:
         self.clusters = {r["id"]: r for r in tables.get("clusters", ())}
 
     @staticmethod
-    def chain(start_id, table):
+    def chain(start_id: Any, table: dict) -> list:
         """Slugs from an object up through its parents (nb_inventory's region/location lists)."""
         out, seen, oid = [], set(), start_id
         while oid is not None and oid in table and oid not in seen:
@@ -80,12 +80,12 @@ class Context:
             oid = _slug(table[oid].get("parent"), "id")
         return out
 
-    def site_attr(self, host, column):
+    def site_attr(self, host: dict, column: str) -> Any:
         site = self.sites.get(_slug(host.get("site"), "id"))
         return site.get(column) if site else None
 
 
-def utc_offset_name(time_zone, now=None):
+def utc_offset_name(time_zone: str | None, now: Any = None) -> str | None:
     """nb_inventory's utc_offset group value: 'plus_1', 'minus_5' (rounded hours, at `now`)."""
     if not time_zone or ZoneInfo is None:
         return None
@@ -98,7 +98,7 @@ def utc_offset_name(time_zone, now=None):
     return str(hours).replace("-", "minus_") if hours < 0 else f"plus_{hours}"
 
 
-def _cluster_attr(host, ctx, column):
+def _cluster_attr(host: dict, ctx: Context, column: str) -> Any:
     return _slug(ctx.clusters.get(_slug(host.get("cluster"), "id"), {}).get(column))
 
 
@@ -122,7 +122,7 @@ _SINGLE_VALUE = {
 }
 
 
-def group_values(key, host, ctx, now=None):
+def group_values(key: str, host: dict, ctx: Context, now: Any = None) -> list:
     """The value(s) a host contributes to grouping `key` (a list; empty when none)."""
     if key == "tag":
         return [t["slug"] for t in host.get("tags") or [] if isinstance(t, dict) and t.get("slug")]
@@ -134,7 +134,7 @@ def group_values(key, host, ctx, now=None):
     return [value] if value not in (None, "") else []
 
 
-def group_name(prefix, value, raw):
+def group_name(prefix: str, value: Any, raw: bool) -> str:
     """nb_inventory's generate_group_name: booleans name the group after the key; else prefix_value."""
     if value is True:
         return prefix
@@ -143,7 +143,7 @@ def group_name(prefix, value, raw):
     return str(value) if raw else f"{prefix}_{value}"
 
 
-def hostname(host, settings):
+def hostname(host: dict, settings: Any) -> str | None:
     """The inventory hostname, or None when the host has none (unnamed devices are skipped)."""
     vc = host.get("virtual_chassis")
     if settings.virtual_chassis_name and isinstance(vc, dict) and vc.get("master"):
@@ -153,13 +153,13 @@ def hostname(host, settings):
     return host.get("name") or None
 
 
-def is_vc_member(host):
+def is_vc_member(host: dict) -> bool:
     """A virtual-chassis member that is not the master: nb_inventory represents the chassis by its master."""
     master = _slug((host.get("virtual_chassis") or {}).get("master"), "id")
     return master is not None and master != host.get("id")
 
 
-def ansible_host(host, settings):
+def ansible_host(host: dict, settings: Any) -> tuple:
     first, second = ("primary_ip4", "primary_ip6") if settings.default_ip_version == "ipv4" else ("primary_ip6", "primary_ip4")
     chosen = host.get(first) or host.get(second)
     if settings.oob_ip_as_primary_ip and host.get("oob_ip"):
@@ -169,7 +169,7 @@ def ansible_host(host, settings):
     return _ip(chosen), chosen
 
 
-def _var_name(key, settings):
+def _var_name(key: str, settings: Any) -> str:
     if key in _LIST_VARS:
         return _LIST_VARS[key]
     return settings.group_prefix(key)
@@ -253,14 +253,14 @@ def _data_vars(hv: dict, host: dict, settings: Any) -> None:
             hv[field] = host[field]
 
 
-def _put(hv, name, value, flatten):
+def _put(hv: dict, name: str, value: Any, flatten: bool) -> None:
     if flatten and isinstance(value, dict):
         hv.update(value)
     else:
         hv[name] = value
 
 
-def _renamed(hv, renames):
+def _renamed(hv: dict, renames: tuple) -> dict:
     if not renames:
         return hv
     compiled = [(re.compile(p), r) for p, r in renames]
@@ -274,7 +274,7 @@ def _renamed(hv, renames):
     return out
 
 
-def split_reserved(hv, reserved, prefix):
+def split_reserved(hv: dict, reserved: frozenset, prefix: str) -> tuple:
     """Host vars named like play keywords (nb_inventory's `tags`, `serial`) get `prefix`: Ansible warns about
     and re-checks such names on every host. Returns (host vars, {original name: value}) for compose."""
     if not prefix or not reserved:

@@ -232,7 +232,8 @@ def reread_and_merge(client: Any, run: Run, data: dict, ids: dict, stats: dict) 
     return merged, reason
 
 
-def fetch_and_build(client, plan, settings, on_host, reserved=frozenset(), keep_raw=False):
+def fetch_and_build(client: Any, plan: Any, settings: Any, on_host: Callable, reserved: frozenset = frozenset(),
+                    keep_raw: bool = False) -> tuple:
     """(data, built): `fetch` in a background thread while this thread builds each page's hosts.
 
     Hosts are added in the order `build` uses (every device, then every VM): pages that arrive before
@@ -240,9 +241,9 @@ def fetch_and_build(client, plan, settings, on_host, reserved=frozenset(), keep_
     built once the lookup tables and the whole-table extras (services, interfaces) are in: those are
     read in the same concurrent batch as the first pages, and are usually much smaller than the host lists.
     """
-    events = queue.Queue()
+    events: queue.Queue = queue.Queue()
 
-    def produce():
+    def produce() -> None:
         try:
             events.put(("data", fetch(client, plan, cursor=settings.cursor_paging, page_size=settings.page_size,
                                       max_uri_length=settings.max_uri_length,
@@ -252,61 +253,76 @@ def fetch_and_build(client, plan, settings, on_host, reserved=frozenset(), keep_
             events.put(("error", exc))
 
     threading.Thread(target=produce, name="sot.netbox.inventory-fetch", daemon=True).start()
-    kinds = [q.kind for q in plan.hosts]
-    pending, prepared, complete = {kind: [] for kind in kinds}, {kind: [] for kind in kinds}, set()
-    needed = {"table:" + name for name in plan.tables} | {"extra:" + name for name in plan.extras}
-    parts, state = {}, {"builder": None, "extras": None}
-
-    def start_builder():
-        tables = {k.split(":", 1)[1]: v for k, v in parts.items() if k.startswith("table:")}
-        state["extras"] = Extras({k.split(":", 1)[1]: v for k, v in parts.items() if k.startswith("extra:")})
-        state["builder"] = Builder(settings, tables, reserved=reserved, keep_raw=keep_raw)
-
-    if not needed:
-        start_builder()
-
-    def drain():
-        builder, extras = state["builder"], state["extras"]
-        for kind in kinds:  # every page is prepared on arrival; registered once the kinds before it are complete
-            while pending[kind]:
-                rows = pending[kind].pop(0)
-                prepared[kind].append(builder.prepare([extras.attach(dict(r, is_virtual=kind == "vm")) for r in rows]))
-        for kind in kinds:
-            while prepared[kind]:
-                for name in builder.register(prepared[kind].pop(0)):
-                    on_host(name, builder.out[name])
-            if kind not in complete:
-                return
-
+    stream = _Stream(plan, settings, on_host, reserved, keep_raw)
     while True:
         event = events.get()
         if event[0] == "error":
             raise event[1]
         if event[0] == "data":
-            data = event[1]
-            break
+            return event[1], stream.finish(event[1])
+        stream.take(event)
+
+
+class _Stream:
+    """`fetch_and_build`'s consumer: pages and parts as they arrive -> hosts handed to `on_host` in order."""
+
+    def __init__(self, plan: Any, settings: Any, on_host: Callable, reserved: frozenset, keep_raw: bool) -> None:
+        self.settings, self.on_host, self.reserved, self.keep_raw = settings, on_host, reserved, keep_raw
+        self.kinds = [q.kind for q in plan.hosts]
+        self.pending: dict = {kind: [] for kind in self.kinds}
+        self.prepared: dict = {kind: [] for kind in self.kinds}
+        self.complete: set = set()
+        self.needed = {"table:" + name for name in plan.tables} | {"extra:" + name for name in plan.extras}
+        self.parts: dict = {}
+        self.builder: Builder | None = None
+        self.extras: Extras | None = None
+        if not self.needed:
+            self.start_builder()
+
+    def start_builder(self) -> None:
+        tables = {k.split(":", 1)[1]: v for k, v in self.parts.items() if k.startswith("table:")}
+        self.extras = Extras({k.split(":", 1)[1]: v for k, v in self.parts.items() if k.startswith("extra:")})
+        self.builder = Builder(self.settings, tables, reserved=self.reserved, keep_raw=self.keep_raw)
+
+    def take(self, event: tuple) -> None:
+        """One `part` (a lookup table or an extra) or `rows` (a page of a kind; None: the kind is complete)."""
         if event[0] == "part":
-            parts[event[1]] = event[2]
-            if state["builder"] is None and needed <= set(parts):
-                start_builder()
+            self.parts[event[1]] = event[2]
+            if self.builder is None and self.needed <= set(self.parts):
+                self.start_builder()
         else:
             _tag, kind, rows = event
             if rows is None:
-                complete.add(kind)
+                self.complete.add(kind)
             else:
-                pending[kind].append(rows)
-        if state["builder"] is not None:
-            drain()
-    if state["builder"] is None:  # pragma: no cover - every part reports before the data
-        parts.update({"table:" + k: v for k, v in data["tables"].items()})
-        parts.update({"extra:" + k: v for k, v in data["extras"].items()})
-        start_builder()
-    complete.update(kinds)
-    drain()
-    return data, state["builder"].finish()
+                self.pending[kind].append(rows)
+        if self.builder is not None:
+            self.drain()
+
+    def drain(self) -> None:
+        builder, extras = self.builder, self.extras
+        for kind in self.kinds:  # every page is prepared on arrival; registered once the kinds before it are complete
+            while self.pending[kind]:
+                rows = self.pending[kind].pop(0)
+                self.prepared[kind].append(builder.prepare([extras.attach(dict(r, is_virtual=kind == "vm")) for r in rows]))
+        for kind in self.kinds:
+            while self.prepared[kind]:
+                for name in builder.register(self.prepared[kind].pop(0)):
+                    self.on_host(name, builder.out[name])
+            if kind not in self.complete:
+                return
+
+    def finish(self, data: dict) -> dict:
+        if self.builder is None:  # pragma: no cover - every part reports before the data
+            self.parts.update({"table:" + k: v for k, v in data["tables"].items()})
+            self.parts.update({"extra:" + k: v for k, v in data["extras"].items()})
+            self.start_builder()
+        self.complete.update(self.kinds)
+        self.drain()
+        return self.builder.finish()
 
 
-def write_metrics(path, metrics):
+def write_metrics(path: str, metrics: dict) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(metrics, handle, indent=1, sort_keys=True)
 
@@ -322,17 +338,17 @@ class Populator:
     debug logging; any other name goes through set_variable (and its deprecation warning).
     """
 
-    def __init__(self, plugin, valid_name=None):
+    def __init__(self, plugin: Any, valid_name: Any = None) -> None:
         self.plugin, self.inventory, self.valid_name = plugin, plugin.inventory, valid_name
         self.checked, self.added = {}, {}
 
-    def host(self, name, host):
+    def host(self, name: str, host: dict) -> None:
         """Add one built host now, unless another inventory source has it already (then `finish` sets it)."""
         if name in self.inventory.hosts:
             return
         self.added[name] = self._put(name, host)
 
-    def _put(self, name, host):
+    def _put(self, name: str, host: dict) -> Any:
         inventory, checked, valid_name = self.inventory, self.checked, self.valid_name
         inventory.add_host(name)
         entity = inventory.get_host(name)
@@ -346,12 +362,12 @@ class Populator:
                 inventory.set_variable(name, key, value)
         return entity
 
-    def discard(self):
+    def discard(self) -> None:
         for entity in self.added.values():
             self.inventory.remove_host(entity)
         self.added = {}
 
-    def finish(self, built):
+    def finish(self, built: dict) -> None:
         plugin, inventory = self.plugin, self.inventory
         for name, host in built["hosts"].items():
             if name not in self.added:
