@@ -135,7 +135,9 @@ def main():
     }
     if args.cursor:
         files["ours-cursor"] = ("cursor_netbox.yml", files["ours"][1] + "cursor_paging: true\n")
+    # a source that fails (a NetBox too loaded to answer in time) must stop the benchmark, not time an empty inventory
     env = dict(os.environ, NETBOX_TOKEN=token, ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_DEPRECATION_WARNINGS="false")
     for name, (fname, text) in files.items():
         with open(os.path.join(work, fname), "w", encoding="utf-8") as handle:
@@ -279,7 +281,7 @@ def delta_figures(work, proxy, proxied, url, token, env, inventory_cli, group_by
     playbook = os.path.join(work, "list_hosts.yml")
     with open(playbook, "w", encoding="utf-8") as handle:
         handle.write("- hosts: all\n  gather_facts: false\n  tasks: []\n")
-    cache = ("cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_timeout: 86400\n"
+    cache = ("timeout: 300\ncache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_timeout: 86400\n"
              f"cache_connection: {os.path.join(work, 'inventory-cache')}\n")
     ours_file, nb_file = os.path.join(work, "delta_netbox.yml"), os.path.join(work, "nb_cached.yml")
     with open(ours_file, "w", encoding="utf-8") as handle:
