@@ -89,8 +89,9 @@ class World:
         for key, path in (("ips", "ipam/ip-addresses/"), ("ifaces", "dcim/interfaces/"),
                           ("vm_ifaces", "virtualization/interfaces/"), ("devices", "dcim/devices/"),
                           ("vms", "virtualization/virtual-machines/"), ("tags", "extras/tags/")):
-            if made[key]:
-                api("DELETE", path, [{"id": i} for i in made[key]])
+            alive = self.alive(path, made[key])
+            if alive:
+                api("DELETE", path, [{"id": i} for i in alive])
         api("PATCH", "dcim/devices/", [{"id": d["id"], "serial": d["serial"], "status": d["status"]["value"],
                                        "tags": [{"id": t["id"]} for t in d["tags"]],
                                        "primary_ip4": (d["primary_ip4"] or {}).get("id")} for d in self.devices])
@@ -101,6 +102,14 @@ class World:
         api("PATCH", "dcim/sites/", [{"id": s["id"], "name": s["name"], "slug": s["slug"]} for s in self.sites])
         api("PATCH", "tenancy/contact-assignments/", [{"id": a["id"], "contact": a["contact"]["id"]}
                                                       for a in self.assignments])
+
+
+    def alive(self, path, ids):
+        """The ids that still exist (NetBox deletes a host's interfaces, and their IPs, with it)."""
+        if not ids:
+            return []
+        found = {r["id"] for r in self.api("GET", path, id=ids, fields="id", limit=1000)["results"]}
+        return [i for i in ids if i in found]
 
 
 class Steps:
@@ -233,11 +242,10 @@ class Steps:
         return None
 
     def forget_gone(self):
-        """Interfaces and IPs that went with a deleted host or interface (NetBox deletes interfaces, keeps IPs)."""
-        for key, path in (("ifaces", "dcim/interfaces/"), ("vm_ifaces", "virtualization/interfaces/")):
-            if self.w.made[key]:
-                alive = {r["id"] for r in self.api("GET", path, id=self.w.made[key], fields="id", limit=1000)["results"]}
-                self.w.made[key] = [i for i in self.w.made[key] if i in alive]
+        """Interfaces and IPs that went with a deleted host or interface."""
+        for key, path in (("ifaces", "dcim/interfaces/"), ("vm_ifaces", "virtualization/interfaces/"),
+                          ("ips", "ipam/ip-addresses/")):
+            self.w.made[key] = self.w.alive(path, self.w.made[key])
 
 
 def list_cli(tmp_path, cached):
