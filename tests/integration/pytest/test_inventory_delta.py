@@ -295,6 +295,8 @@ def test_delta_runs_equal_full_runs_through_random_changes(world, tmp_path):
             delta, full = run(cache, name, True), run({}, name, False)
             counts[(name, delta["sync"])] = counts.get((name, delta["sync"]), 0) + 1
             same(delta, full)
+        if number % 10 == 9:  # progress, for a run stopped early
+            print(f"step {number + 1}: every delta run equal to its full run so far; syncs {counts}", flush=True)
         if number % 50 == 49 or number == STEPS - 1:
             cached, sync = list_cli(tmp_path, cached=True)
             assert cached == list_cli(tmp_path, cached=False)[0], f"ansible-inventory --list differs after step {number}"
