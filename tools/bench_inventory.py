@@ -5,7 +5,10 @@
 
     source tools/lib.sh && ensure_venv && ensure_collection_path
     eval "$(python3 tools/testbed.py env --dataset large)"
-    python tools/bench_inventory.py [--rounds N] [--cursor] [--keep DIR]
+    python tools/bench_inventory.py [--rounds N] [--cursor] [--keep DIR] [--delta | --delta-only]
+
+BENCH_SKIP_YAML=1 leaves out the static YAML floor (minutes on 15,000 hosts: never the fastest),
+BENCH_SKIP_CHECK=1 the delta == full check of --delta (a full read more).
 
 For each side it prints wall seconds, HTTP requests and peak RSS:
 - ours:  `ansible-inventory -i sot_netbox.yml --list` (group_by below), in a child process;
@@ -49,16 +52,21 @@ from benchlib import CountingProxy  # noqa: E402  pylint: disable=wrong-import-p
 from compare_inventories import compare, unwrap  # noqa: E402  pylint: disable=wrong-import-position
 
 GROUP_BY = ["sites", "device_roles", "tags", "platforms", "tenants", "status", "cluster", "is_virtual"]
+YAML_TIMEOUT = 120  # seconds: the static YAML floor parses 15,000 hosts with Ansible's (tagging) YAML loader
 TARGETS = {"time_vs_nb": 0.15, "time_vs_floor": 1.3, "rss_vs_nb": 1 / 3}
 
 
-def run_child(argv, env, stdout_path):
-    """(seconds, peak RSS MB) of one child process."""
+def run_child(argv, env, stdout_path, timeout=None):
+    """(seconds, peak RSS MB) of one child process; (None, None) when it ran longer than `timeout` seconds."""
     timer = shutil.which("time") and os.path.exists("/usr/bin/time")
     cmd = (["/usr/bin/time", "-v"] if timer else []) + argv
     started = time.monotonic()
     with open(stdout_path, "w", encoding="utf-8") as out:
-        proc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.PIPE, text=True, check=False)
+        try:
+            proc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.PIPE, text=True, check=False,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, None
     seconds = time.monotonic() - started
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -109,6 +117,7 @@ def main():
     parser.add_argument("--cursor", action="store_true", help="also run ours with cursor_paging: true")
     parser.add_argument("--keep", help="keep inventory files and outputs in this directory")
     parser.add_argument("--delta", action="store_true", help="also the delta-sync figures (issue 14)")
+    parser.add_argument("--delta-only", action="store_true", help="only the delta-sync figures (issue 14)")
     args = parser.parse_args()
     url, token = os.environ.get("NETBOX_URL", "").rstrip("/"), os.environ.get("NETBOX_TOKEN", "")
     if not url or not token:
@@ -126,12 +135,17 @@ def main():
     }
     if args.cursor:
         files["ours-cursor"] = ("cursor_netbox.yml", files["ours"][1] + "cursor_paging: true\n")
+    # a source that fails (a NetBox too loaded to answer in time) must stop the benchmark, not time an empty inventory
     env = dict(os.environ, NETBOX_TOKEN=token, ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_FAILED="true",
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_DEPRECATION_WARNINGS="false")
     for name, (fname, text) in files.items():
         with open(os.path.join(work, fname), "w", encoding="utf-8") as handle:
             handle.write(text)
     inventory_cli = shutil.which("ansible-inventory")
+    if args.delta_only:
+        delta_figures(work, proxy, proxied, url, token, env, inventory_cli, group_by, args.rounds)
+        return
     queries = [(e, p) for e, p in our_queries(GROUP_BY)]
     results = {}
     for _round in range(args.rounds):
@@ -177,81 +191,183 @@ def main():
     print("same hosts and group memberships as nb_inventory" if not problems
           else f"{len(problems)} difference(s) from nb_inventory, first: {problems[0]}")
     if args.delta:
-        delta_figures(work, proxy, proxied, url, token, env, inventory_cli, group_by)
+        delta_figures(work, proxy, proxied, url, token, env, inventory_cli, group_by, args.rounds)
 
 
-def timed(proxy, argv, env, out):
+def timed(proxy, argv, env, out, timeout=None):
     proxy.reset()
-    seconds, rss = run_child(argv, env, out)
+    seconds, rss = run_child(argv, env, out, timeout)
     return seconds, proxy.reset()[0], rss
 
 
-def delta_figures(work, proxy, proxied, url, token, env, inventory_cli, group_by):
+def static_inventory(listing):
+    """Our --list output as a static YAML-plugin inventory: {'all': {'children': {...}}}, each group defined
+    once (under its first parent), each host's vars written once (at its first membership)."""
+    hostvars, placed, defined = listing.get("_meta", {}).get("hostvars", {}), set(), set()
+
+    def group(name):
+        body = listing.get(name) or {}
+        defined.add(name)
+        out = {}
+        hosts = {}
+        for host in body.get("hosts") or ():
+            hosts[host] = None if host in placed else (hostvars.get(host) or None)
+            placed.add(host)
+        if hosts:
+            out["hosts"] = hosts
+        children = {c: (group(c) if c not in defined else {}) for c in body.get("children") or () if c != "ungrouped"}
+        if children:
+            out["children"] = children
+        return out
+
+    tree = group("all")
+    leftover = {h: v or None for h, v in hostvars.items() if h not in placed}
+    if leftover:
+        tree.setdefault("hosts", {}).update(leftover)
+    return {"all": tree}
+
+
+def write_floors(work, listing_path):
+    """The same inventory served without NetBox: static YAML, static JSON (yaml plugin), executable script."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(listing_path, encoding="utf-8") as source:
+        listing = unwrap(json.load(source))  # plain strings: a script's output is untrusted data anyway
+    static = static_inventory(listing)
+    paths = {"static YAML": os.path.join(work, "floor.yml"), "static JSON": os.path.join(work, "floor.json"),
+             "script": os.path.join(work, "floor_inventory.sh")}
+    with open(paths["static YAML"], "w", encoding="utf-8") as out:
+        yaml.dump(static, out, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), default_flow_style=False)
+    with open(paths["static JSON"], "w", encoding="utf-8") as out:
+        json.dump(static, out)
+    script_json = os.path.join(work, "floor-script.json")
+    with open(script_json, "w", encoding="utf-8") as out:
+        json.dump(listing, out)
+    with open(paths["script"], "w", encoding="utf-8") as handle:
+        handle.write(f"#!/bin/sh\nexec cat {script_json}\n")
+    os.chmod(paths["script"], 0o755)
+    return paths
+
+
+class Rows:
+    """label -> measured rounds [(seconds, requests, sync)], printed as medians."""
+
+    def __init__(self, proxy, work, env):
+        self.proxy, self.work, self.env, self.rows = proxy, work, env, {}
+        self.metrics = os.path.join(work, "delta-metrics.json")
+
+    def run(self, label, argv, ours=False, out="delta-out.json", timeout=None):
+        env = dict(self.env, SOT_NETBOX_INVENTORY_METRICS=self.metrics) if ours else self.env
+        if ours and os.path.exists(self.metrics):
+            os.unlink(self.metrics)
+        seconds, requests_seen, _rss = timed(self.proxy, argv, env, os.path.join(self.work, out), timeout)
+        if seconds is None:
+            self.rows.setdefault(label, []).append((float("inf"), requests_seen, f"over {timeout} s, stopped"))
+            return
+        sync = ""
+        if ours:
+            with open(self.metrics, encoding="utf-8") as handle:
+                sync = json.load(handle).get("sync", "")
+        self.rows.setdefault(label, []).append((seconds, requests_seen, sync))
+        print(f"  measured: {label}: {seconds:.2f} s, {requests_seen} requests {sync}", flush=True)
+
+    def median(self, label, index=0):
+        return statistics.median(r[index] for r in self.rows[label])
+
+
+def delta_figures(work, proxy, proxied, url, token, env, inventory_cli, group_by, rounds=1):
     """Issue 14's figures: Ansible's own floor, ours cold/warm/after changes, nb_inventory cold/cached."""
     import requests  # pylint: disable=import-outside-toplevel
+    playbook_cli = shutil.which("ansible-playbook")
     playbook = os.path.join(work, "list_hosts.yml")
     with open(playbook, "w", encoding="utf-8") as handle:
         handle.write("- hosts: all\n  gather_facts: false\n  tasks: []\n")
-    script, listing = os.path.join(work, "floor_inventory.sh"), os.path.join(work, "floor.json")
-    with open(os.path.join(work, "ours.json"), encoding="utf-8") as source, open(listing, "w", encoding="utf-8") as out:
-        json.dump(unwrap(json.load(source)), out)  # plain strings: a script's output is untrusted data anyway
-    with open(script, "w", encoding="utf-8") as handle:
-        handle.write(f"#!/bin/sh\nexec cat {listing}\n")
-    os.chmod(script, 0o755)
-    cache = ("cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_timeout: 86400\n"
+    cache = ("timeout: 300\ncache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_timeout: 86400\n"
              f"cache_connection: {os.path.join(work, 'inventory-cache')}\n")
-    ours_cached = os.path.join(work, "delta_netbox.yml")
-    nb_cached = os.path.join(work, "nb_cached.yml")
-    with open(ours_cached, "w", encoding="utf-8") as handle:
+    ours_file, nb_file = os.path.join(work, "delta_netbox.yml"), os.path.join(work, "nb_cached.yml")
+    with open(ours_file, "w", encoding="utf-8") as handle:
         handle.write(f"plugin: sot.netbox.inventory\napi_endpoint: {proxied}\ngroup_by: {group_by}\n{cache}")
-    with open(nb_cached, "w", encoding="utf-8") as handle:
+    with open(nb_file, "w", encoding="utf-8") as handle:
         handle.write(f"plugin: netbox.netbox.nb_inventory\napi_endpoint: {proxied}\ngroup_by: {group_by}\n{cache}"
                      "cache_prefix: nb_\n")
-    playbook_cli = shutil.which("ansible-playbook")
+    clis = {"ansible-inventory --list": lambda i: [inventory_cli, "-i", i, "--list"],
+            "ansible-playbook --list-hosts": lambda i: [playbook_cli, "-i", i, "--list-hosts", playbook]}
     session = requests.Session()
     session.headers["Authorization"] = ("Bearer " if token.startswith("nbt_") else "Token ") + token
     api = f"{url}/api"
     devices = session.get(f"{api}/dcim/devices/", params={"limit": 10, "fields": "id,serial"}, timeout=300).json()["results"]
-    site = session.get(f"{api}/dcim/sites/", params={"limit": 1, "fields": "id,description"}, timeout=300).json()["results"][0]
-    rows, metrics = [], os.path.join(work, "delta-metrics.json")
-    side_env = dict(env, SOT_NETBOX_INVENTORY_METRICS=metrics)
-
-    def ours(label, argv):
-        seconds, requests_seen, rss = timed(proxy, argv, side_env, os.path.join(work, "delta-out.json"))
-        with open(metrics, encoding="utf-8") as handle:
-            sync = json.load(handle).get("sync")
-        rows.append((label, seconds, requests_seen, rss, sync))
-
-    def other(label, argv):
-        seconds, requests_seen, rss = timed(proxy, argv, env, os.path.join(work, "delta-out.json"))
-        rows.append((label, seconds, requests_seen, rss, ""))
-
-    other("Ansible floor: script, ansible-inventory --list", [inventory_cli, "-i", script, "--list"])
-    other("Ansible floor: script, ansible-playbook --list-hosts", [playbook_cli, "-i", script, "--list-hosts", playbook])
-    ours("ours cached: cold", [inventory_cli, "-i", ours_cached, "--list", "--flush-cache"])
-    ours("ours cached: warm, no change", [inventory_cli, "-i", ours_cached, "--list"])
-    ours("ours cached: warm, ansible-playbook --list-hosts", [playbook_cli, "-i", ours_cached, "--list-hosts", playbook])
+    site = session.get(f"{api}/dcim/sites/", params={"limit": 1, "fields": "id,name"}, timeout=300).json()["results"][0]
+    rows = Rows(proxy, work, env)
+    load_before = os.getloadavg()
+    rows.run("ours: cold (--flush-cache)", clis["ansible-inventory --list"](ours_file) + ["--flush-cache"], ours=True,
+             out="delta-cold.json")
+    floors = write_floors(work, os.path.join(work, "delta-cold.json"))
+    for number in range(rounds):
+        for cli, argv in clis.items():
+            for kind, path in floors.items():
+                if kind == "static YAML" and (number or os.environ.get("BENCH_SKIP_YAML")):
+                    continue  # Ansible's YAML loader: far the slowest, measured once (or not at all)
+                rows.run(f"floor: {kind}, {cli}", argv(path), timeout=YAML_TIMEOUT if kind == "static YAML" else None)
+            rows.run(f"ours: warm, no change, {cli}", argv(ours_file), ours=True)
     try:
-        session.patch(f"{api}/dcim/devices/", json=[{"id": d["id"], "serial": f"bench-{d['id']}"} for d in devices],
-                      timeout=300).raise_for_status()
-        ours("ours cached: warm, after 10 device changes", [inventory_cli, "-i", ours_cached, "--list"])
-        session.patch(f"{api}/dcim/sites/{site['id']}/", json={"description": "bench site change"},
-                      timeout=300).raise_for_status()
-        ours("ours cached: warm, after one site change", [inventory_cli, "-i", ours_cached, "--list"])
+        for number in range(rounds):
+            for cli, argv in clis.items():
+                session.patch(f"{api}/dcim/devices/", timeout=300, json=[
+                    {"id": d["id"], "serial": f"bench-{number}-{len(cli)}-{d['id']}"} for d in devices]).raise_for_status()
+                rows.run(f"ours: warm, after 10 device changes, {cli}", argv(ours_file), ours=True,
+                         out="delta-warm.json")
+        if not os.environ.get("BENCH_SKIP_CHECK"):  # the differential test checks this on every step
+            check_same_as_full(rows, clis["ansible-inventory --list"](ours_file), work, lambda: session.patch(
+                f"{api}/dcim/devices/", json=[{"id": d["id"], "serial": f"check-{d['id']}"} for d in devices],
+                timeout=300).raise_for_status())
+        for number in range(rounds):
+            session.patch(f"{api}/dcim/sites/{site['id']}/", json={"name": f"{site['name']} bench {number}"},
+                          timeout=300).raise_for_status()
+            rows.run("ours: warm, after one site rename, ansible-inventory --list",
+                     clis["ansible-inventory --list"](ours_file), ours=True)
     finally:
         session.patch(f"{api}/dcim/devices/", json=[{"id": d["id"], "serial": d["serial"]} for d in devices], timeout=300)
-        session.patch(f"{api}/dcim/sites/{site['id']}/", json={"description": site["description"]}, timeout=300)
-    other("nb_inventory cached: cold", [inventory_cli, "-i", nb_cached, "--list", "--flush-cache"])
-    other("nb_inventory cached: warm (its cache)", [inventory_cli, "-i", nb_cached, "--list"])
-    print(f"{'delta sync (issue 14)':<52} {'seconds':>8} {'requests':>9} {'peak RSS MB':>12}  sync")
-    for label, seconds, requests_seen, rss, sync in rows:
-        print(f"{label:<52} {seconds:>8.2f} {requests_seen:>9} {(f'{rss:.0f}' if rss else '-'):>12}  {sync}")
-    by = {label: (seconds, requests_seen) for label, seconds, requests_seen, _rss, _sync in rows}
-    floor = min(by["Ansible floor: script, ansible-inventory --list"][0], 1e9)
-    for label, target in (("ours cached: warm, no change", 1.1), ("ours cached: warm, after 10 device changes", 1.2)):
-        ratio = by[label][0] / floor
-        print(f"{label} / Ansible floor: {ratio:.3f} (target <= {target}: {'meets' if ratio <= target else 'misses'})")
-    print(f"requests warm with no change: {by['ours cached: warm, no change'][1]} (target <= 3)")
+        session.patch(f"{api}/dcim/sites/{site['id']}/", json={"name": site["name"]}, timeout=300)
+    rows.run("nb_inventory: cold (--flush-cache)", clis["ansible-inventory --list"](nb_file) + ["--flush-cache"])
+    for _round in range(rounds):
+        rows.run("nb_inventory: warm, its cache", clis["ansible-inventory --list"](nb_file))
+    print_delta(rows, clis, floors, load_before, rounds)
+
+
+def check_same_as_full(rows, argv, work, change):
+    """After `change()`, the warm (delta) result must be what a full read gives (both --list outputs)."""
+    change()
+    rows.run("(check) ours: warm", argv, ours=True, out="check-delta.json")
+    rows.run("(check) ours: full read", argv + ["--flush-cache"], ours=True, out="check-full.json")
+    with open(os.path.join(work, "check-delta.json"), encoding="utf-8") as a, \
+            open(os.path.join(work, "check-full.json"), encoding="utf-8") as b:
+        same = json.load(a) == json.load(b)
+    syncs = [rows.rows[label][0][2] for label in ("(check) ours: warm", "(check) ours: full read")]
+    print(f"check: {'/'.join(syncs)} after 10 device changes: identical --list outputs:",
+          "yes" if same else "NO (files kept in " + work + ")")
+    del rows.rows["(check) ours: warm"], rows.rows["(check) ours: full read"]
+
+
+def print_delta(rows, clis, floors, load_before, rounds):
+    load_after = os.getloadavg()
+    floor = {cli: min(rows.median(f"floor: {kind}, {cli}") for kind in floors if f"floor: {kind}, {cli}" in rows.rows)
+             for cli in clis}
+    print(f"\ndelta sync (issue 14): medians of {rounds} round(s); load average before "
+          f"{'/'.join(f'{x:.2f}' for x in load_before)}, after {'/'.join(f'{x:.2f}' for x in load_after)}")
+    print(f"{'side':<64} {'seconds':>8} {'requests':>9} {'x floor':>8}  sync")
+    for label in rows.rows:
+        cli = next((c for c in clis if label.endswith(c)), "ansible-inventory --list")
+        seconds, requests_seen = rows.median(label), rows.median(label, 1)
+        sync = "/".join(sorted({r[2] for r in rows.rows[label]}))
+        print(f"{label:<64} {seconds:>8.2f} {requests_seen or 0:>9.0f} {seconds / floor[cli]:>8.2f}  {sync}")
+    for cli in clis:
+        kinds = [k for k in floors if f"floor: {k}, {cli}" in rows.rows]
+        print(f"Ansible's floor through {cli}: {floor[cli]:.2f} s (fastest of {', '.join(kinds)})")
+    for cli in clis:
+        for what, target in (("no change", 1.1), ("after 10 device changes", 1.2)):
+            ratio = rows.median(f"ours: warm, {what}, {cli}") / floor[cli]
+            print(f"warm, {what}, {cli} / floor: {ratio:.3f} (target <= {target}: {'meets' if ratio <= target else 'misses'})")
+    requests_seen = rows.median("ours: warm, no change, ansible-inventory --list", 1)
+    print(f"requests warm with no change: {requests_seen:.0f} (target <= 3: {'meets' if requests_seen <= 3 else 'misses'})")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,12 @@ def main():
     from ansible.plugins.inventory import BaseInventoryPlugin
     from ansible.vars import manager as var_manager
 
+    from ansible.plugins.cache import CachePluginAdjudicator
+    from ansible.inventory.data import InventoryData
     timed(manager.InventoryManager, "parse_sources", "parse the inventory source(s)")
+    timed(CachePluginAdjudicator, "__getitem__", "  of which the cache plugin's read (Ansible)")
+    timed(CachePluginAdjudicator, "update_cache_if_changed", "  of which the cache plugin's write (Ansible)")
+    timed(InventoryData, "reconcile_inventory", "  of which reconcile_inventory (Ansible)")
     timed(cli.InventoryCLI, "json_inventory", "get_vars for every host (Ansible)")
     timed(var_manager, "_clean_and_deprecate_top_level_facts", "  of which fact cleaning")
     dump = cli.InventoryCLI.dump
@@ -67,15 +72,26 @@ def main():
         runner = sys.modules.get("ansible_collections.sot.netbox.plugins.module_utils._inventory.runner")
         if runner is not None and not getattr(runner, "_phases_timed", False):
             runner._phases_timed = True  # pylint: disable=protected-access
+            timed(runner, "load", "  of which our load (cache, change log, build)")
             timed(runner, "fetch", "  of which our fetch (its own thread)")
+            timed(runner, "delta_sync", "    of which the change log and the merge")
+            timed(runner.cached, "built_of", "    of which decoding the cached built inventory")
+            timed(runner.cached, "data_of", "    of which decoding the cached data")
+            timed(runner, "build", "    of which building from the data")
+            timed(runner, "store", "    of which storing the entry")
             if hasattr(runner, "fetch_and_build"):
                 timed(runner, "fetch_and_build", "  of which fetch + build as pages arrive")
                 timed(runner.Populator, "finish", "  of which groups, compose (after the fetch)")
         return base_parse(self, *args, **kwargs)
     BaseInventoryPlugin.parse = parse
 
-    order = ["Ansible start-up (CLI import)", "parse the inventory source(s)", "  of which our fetch (its own thread)",
+    order = ["Ansible start-up (CLI import)", "parse the inventory source(s)", "  of which the cache plugin's read (Ansible)",
+             "  of which our load (cache, change log, build)", "    of which the change log and the merge",
+             "    of which decoding the cached built inventory", "    of which decoding the cached data",
+             "    of which building from the data", "    of which storing the entry",
+             "  of which our fetch (its own thread)",
              "  of which fetch + build as pages arrive", "  of which groups, compose (after the fetch)",
+             "  of which the cache plugin's write (Ansible)", "  of which reconcile_inventory (Ansible)",
              "get_vars for every host (Ansible)", "  of which fact cleaning", "JSON encoding of the output (Ansible)"]
 
     def report():

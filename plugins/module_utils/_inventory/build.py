@@ -10,262 +10,18 @@ region/site group -> site -> location nesting with each host in its deepest site
 """
 from __future__ import annotations
 
-import datetime
-import ipaddress
-import re
+from typing import Any, Iterator
 
-try:
-    from zoneinfo import ZoneInfo
-except ImportError:  # pragma: no cover - Python < 3.9
-    ZoneInfo = None
-
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.hostvars import (  # noqa: F401  (re-exported)
+    Context, _slug, ansible_host, compact, compact_host, group_name, group_values, host_vars, hostname, is_vc_member,
+    split_reserved, utc_offset_name)
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import SITE_NESTING
-
-# Host var name per grouping (nb_inventory renames these four; the plural ones follow `plurals`).
-_LIST_VARS = {"tag": "tags", "region": "regions", "site_group": "site_groups", "location": "locations"}
-_PLURAL_WRAPPED = ("site", "tenant", "rack", "role", "platform", "device_type", "manufacturer")
-
-
-def _slug(obj, key="slug"):
-    return obj.get(key) if isinstance(obj, dict) else None
-
-
-def _ip(obj):
-    """'192.0.2.1/24' -> '192.0.2.1' (NetBox addresses are always CIDR; anything else is parsed strictly)."""
-    if not isinstance(obj, dict) or not obj.get("address"):
-        return None
-    address = obj["address"]
-    host, _sep, length = address.partition("/")
-    if length.isdigit() and (host.count(".") == 3 or ":" in host):
-        return host
-    try:
-        return str(ipaddress.ip_interface(address).ip)
-    except ValueError:
-        return None
-
-
-def compact(obj):
-    """Drop the URL noise of nested objects: smaller cache entry, same data for compose."""
-    if isinstance(obj, dict):
-        return {k: compact(v) for k, v in obj.items() if k not in ("url", "display_url")}
-    if isinstance(obj, list):
-        return [compact(v) for v in obj]
-    return obj
-
-
-# Host record fields that are host vars as NetBox returns them (nb_inventory's cluster_device keeps its URLs).
-RAW_HOST_FIELDS = frozenset(("device",))
-
-
-def compact_host(record):
-    """`compact` for a device/VM record, except the fields that are host vars as they are."""
-    return {k: (v if k in RAW_HOST_FIELDS else compact(v)) for k, v in record.items() if k not in ("url", "display_url")}
-
-
-class Context:
-    """Lookup maps built once from the fetched tables (id -> value)."""
-
-    def __init__(self, tables):
-        tables = tables or {}
-        self.sites = {r["id"]: r for r in tables.get("sites", ())}
-        self.regions = {r["id"]: r for r in tables.get("regions", ())}
-        self.site_groups = {r["id"]: r for r in tables.get("site_groups", ())}
-        self.locations = {r["id"]: r for r in tables.get("locations", ())}
-        self.racks = {r["id"]: r for r in tables.get("racks", ())}
-        self.clusters = {r["id"]: r for r in tables.get("clusters", ())}
-
-    @staticmethod
-    def chain(start_id, table):
-        """Slugs from an object up through its parents (nb_inventory's region/location lists)."""
-        out, seen, oid = [], set(), start_id
-        while oid is not None and oid in table and oid not in seen:
-            seen.add(oid)
-            out.append(table[oid]["slug"])
-            oid = _slug(table[oid].get("parent"), "id")
-        return out
-
-    def site_attr(self, host, column):
-        site = self.sites.get(_slug(host.get("site"), "id"))
-        return site.get(column) if site else None
-
-
-def utc_offset_name(time_zone, now=None):
-    """nb_inventory's utc_offset group value: 'plus_1', 'minus_5' (rounded hours, at `now`)."""
-    if not time_zone or ZoneInfo is None:
-        return None
-    try:
-        zone = ZoneInfo(time_zone)
-    except (KeyError, ValueError, OSError):
-        return None
-    moment = (now or datetime.datetime.now(datetime.timezone.utc)).astimezone(zone)
-    hours = round(moment.utcoffset().total_seconds() / 3600)
-    return str(hours).replace("-", "minus_") if hours < 0 else f"plus_{hours}"
-
-
-def _cluster_attr(host, ctx, column):
-    return _slug(ctx.clusters.get(_slug(host.get("cluster"), "id"), {}).get(column))
-
-
-# grouping -> (host, ctx, now) -> its one value or None (tag, services and is_virtual give lists: see group_values)
-_SINGLE_VALUE = {
-    "site": lambda h, c, n: _slug(h.get("site")),
-    "tenant": lambda h, c, n: _slug(h.get("tenant")),
-    "rack": lambda h, c, n: _slug(h.get("rack"), "name"),
-    "role": lambda h, c, n: _slug(h.get("role")),
-    "platform": lambda h, c, n: _slug(h.get("platform")),
-    "device_type": lambda h, c, n: _slug(h.get("device_type")),
-    "manufacturer": lambda h, c, n: _slug((h.get("device_type") or {}).get("manufacturer")),
-    "status": lambda h, c, n: _slug(h.get("status"), "value"),
-    "cluster": lambda h, c, n: _slug(h.get("cluster"), "name"),
-    "cluster_type": lambda h, c, n: _cluster_attr(h, c, "type"),
-    "cluster_group": lambda h, c, n: _cluster_attr(h, c, "group"),
-    "rack_role": lambda h, c, n: _slug(c.racks.get(_slug(h.get("rack"), "id"), {}).get("role")),
-    "time_zone": lambda h, c, n: (c.site_attr(h, "time_zone") or "").replace("/", "_", 2) or None,
-    "utc_offset": lambda h, c, n: utc_offset_name(c.site_attr(h, "time_zone"), n),
-    "facility": lambda h, c, n: c.site_attr(h, "facility") or None,
-}
-
-
-def group_values(key, host, ctx, now=None):
-    """The value(s) a host contributes to grouping `key` (a list; empty when none)."""
-    if key == "tag":
-        return [t["slug"] for t in host.get("tags") or [] if isinstance(t, dict) and t.get("slug")]
-    if key == "services":
-        return [s["name"] for s in host.get("services") or [] if s.get("name")]
-    if key == "is_virtual":
-        return [True] if host.get("is_virtual") else []
-    value = _SINGLE_VALUE[key](host, ctx, now)
-    return [value] if value not in (None, "") else []
-
-
-def group_name(prefix, value, raw):
-    """nb_inventory's generate_group_name: booleans name the group after the key; else prefix_value."""
-    if value is True:
-        return prefix
-    if prefix == "services":
-        prefix = "service"
-    return str(value) if raw else f"{prefix}_{value}"
-
-
-def hostname(host, settings):
-    """The inventory hostname, or None when the host has none (unnamed devices are skipped)."""
-    vc = host.get("virtual_chassis")
-    if settings.virtual_chassis_name and isinstance(vc, dict) and vc.get("master"):
-        return vc.get("name") or None
-    if settings.hostname_field:
-        return (host.get("custom_fields") or {}).get(settings.hostname_field) or None
-    return host.get("name") or None
-
-
-def is_vc_member(host):
-    """A virtual-chassis member that is not the master: nb_inventory represents the chassis by its master."""
-    master = _slug((host.get("virtual_chassis") or {}).get("master"), "id")
-    return master is not None and master != host.get("id")
-
-
-def ansible_host(host, settings):
-    first, second = ("primary_ip4", "primary_ip6") if settings.default_ip_version == "ipv4" else ("primary_ip6", "primary_ip4")
-    chosen = host.get(first) or host.get(second)
-    if settings.oob_ip_as_primary_ip and host.get("oob_ip"):
-        chosen = host["oob_ip"]
-    if settings.ansible_host_dns_name and isinstance(chosen, dict) and chosen.get("dns_name"):
-        return chosen["dns_name"], chosen
-    return _ip(chosen), chosen
-
-
-def _var_name(key, settings):
-    if key in _LIST_VARS:
-        return _LIST_VARS[key]
-    return settings.group_prefix(key)
-
-
-def host_vars(host, ctx, settings, now=None):
-    """Host vars with nb_inventory's names and shapes (plural vars are one-element lists with plurals)."""
-    hv = {}
-    address, chosen = ansible_host(host, settings)
-    if address:
-        hv["ansible_host"] = address
-    for name in ("primary_ip4", "primary_ip6", "oob_ip"):
-        if _ip(host.get(name)):
-            hv[name] = _ip(host.get(name))
-    if (settings.dns_name or settings.interfaces or settings.ansible_host_dns_name) and isinstance(chosen, dict) \
-            and chosen.get("dns_name"):
-        hv["dns_name"] = chosen["dns_name"]
-    for name in ("vcpus", "memory", "disk", "serial", "asset_tag", "status"):
-        if host.get(name) is not None:
-            hv[name] = host[name]
-    hv["is_virtual"] = bool(host.get("is_virtual"))
-    if isinstance(host.get("cluster"), dict):
-        hv["cluster"] = host["cluster"].get("name")
-    if host.get("device"):
-        hv["cluster_device"] = host["device"]
-    for key in _PLURAL_WRAPPED:
-        if key == "rack" and not settings.racks:
-            continue
-        values = group_values(key, host, ctx)
-        if values:
-            hv[_var_name(key, settings)] = values if settings.plurals else values[0]
-    hv["tags"] = group_values("tag", host, ctx)
-    # nb_inventory sets these on every host (lists, possibly empty), whatever group_by says.
-    hv["regions"] = ctx.chain(_slug(ctx.sites.get(_slug(host.get("site"), "id"), {}).get("region"), "id"), ctx.regions)
-    hv["site_groups"] = ctx.chain(_slug(ctx.sites.get(_slug(host.get("site"), "id"), {}).get("group"), "id"),
-                                  ctx.site_groups)
-    if settings.racks:
-        hv["locations"] = ctx.chain(_slug(host.get("location"), "id"), ctx.locations)
-    lookups = set(settings.group_by)
-    if "facility" in lookups and ctx.site_attr(host, "facility") is not None:
-        hv["facility"] = ctx.site_attr(host, "facility")  # nb_inventory sets an empty facility too
-    for key in ("rack_role", "cluster_type", "cluster_group", "time_zone", "utc_offset"):
-        if key in ("cluster_type", "cluster_group") or (key == "rack_role" and settings.racks) or key in lookups:
-            values = group_values(key, host, ctx, now)
-            if values:
-                hv[key] = values[0]
-    custom = {k: v for k, v in (host.get("custom_fields") or {}).items() if v is not None}
-    _put(hv, "custom_fields", custom, settings.flatten_custom_fields)
-    data = host.get("local_context_data")
-    if settings.plurals and not settings.flatten_local_context_data:
-        hv["local_context_data"] = [data]  # nb_inventory's [null] when there is none
-    elif data is not None:
-        _put(hv, "local_context_data", data, settings.flatten_local_context_data)
-    if settings.config_context and "config_context" in host:
-        data = host["config_context"] or {}
-        _put(hv, "config_context", data if settings.flatten_config_context or not settings.plurals else [data],
-             settings.flatten_config_context)
-    if settings.services or "services" in lookups:
-        hv["services"] = host.get("services") or []
-    if settings.interfaces:
-        hv["interfaces"] = host.get("interfaces") or []
-    for field in settings.extra_fields:
-        if field in host:
-            hv[field] = host[field]
-    return _renamed(hv, settings.rename_variables)
-
-
-def _put(hv, name, value, flatten):
-    if flatten and isinstance(value, dict):
-        hv.update(value)
-    else:
-        hv[name] = value
-
-
-def _renamed(hv, renames):
-    if not renames:
-        return hv
-    compiled = [(re.compile(p), r) for p, r in renames]
-    out = {}
-    for key, value in hv.items():
-        for pattern, repl in compiled:
-            if pattern.match(key):
-                key = pattern.sub(repl, key)
-                break
-        out[key] = value
-    return out
 
 
 class Extras:
     """Interfaces (with their IPs) and services by host, indexed once, attached to each host record as it comes."""
 
-    def __init__(self, extras):
+    def __init__(self, extras: dict) -> None:
         extras = extras or {}
         ips = {"dcim.interface": {}, "virtualization.vminterface": {}}
         for ip in list(extras.get("device_ips", ())) + list(extras.get("vm_ips", ())):
@@ -286,7 +42,7 @@ class Extras:
                     self.services[kind].setdefault(service.get("parent_object_id"), []).append(service)
         self.empty = not any(self.interfaces[k] or self.services[k] for k in ("device", "vm"))
 
-    def attach(self, host):
+    def attach(self, host: dict) -> dict:
         """The host record with its interfaces and services (the record itself when it has none)."""
         if self.empty:
             return host
@@ -299,7 +55,7 @@ class Extras:
         return host
 
 
-def attach_extras(hosts, extras):
+def attach_extras(hosts: list, extras: dict) -> None:
     """Interfaces (with their IPs) and services onto the host records they belong to."""
     index = Extras(extras)
     for host in hosts:
@@ -309,18 +65,18 @@ def attach_extras(hosts, extras):
 class _Groups:
     """Ordered groups with host and child lists (no duplicates)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.groups = {}
 
-    def add(self, name):
+    def add(self, name: str) -> dict:
         return self.groups.setdefault(name, {"hosts": [], "children": []})
 
-    def host(self, name, host):
+    def host(self, name: str, host: dict) -> None:
         hosts = self.add(name)["hosts"]
         if not hosts or hosts[-1] != host:
             hosts.append(host)
 
-    def child(self, parent, child):
+    def child(self, parent: str, child: str) -> None:
         children = self.add(parent)["children"]
         self.add(child)
         if child not in children:
@@ -333,10 +89,10 @@ class Shared:
     `ansible-inventory --list` on 15,000 hosts by about 25 MB. Ansible never changes inventory values in
     place (set_fact and combine_vars make new objects)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.memo = {}
 
-    def __call__(self, value):
+    def __call__(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.memo.setdefault(value, value)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -346,18 +102,7 @@ class Shared:
         return value
 
 
-def split_reserved(hv, reserved, prefix):
-    """Host vars named like play keywords (nb_inventory's `tags`, `serial`) get `prefix`: Ansible warns about
-    and re-checks such names on every host. Returns (host vars, {original name: value}) for compose."""
-    if not prefix or not reserved:
-        return hv, {}
-    moved = {k: v for k, v in hv.items() if k in reserved}
-    if not moved:
-        return hv, {}
-    return {(prefix + k if k in moved else k): v for k, v in hv.items()}, moved
-
-
-def build(data, settings, now=None, reserved=frozenset(), keep_raw=True):
+def build(data: dict, settings: Any, now: Any = None, reserved: frozenset = frozenset(), keep_raw: bool = True) -> dict:
     """{'hosts': {name: {'vars': host vars, 'raw': host record}}, 'groups': {...}, 'warnings': [...]}.
 
     `reserved`: Ansible's reserved variable names (see split_reserved). With `keep_raw`, each host also keeps
@@ -384,18 +129,19 @@ class Builder:
     `finish()` makes the groups, in the same order and with the same members as building everything at once.
     """
 
-    def __init__(self, settings, tables=None, now=None, reserved=frozenset(), keep_raw=True):
+    def __init__(self, settings: Any, tables: dict | None = None, now: Any = None,
+                 reserved: frozenset = frozenset(), keep_raw: bool = True) -> None:
         self.settings, self.now, self.reserved, self.keep_raw = settings, now, reserved, keep_raw
         self.ctx = Context(tables)
         self.out, self.placed, self.host_sites = {}, [], {}
         self.unnamed, self.duplicates, self.shared = 0, [], Shared()
         self.flat_keys = [k for k in settings.group_by if k not in SITE_NESTING]
 
-    def add(self, records):
+    def add(self, records: list) -> Iterator[str]:
         """Build each record's host (skipping unnamed hosts, chassis members and duplicate names); yields its name."""
         return self.register(self.prepare(records))
 
-    def prepare(self, records):
+    def prepare(self, records: list) -> list:
         """The work on each record that no other host affects (its vars and group names), ahead of `register`."""
         settings, ctx, shared, raw = self.settings, self.ctx, self.shared, self.settings.group_names_raw
         out = []
@@ -417,7 +163,7 @@ class Builder:
             out.append((str(name), host, hv, moved, flat, _slug(host.get("location"), "id"), _slug(site, "id")))
         return out
 
-    def register(self, prepared):
+    def register(self, prepared: list) -> Iterator[str]:
         """Prepared hosts, in order: a name already taken by an earlier host is skipped. Yields each new name."""
         for name, host, hv, moved, flat, loc_id, site_id in prepared:
             if name in self.out:
@@ -428,7 +174,7 @@ class Builder:
             self.placed.append((name, flat, loc_id, site_id))
             yield name
 
-    def finish(self):
+    def finish(self) -> dict:
         settings, ctx, groups, raw = self.settings, self.ctx, _Groups(), self.settings.group_names_raw
         site_groups, location_groups = {}, {}
         if any(k in settings.group_by for k in SITE_NESTING):
@@ -469,7 +215,7 @@ class Builder:
         return {"hosts": self.out, "groups": groups.groups, "warnings": warnings}
 
 
-def constructed_vars(entry):
+def constructed_vars(entry: dict) -> tuple:
     """(compose variables, groups/keyed_groups variables) for one built host, as nb_inventory has them.
 
     nb_inventory composes from the NetBox record alone; Ansible then merges the host's vars over the record
@@ -480,7 +226,7 @@ def constructed_vars(entry):
     return {**entry["vars"], **moved, **raw}, {**raw, **moved}
 
 
-def _nested(groups, key, table, raw):
+def _nested(groups: _Groups, key: str, table: dict, raw: bool) -> dict:
     """One group per object of a hierarchical table, each a child of its parent's group."""
     names = {oid: group_name(key, row["slug"], raw) for oid, row in table.items()}
     for oid, name in names.items():

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any, Iterator
+
+from ansible_collections.sot.netbox.plugins.module_utils._records import record
 
 # Top-level fields of NetBox 4.x devices and VMs (for extra_fields and for fields used by compose/groups).
 DEVICE_FIELDS = frozenset((
@@ -47,12 +50,12 @@ VM_ONLY_FILTERS = frozenset((
 
 # lookup table -> (endpoint, fields). Which runs read which table: VAR_TABLES, RACK_TABLES, SITE_COLUMNS_FOR.
 TABLES = {
-    "sites": ("dcim/sites", ("id", "slug", "region", "group", "time_zone", "facility")),
-    "regions": ("dcim/regions", ("id", "slug", "parent")),
-    "site_groups": ("dcim/site-groups", ("id", "slug", "parent")),
-    "locations": ("dcim/locations", ("id", "slug", "parent", "site")),
-    "racks": ("dcim/racks", ("id", "role")),
-    "clusters": ("virtualization/clusters", ("id", "type", "group")),
+    "sites": (record("site").path(), ("id", "slug", "region", "group", "time_zone", "facility")),
+    "regions": (record("region").path(), ("id", "slug", "parent")),
+    "site_groups": (record("site_group").path(), ("id", "slug", "parent")),
+    "locations": (record("location").path(), ("id", "slug", "parent", "site")),
+    "racks": (record("rack").path(), ("id", "role")),
+    "clusters": (record("cluster").path(), ("id", "type", "group")),
 }
 # nb_inventory sets regions, site_groups, cluster_type and cluster_group on every host (and, with racks: true,
 # locations and rack_role), whatever group_by says: these tables are read on every run.
@@ -65,20 +68,20 @@ SITE_COLUMNS_FOR = {"time_zone": "time_zone", "utc_offset": "time_zone", "facili
 # Optional per-host data, fetched in bulk (whole table, or by host id batches when hosts are filtered).
 # Services are host vars as NetBox returns them (nb_inventory's shape): every field (None), URLs kept.
 EXTRAS = {
-    "device_interfaces": ("dcim/interfaces", "device_id", (
+    "device_interfaces": (record("interface").path(), "device_id", (
         "id", "name", "device", "label", "type", "enabled", "parent", "lag", "mtu", "mac_address", "mgmt_only",
         "description", "mode", "untagged_vlan", "tagged_vlans", "vrf", "tags", "count_ipaddresses")),
-    "vm_interfaces": ("virtualization/interfaces", "virtual_machine_id", (
+    "vm_interfaces": (record("vm_interface").path(), "virtual_machine_id", (
         "id", "name", "virtual_machine", "enabled", "parent", "mtu", "mac_address", "description", "mode",
         "untagged_vlan", "tagged_vlans", "vrf", "tags")),
-    "device_ips": ("ipam/ip-addresses", "device_id", (
+    "device_ips": (record("ip_address").path(), "device_id", (
         "id", "address", "family", "vrf", "tenant", "status", "role", "dns_name", "description", "tags",
         "assigned_object_type", "assigned_object_id")),
-    "vm_ips": ("ipam/ip-addresses", "virtual_machine_id", (
+    "vm_ips": (record("ip_address").path(), "virtual_machine_id", (
         "id", "address", "family", "vrf", "tenant", "status", "role", "dns_name", "description", "tags",
         "assigned_object_type", "assigned_object_id")),
-    "device_services": ("ipam/services", "parent_object_id", None),
-    "vm_services": ("ipam/services", "parent_object_id", None),
+    "device_services": (record("service").path(), "parent_object_id", None),
+    "vm_services": (record("service").path(), "parent_object_id", None),
 }
 EXTRA_PARAMS = {
     "device_ips": {"assigned_to_interface": "true"},
@@ -107,17 +110,17 @@ class FetchPlan:
     filtered: bool     # hosts are a subset: extras are fetched by host id, not whole tables
 
 
-def _base(name):
+def _base(name: str) -> str:
     return name.split("__", 1)[0]
 
 
-def route_filters(query_filters, kind):
+def route_filters(query_filters: tuple, kind: str) -> tuple:
     """nb_inventory's rule: a shared filter applies to a kind only if that kind has such a filter."""
     other = VM_ONLY_FILTERS if kind == "device" else DEVICE_ONLY_FILTERS
     return tuple((k, v) for k, v in query_filters if _base(k) not in other)
 
 
-def referenced_fields(templates, known):
+def referenced_fields(templates: Any, known: frozenset) -> list:
     """Top-level NetBox fields that compose/groups/keyed_groups expressions name, e.g. 'description'."""
     names = set()
     for text in templates:
@@ -125,11 +128,11 @@ def referenced_fields(templates, known):
     return sorted(names & known)
 
 
-def _host_query(kind, settings, used_fields):
+def _host_query(kind: str, settings: Any, used_fields: list) -> HostQuery | None:
     if kind == "device":
-        endpoint, base, known, own = "dcim/devices", BASE_DEVICE_FIELDS, DEVICE_FIELDS, settings.device_query_filters
+        endpoint, base, known, own = record("device").path(), BASE_DEVICE_FIELDS, DEVICE_FIELDS, settings.device_query_filters
     else:
-        endpoint, base, known, own = "virtualization/virtual-machines", BASE_VM_FIELDS, VM_FIELDS, settings.vm_query_filters
+        endpoint, base, known, own = record("virtual_machine").path(), BASE_VM_FIELDS, VM_FIELDS, settings.vm_query_filters
     shared = route_filters(settings.query_filters, kind)
     if settings.query_filters and not shared and not own:
         return None  # every shared filter belongs to the other kind: nb_inventory fetches none of this kind
@@ -141,7 +144,7 @@ def _host_query(kind, settings, used_fields):
     return HostQuery(kind, endpoint, shared + own, tuple(fields))
 
 
-def plan_fetch(settings, templates=()):
+def plan_fetch(settings: Any, templates: Any = ()) -> FetchPlan:
     """The requests one run needs, from the settings and the compose/groups/keyed_groups expressions."""
     used = referenced_fields(templates, DEVICE_FIELDS | VM_FIELDS)
     kinds = [k for k, on in (("device", settings.devices), ("vm", settings.virtual_machines)) if on]
@@ -149,7 +152,7 @@ def plan_fetch(settings, templates=()):
     names = VAR_TABLES + (RACK_TABLES if settings.racks else ())
     tables = {name: TABLES[name] for name in names}
     columns = set(BASE_SITE_COLUMNS) | {SITE_COLUMNS_FOR[k] for k in settings.group_by if k in SITE_COLUMNS_FOR}
-    tables["sites"] = ("dcim/sites", ("id", "slug") + tuple(c for c in TABLES["sites"][1] if c in columns))
+    tables["sites"] = (TABLES["sites"][0], ("id", "slug") + tuple(c for c in TABLES["sites"][1] if c in columns))
     kinds_fetched = {q.kind for q in hosts}
     extras = []
     if settings.interfaces:
@@ -161,7 +164,7 @@ def plan_fetch(settings, templates=()):
     return FetchPlan(hosts=hosts, tables=tables, extras=tuple(extras), filtered=filtered)
 
 
-def id_batches(ids, param, budget=4000 - URL_OVERHEAD):
+def id_batches(ids: Any, param: str, budget: int = 4000 - URL_OVERHEAD) -> Iterator[list]:
     """Split host ids into groups whose `param=<id>&...` query stays within `budget` characters."""
     batch, used = [], 0
     for oid in sorted(ids):

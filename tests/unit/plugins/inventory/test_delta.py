@@ -147,7 +147,7 @@ class FakeNetbox:
 
 
 def run(netbox, cache, **opts):
-    opts = dict(url="http://nb.test", token=TOKEN, cache=True, group_by=["sites", "tags"], **opts)
+    opts = dict(dict(url="http://nb.test", token=TOKEN, cache=True, group_by=["sites", "tags"]), **opts)
     netbox.session = None
     result = load(opts.get, cache, "k", True, client_factory=netbox.client, now=1000.0)
     return result, len(netbox.session.calls) if netbox.session is not None else 0
