@@ -161,8 +161,8 @@ def finish(client: NetboxClient, sync: Sync, result: dict, body: dict | None) ->
     if head is None:
         # One body per head key, its serial in both: a head and a body written by two concurrent runs do not
         # match, and the next run reads everything.
-        serial, body_key = uuid.uuid4().hex, cache.key(RESULT_NAMESPACE, f"{sync.key} body",
-                                                            cache.generation(RESULT_NAMESPACE))
+        serial = uuid.uuid4().hex
+        body_key = cache.key(RESULT_NAMESPACE, f"{sync.key} body", cache.generation(RESULT_NAMESPACE))
         store_result(cache, body_key, dict(body, serial=serial))
         head = {"format": CACHE_FORMAT, "body_key": body_key, "serial": serial}
     stored = {k: v for k, v in result.items() if k in ("files", "totals", "dest")}

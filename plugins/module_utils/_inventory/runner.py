@@ -25,6 +25,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._inventory.fetch import
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import plan_fetch
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import client_options, settings_from, unsupported_warnings
 
+
 def constructed_templates(get_option: Callable) -> list:
     """The Jinja2 expressions of compose, groups and keyed_groups (to fetch the fields they name)."""
     out = list((get_option("compose") or {}).values()) + list((get_option("groups") or {}).values())

@@ -93,8 +93,8 @@ class World:
             if alive:
                 api("DELETE", path, [{"id": i} for i in alive])
         api("PATCH", "dcim/devices/", [{"id": d["id"], "serial": d["serial"], "status": d["status"]["value"],
-                                       "tags": [{"id": t["id"]} for t in d["tags"]],
-                                       "primary_ip4": (d["primary_ip4"] or {}).get("id")} for d in self.devices])
+                                        "tags": [{"id": t["id"]} for t in d["tags"]],
+                                        "primary_ip4": (d["primary_ip4"] or {}).get("id")} for d in self.devices])
         api("PATCH", "virtualization/virtual-machines/",
             [{"id": v["id"], "vcpus": v["vcpus"], "status": v["status"]["value"],
               "tags": [{"id": t["id"]} for t in v["tags"]]} for v in self.vms])
@@ -102,7 +102,6 @@ class World:
         api("PATCH", "dcim/sites/", [{"id": s["id"], "name": s["name"], "slug": s["slug"]} for s in self.sites])
         api("PATCH", "tenancy/contact-assignments/", [{"id": a["id"], "contact": a["contact"]["id"]}
                                                       for a in self.assignments])
-
 
     def alive(self, path, ids):
         """The ids that still exist (NetBox deletes a host's interfaces, and their IPs, with it)."""
@@ -252,7 +251,7 @@ def list_cli(tmp_path, cached):
     """`ansible-inventory --list` of an inventory file for the default option set (cached: jsonfile, delta sync)."""
     name = "cached" if cached else "plain"
     path = tmp_path / f"{name}.netbox.yml"
-    lines = [f"plugin: sot.netbox.inventory", f"api_endpoint: {URL}", f"group_by: {json.dumps(GROUP_BY)}",
+    lines = ["plugin: sot.netbox.inventory", f"api_endpoint: {URL}", f"group_by: {json.dumps(GROUP_BY)}",
              "dns_name: true", "ansible_host_dns_name: true"]
     if cached:
         lines += ["cache: true", "cache_plugin: ansible.builtin.jsonfile", "cache_timeout: 86400",

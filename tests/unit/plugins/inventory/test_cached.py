@@ -12,9 +12,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._inventory.delta import
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import settings_from
 from ansible_collections.sot.netbox.tests.unit.plugins.inventory.test_delta import FakeNetbox, full_read, run
 
-BUILT = {"hosts": {"a": {"vars": {"x": [1, "é"]}, "raw": None, "moved": None}}, "groups": {"g": {"hosts": ["a"],
-                                                                                                "children": []}},
-         "warnings": []}
+BUILT = {"hosts": {"a": {"vars": {"x": [1, "é"]}, "raw": None, "moved": None}},
+         "groups": {"g": {"hosts": ["a"], "children": []}}, "warnings": []}
 
 
 @pytest.mark.parametrize("value", [BUILT, {"devices": [], "vms": [{"id": 1, "name": "ü"}]}, [], "text", 3, None])
