@@ -15,3 +15,12 @@ def install(monkeypatch):
 def invoke(module, args, check_mode=False):
     result = run_main(module.main, {**args, "_ansible_check_mode": check_mode})
     return dict(result, failed=bool(result.get("failed", False)))
+
+
+def skip_without_branching(client) -> None:
+    """Skip (with the reason) when the test bed's NetBox has no NetBox Branching plugin."""
+    import pytest  # pylint: disable=import-outside-toplevel
+    from ansible_collections.sot.netbox.plugins.module_utils._records import record  # pylint: disable=import-outside-toplevel
+    if client.get(record("branching").path()) is None:
+        pytest.skip("the NetBox Branching plugin is not installed on this test bed: tools/testbed.py could not "
+                    "install netboxlabs-netbox-branching (see logs/pip-branching.log in SOT_TESTBED_RUN)")

@@ -18,7 +18,7 @@ import pytest
 from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 from ansible_collections.sot.netbox.plugins.modules import netbox_branch, netbox_segment
-from ansible_collections.sot.netbox.tests.integration.pytest.modharness import install, invoke
+from ansible_collections.sot.netbox.tests.integration.pytest.modharness import install, invoke, skip_without_branching
 
 URL = os.environ.get("NETBOX_URL")
 TOKEN = os.environ.get("NETBOX_TOKEN")
@@ -30,9 +30,7 @@ def world(tmp_path, monkeypatch):
     install(monkeypatch)
     monkeypatch.delenv("NETBOX_BRANCH", raising=False)
     main = build_client({"url": URL, "token": TOKEN, "cache": False})
-    if main.get(record("branching").path()) is None:
-        pytest.skip("the NetBox Branching plugin is not installed on this test bed: tools/testbed.py could not "
-                    "install netboxlabs-netbox-branching (see logs/pip-branching.log in SOT_TESTBED_RUN)")
+    skip_without_branching(main)
     w = World(main, tmp_path)
     yield w
     w.clean()

@@ -18,7 +18,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._connection import buil
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 from ansible_collections.sot.netbox.plugins.module_utils._segment.runner import execute
 from ansible_collections.sot.netbox.plugins.modules import netbox_branch
-from ansible_collections.sot.netbox.tests.integration.pytest.modharness import install, invoke
+from ansible_collections.sot.netbox.tests.integration.pytest.modharness import install, invoke, skip_without_branching
 from ansible_collections.sot.netbox.tests.integration.pytest.test_segment_parallel import TOKEN, URL, params
 from ansible_collections.sot.netbox.tests.integration.pytest.test_segment_parallel import pytestmark as needs_netbox
 
@@ -45,8 +45,7 @@ def branch(monkeypatch, tmp_path):
     install(monkeypatch)
     monkeypatch.delenv("NETBOX_BRANCH", raising=False)
     main = build_client({"url": URL, "token": TOKEN, "cache": False})
-    if main.get(record("branching").path()) is None:
-        pytest.skip("the NetBox Branching plugin is not installed on this test bed")
+    skip_without_branching(main)
     name = f"sotseg-br-{uuid.uuid4().hex[:6]}"
     conn = {"url": URL, "token": TOKEN, "cache_path": str(tmp_path / "branch.sqlite"), "name": name}
     made = invoke(netbox_branch, {**conn, "state": "present"})
