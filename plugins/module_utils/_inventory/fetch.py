@@ -9,7 +9,7 @@ pages concurrently (`iter_all`), on one pooled session bounded by `max_workers`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import PermissionDenied
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import compact, compact_host
@@ -19,8 +19,8 @@ from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import 
 if TYPE_CHECKING:  # pragma: no cover
     from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
 
-    OnRows = Callable[[str, list | None], None]   # (kind, a page's host records, or None: the kind is complete)
-    OnPart = Callable[[str, list], None]          # (table:<name> or extra:<name>, its records)
+    OnRows = Callable[[str, Optional[list]], None]  # (kind, a page's host records, or None: the kind is complete)
+    OnPart = Callable[[str, list], None]            # (table:<name> or extra:<name>, its records)
 
 
 def query_params(pairs: Iterable[tuple[str, Any]]) -> dict:
