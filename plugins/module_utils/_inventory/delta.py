@@ -14,6 +14,7 @@ and `merge_in_order` places every host by it.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any, Iterable
 
 HOST_TYPES = {"device": "dcim.device", "vm": "virtualization.virtualmachine"}
 IP_TYPE = "ipam.ipaddress"
@@ -34,7 +35,7 @@ class Affected:
     full: str = ""          # non-empty: read everything (why)
 
 
-def watched_types(plan, settings) -> frozenset:
+def watched_types(plan: Any, settings: Any) -> frozenset:
     """Every object type whose change can change this result."""
     kinds = {q.kind for q in plan.hosts}
     types = {HOST_TYPES[k] for k in kinds} | {IP_TYPE} | LOOKUP_TYPES
@@ -47,9 +48,9 @@ def watched_types(plan, settings) -> frozenset:
     return frozenset(types)
 
 
-def _ip_owners(data) -> dict:
+def _ip_owners(data: dict) -> dict:
     """IP address id -> [(kind, host id)] for every IP a cached host shows (primary IPs, out-of-band IP)."""
-    owners = {}
+    owners: dict = {}
     for kind, key in KIND_KEYS.items():
         for host in data.get(key) or ():
             for field in ("primary_ip4", "primary_ip6", "oob_ip"):
@@ -59,11 +60,11 @@ def _ip_owners(data) -> dict:
     return owners
 
 
-def affected(changes, data, settings, plan) -> Affected:
+def affected(changes: Iterable[Any], data: dict, settings: Any, plan: Any) -> Affected:
     """Host ids per kind to re-read for these changes, or why everything must be read."""
     watched = watched_types(plan, settings)
     by_type = {v: k for k, v in HOST_TYPES.items()}
-    ids = {kind: set() for kind in KIND_KEYS}
+    ids: dict[str, set] = {kind: set() for kind in KIND_KEYS}
     owners = None
     for change in changes:
         kind = by_type.get(change.object_type)
@@ -80,7 +81,7 @@ def affected(changes, data, settings, plan) -> Affected:
     return Affected({kind: sorted(v) for kind, v in ids.items() if v})
 
 
-def merge_hosts(records, changed_ids, reread) -> tuple:
+def merge_hosts(records: list, changed_ids: Iterable[int], reread: list) -> tuple[list, str]:
     """(records now, reason for a full read or ''): re-read records in place of the cached ones.
 
     `reread` holds what NetBox returned for `changed_ids` with the run's filters: a changed id that is
@@ -106,10 +107,11 @@ def merge_hosts(records, changed_ids, reread) -> tuple:
     return out, ""
 
 
-def merge_in_order(records, changed_ids, reread, order) -> tuple:
+def merge_in_order(records: list, changed_ids: Iterable[int], reread: list, order: list) -> tuple[list, str]:
     """(records now, reason or ''): like `merge_hosts`, with NetBox's current order of ids (`order`, from a
     list of only ids with the run's filters) placing new and renamed hosts exactly where a full read would."""
-    changed, by_id = set(changed_ids), {r["id"]: r for r in records if r.get("id") not in set(changed_ids)}
+    changed = set(changed_ids)
+    by_id = {r["id"]: r for r in records if r.get("id") not in changed}
     by_id.update({r["id"]: r for r in reread})
     missing = [oid for oid in order if oid not in by_id]
     if missing:  # NetBox lists a host no change record told us about (yet): read everything
@@ -121,7 +123,7 @@ def merge_in_order(records, changed_ids, reread, order) -> tuple:
     return [by_id[oid] for oid in order], ""
 
 
-def merge(data, affected_ids, reread, orders=None) -> tuple:
+def merge(data: dict, affected_ids: dict, reread: dict, orders: dict | None = None) -> tuple[dict, str]:
     """(fetch result now, reason for a full read or ''): `merge_hosts` for each kind, or `merge_in_order`
     for the kinds whose current order of ids is given; the rest is kept."""
     out = dict(data)

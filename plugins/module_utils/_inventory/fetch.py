@@ -9,15 +9,23 @@ pages concurrently (`iter_all`), on one pooled session bounded by `max_workers`.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+
 from ansible_collections.sot.netbox.plugins.module_utils._errors import PermissionDenied
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import compact, compact_host
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import (
-    EXTRA_PARAMS, EXTRAS, RAW_EXTRAS, URL_OVERHEAD, id_batches)
+    EXTRA_PARAMS, EXTRAS, RAW_EXTRAS, URL_OVERHEAD, FetchPlan, HostQuery, id_batches)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.sot.netbox.plugins.module_utils._client import NetboxClient
+
+    OnRows = Callable[[str, Optional[list]], None]  # (kind, a page's host records, or None: the kind is complete)
+    OnPart = Callable[[str, list], None]            # (table:<name> or extra:<name>, its records)
 
 
-def query_params(pairs):
+def query_params(pairs: Iterable[tuple[str, Any]]) -> dict:
     """(name, value) pairs -> the params dict requests sends (a repeated name becomes a list: NetBox ORs them)."""
-    out = {}
+    out: dict = {}
     for key, value in pairs:
         if key in out:
             out[key] = (out[key] if isinstance(out[key], list) else [out[key]]) + [value]
@@ -26,23 +34,28 @@ def query_params(pairs):
     return out
 
 
-def fetch(client, plan, cursor=False, page_size=None, on_rows=None, on_part=None, max_uri_length=4000):
-    """All data one run needs: {'devices', 'vms', 'tables', 'extras', 'warnings'} (compact records).
+class _Reader:
+    """One run's reads: the paging options, the callbacks, and the warnings for optional data not readable."""
 
-    `on_rows(kind, records)`, when given, is called from the fetching threads with each page's worth of
-    a kind's host records as they arrive, then `on_rows(kind, None)` when that kind is complete, so the
-    caller can build hosts while later pages are still on their way. `on_part(key, records)` is called
-    when a lookup table (`table:<name>`) or a whole-table extra (`extra:<name>`) is complete.
-    """
-    warnings = []
+    def __init__(self, client: NetboxClient, cursor: bool, page_size: int | None, on_rows: OnRows | None,
+                 on_part: OnPart | None) -> None:
+        self.client, self.cursor, self.page_size = client, cursor, page_size
+        self.on_rows, self.on_part = on_rows, on_part
+        self.warnings: list[str] = []
 
-    def rows(endpoint, params, fields, kind=None, raw=False):
-        pages = client.iter_all(endpoint, params, fields=list(fields or ()), cursor=cursor, page_size=page_size)
+    def rows(self, endpoint: str, params: dict, fields: Any, kind: str | None = None, raw: bool = False) -> list:
+        """Every record of a list, compacted (host records when `kind` is given), streamed to `on_rows`."""
+        pages = self.client.iter_all(endpoint, params, fields=list(fields or ()), cursor=self.cursor,
+                                     page_size=self.page_size)
         if raw:
             return list(pages)
-        if on_rows is None or kind is None:
+        if self.on_rows is None or kind is None:
             return [compact_host(r) for r in pages] if kind else [compact(r) for r in pages]
-        out, chunk, start = [], int(page_size or client.page_size), 0
+        return self._streamed(pages, kind, self.on_rows)
+
+    def _streamed(self, pages: Iterable[dict], kind: str, on_rows: OnRows) -> list:
+        """Host records, handed to `on_rows` a page's worth at a time, then `on_rows(kind, None)`."""
+        out, chunk, start = [], int(self.page_size or self.client.page_size), 0
         for record in pages:
             out.append(compact_host(record))
             if len(out) - start >= chunk:
@@ -53,29 +66,32 @@ def fetch(client, plan, cursor=False, page_size=None, on_rows=None, on_part=None
         on_rows(kind, None)
         return out
 
-    def optional(label, endpoint, params, fields, raw=False, part=None):
-        def call():
+    def optional(self, label: str, endpoint: str, params: dict, fields: Any, raw: bool = False,
+                 part: str | None = None) -> Callable[[], list]:
+        """A call reading optional data: a token that may not read it gives a warning and no rows."""
+        def call() -> list:
             try:
-                out = rows(endpoint, params, fields, raw=raw)
+                out = self.rows(endpoint, params, fields, raw=raw)
             except PermissionDenied as exc:
-                warnings.append(f"{label} skipped: the token may not read {endpoint} ({exc.message})")
+                self.warnings.append(f"{label} skipped: the token may not read {endpoint} ({exc.message})")
                 out = []
-            if part is not None and on_part is not None:
-                on_part(part, out)
+            if part is not None and self.on_part is not None:
+                self.on_part(part, out)
             return out
         return call
 
-    calls = {}
-    for query in plan.hosts:
-        calls["host:" + query.kind] = (lambda q=query: rows(q.endpoint, query_params(q.params), q.fields, q.kind))
-    for name, (endpoint, fields) in plan.tables.items():
-        calls["table:" + name] = optional(f"lookup table {name}", endpoint, {}, fields, part="table:" + name)
-    if not plan.filtered:  # every host is selected: whole tables, in the same concurrent batch
-        for name in plan.extras:
-            endpoint, _param, fields = EXTRAS[name]
-            calls["extra:" + name] = optional(name.replace("_", " "), endpoint, EXTRA_PARAMS.get(name, {}), fields,
-                                              raw=name in RAW_EXTRAS, part="extra:" + name)
-    results = client.fetch_concurrently(calls)
+
+def fetch(client: NetboxClient, plan: FetchPlan, cursor: bool = False, page_size: int | None = None,
+          on_rows: OnRows | None = None, on_part: OnPart | None = None, max_uri_length: int = 4000) -> dict:
+    """All data one run needs: {'devices', 'vms', 'tables', 'extras', 'warnings'} (compact records).
+
+    `on_rows(kind, records)`, when given, is called from the fetching threads with each page's worth of
+    a kind's host records as they arrive, then `on_rows(kind, None)` when that kind is complete, so the
+    caller can build hosts while later pages are still on their way. `on_part(key, records)` is called
+    when a lookup table (`table:<name>`) or a whole-table extra (`extra:<name>`) is complete.
+    """
+    reader = _Reader(client, cursor, page_size, on_rows, on_part)
+    results = client.fetch_concurrently(_first_calls(reader, plan))
     data = {
         "devices": results.get("host:device", []),
         "vms": results.get("host:vm", []),
@@ -83,15 +99,32 @@ def fetch(client, plan, cursor=False, page_size=None, on_rows=None, on_part=None
         "extras": {k.split(":", 1)[1]: v for k, v in results.items() if k.startswith("extra:")},
     }
     if plan.filtered and plan.extras:
-        data["extras"] = _extras_for_hosts(client, plan.extras, data, optional, max_uri_length - URL_OVERHEAD)
-    data["warnings"] = warnings
+        data["extras"] = _extras_for_hosts(client, plan.extras, data, reader.optional, max_uri_length - URL_OVERHEAD)
+    data["warnings"] = reader.warnings
     return data
 
 
-def _extras_for_hosts(client, extras, data, optional, budget):
+def _first_calls(reader: _Reader, plan: FetchPlan) -> dict[str, Callable[[], list]]:
+    """The concurrent batch every run starts with: hosts, lookup tables and (all hosts selected) whole extras."""
+    calls: dict[str, Callable[[], list]] = {}
+    for query in plan.hosts:
+        calls["host:" + query.kind] = (lambda q=query: reader.rows(q.endpoint, query_params(q.params), q.fields, q.kind))
+    for name, (endpoint, fields) in plan.tables.items():
+        calls["table:" + name] = reader.optional(f"lookup table {name}", endpoint, {}, fields, part="table:" + name)
+    if not plan.filtered:  # every host is selected: whole tables, in the same concurrent batch
+        for name in plan.extras:
+            endpoint, _param, fields = EXTRAS[name]
+            calls["extra:" + name] = reader.optional(name.replace("_", " "), endpoint, EXTRA_PARAMS.get(name, {}),
+                                                     fields, raw=name in RAW_EXTRAS, part="extra:" + name)
+    return calls
+
+
+def _extras_for_hosts(client: NetboxClient, extras: Iterable[str], data: dict,
+                      optional: Callable[..., Callable[[], list]], budget: int) -> dict:
     """Optional data for the selected hosts only: id-filtered requests, batched to a URL budget, concurrently."""
     ids = {"device": [h["id"] for h in data["devices"]], "vm": [h["id"] for h in data["vms"]]}
-    calls, parts = {}, {}
+    calls: dict = {}
+    parts: dict = {}
     for name in extras:
         endpoint, param, fields = EXTRAS[name]
         kind = "vm" if name.startswith("vm_") else "device"
@@ -105,9 +138,11 @@ def _extras_for_hosts(client, extras, data, optional, budget):
     return {name: [row for key in keys for row in results[key]] for name, keys in parts.items()}
 
 
-def reread_hosts(client, plan, ids, page_size=None, max_uri_length=4000):
+def reread_hosts(client: NetboxClient, plan: FetchPlan, ids: dict, page_size: int | None = None,
+                 max_uri_length: int = 4000) -> dict:
     """{kind: records} for the given host ids, with the run's filters and fields (id batches, concurrently)."""
-    calls, parts = {}, {}
+    calls: dict = {}
+    parts: dict = {}
     for query in plan.hosts:
         for i, batch in enumerate(id_batches(ids.get(query.kind, ()), "id", budget=max(max_uri_length - URL_OVERHEAD, 100))):
             params = query_params(query.params)
@@ -120,9 +155,9 @@ def reread_hosts(client, plan, ids, page_size=None, max_uri_length=4000):
     return {kind: [row for key in keys for row in results[key]] for kind, keys in parts.items()}
 
 
-def host_order(client, plan, kinds, page_size=None):
+def host_order(client: NetboxClient, plan: FetchPlan, kinds: Iterable[str], page_size: int | None = None) -> dict:
     """{kind: [ids in NetBox's order]} with the run's filters: what a full read would list, ids only."""
-    def ids(query):
+    def ids(query: HostQuery) -> list:
         return [r["id"] for r in client.iter_all(query.endpoint, query_params(query.params), fields=["id"],
                                                  page_size=page_size)]
 

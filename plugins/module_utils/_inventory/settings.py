@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import re
+from typing import Any, Callable
 
 from ansible_collections.sot.netbox.plugins.module_utils._connection_options import PLUGIN_OPTION_NAMES
 from ansible_collections.sot.netbox.plugins.module_utils._errors import InputError, ValidationErrors
@@ -91,15 +92,27 @@ class Settings:
     page_size: int = 1000
     reserved_var_prefix: str = ""
 
-    def group_prefix(self, key):
+    def group_prefix(self, key: str) -> str:
         return GROUPINGS[key][0 if self.plurals else 1]
 
-    def fingerprint(self):
+    def fingerprint(self) -> str:
         """What determines the fetched data and the built inventory: part of the cache entry."""
         return hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _filters(name, value):
+# Plain on/off options with their default: read as bool, nothing to validate (racks is validated below).
+FLAGS = {
+    "group_names_raw": False, "plurals": True, "devices": True, "virtual_machines": True,
+    "ansible_host_dns_name": False, "oob_ip_as_primary_ip": False, "dns_name": False, "config_context": False,
+    "flatten_config_context": False, "flatten_custom_fields": False, "flatten_local_context_data": False,
+    "interfaces": False, "services": True, "virtual_chassis_name": False, "cursor_paging": False,
+}
+FILTER_OPTIONS = ("query_filters", "device_query_filters", "vm_query_filters")
+
+Option = Callable[..., Any]   # opt(name, default=None): the option's value, or the default when unset
+
+
+def _filters(name: str, value: Any) -> tuple:
     """nb_inventory's filter shape: a list of one-key dicts ({role: leaf}); a value may itself be a list."""
     out = []
     for i, item in enumerate(value or []):
@@ -115,92 +128,119 @@ def _filters(name, value):
     return tuple(out)
 
 
-def settings_from(get_option):
-    """Build and validate Settings from an option getter; every problem is reported at once."""
-    errors = []
-
-    def opt(name, default=None):
+def _option_reader(get_option: Callable[[str], Any]) -> Option:
+    def opt(name: str, default: Any = None) -> Any:
         value = get_option(name)
         return default if value is None else value
+    return opt
 
-    group_by = []
+
+def _group_by(opt: Option, errors: list) -> tuple:
+    """The canonical grouping keys, in order and once each; unknown names are errors."""
+    group_by: list[str] = []
     for name in opt("group_by", []):
         key = GROUP_BY_ALIASES.get(name)
         if key is None:
             errors.append(InputError("group_by", name, "unknown grouping; choose from " + ", ".join(sorted(GROUP_BY_ALIASES))))
         elif key not in group_by:
             group_by.append(key)
+    return tuple(group_by)
+
+
+def _query_filters(opt: Option, errors: list) -> dict:
+    """{option name: (name, value) pairs} for the three filter options; a bad one is an error and no filters."""
     filters = {}
-    for name in ("query_filters", "device_query_filters", "vm_query_filters"):
+    for name in FILTER_OPTIONS:
         try:
             filters[name] = _filters(name, opt(name, []))
         except InputError as exc:
             errors.append(exc)
             filters[name] = ()
+    return filters
+
+
+def _ip_version(opt: Option, errors: list) -> str:
     version = opt("default_ip_version", "ipv4")
     if version not in IP_VERSIONS:
         errors.append(InputError("default_ip_version", version, "must be ipv4 or ipv6"))
+    return version
+
+
+def _renames(opt: Option, errors: list) -> tuple:
+    """(pattern, replacement) pairs; a pattern that does not compile is an error."""
     renames = []
     for i, item in enumerate(opt("rename_variables", [])):
         try:
             renames.append((re.compile(item["pattern"]).pattern, str(item["repl"])))
         except (KeyError, TypeError, re.error) as exc:
             errors.append(InputError(f"rename_variables[{i}]", item, f"needs a valid regular expression 'pattern' and a 'repl' ({exc})"))
+    return tuple(renames)
+
+
+def _extra_fields(opt: Option, errors: list) -> tuple:
     extra = []
     for field in opt("extra_fields", []):
         if not isinstance(field, str) or not re.match(r"^[a-z0-9_]+$", field):
             errors.append(InputError("extra_fields", field, "must be a NetBox field name (lower case letters, digits, _)"))
         else:
             extra.append(field)
+    return tuple(extra)
+
+
+def _racks(opt: Option, errors: list) -> bool:
+    """`racks`; without racks, a grouping that needs the racks and locations tables is an error."""
     racks = bool(opt("racks", True))
     if not racks:
         errors += [InputError("group_by", name, "needs racks: true (as in nb_inventory)")
                    for name in opt("group_by", []) if GROUP_BY_ALIASES.get(name) in RACK_GROUPINGS]
+    return racks
+
+
+def _max_uri_length(opt: Option, errors: list) -> int:
     max_uri_length = int(opt("max_uri_length", 4000))
     if max_uri_length < 200:
         errors.append(InputError("max_uri_length", max_uri_length, "must be at least 200 characters"))
+    return max_uri_length
+
+
+def _page_size(opt: Option, errors: list) -> int:
     page_size = int(opt("page_size", 1000))
     if not 1 <= page_size <= 1000:
         errors.append(InputError("page_size", page_size, "must be between 1 and 1000 (NetBox's MAX_PAGE_SIZE caps it)"))
+    return page_size
+
+
+def _reserved_var_prefix(opt: Option, errors: list) -> str:
     prefix = str(opt("reserved_var_prefix", ""))
     if prefix and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", prefix):
         errors.append(InputError("reserved_var_prefix", prefix, "must be empty or start a valid variable name (letters, digits, _)"))
+    return prefix
+
+
+def settings_from(get_option: Callable[[str], Any]) -> Settings:
+    """Build and validate Settings from an option getter; every problem is reported at once."""
+    errors: list = []
+    opt = _option_reader(get_option)
+    checked = dict(  # evaluated in this order, which is the order the errors are reported in
+        group_by=_group_by(opt, errors),
+        **_query_filters(opt, errors),
+        default_ip_version=_ip_version(opt, errors),
+        rename_variables=_renames(opt, errors),
+        extra_fields=_extra_fields(opt, errors),
+        racks=_racks(opt, errors),
+        max_uri_length=_max_uri_length(opt, errors),
+        page_size=_page_size(opt, errors),
+        reserved_var_prefix=_reserved_var_prefix(opt, errors),
+    )
     if not opt("devices", True) and not opt("virtual_machines", True):
         errors.append(InputError("devices", False, "devices and virtual_machines are both false: nothing to fetch"))
     if errors:
         raise errors[0] if len(errors) == 1 else ValidationErrors(errors)
-    return Settings(
-        group_by=tuple(group_by),
-        group_names_raw=bool(opt("group_names_raw", False)),
-        plurals=bool(opt("plurals", True)),
-        query_filters=filters["query_filters"],
-        device_query_filters=filters["device_query_filters"],
-        vm_query_filters=filters["vm_query_filters"],
-        devices=bool(opt("devices", True)),
-        virtual_machines=bool(opt("virtual_machines", True)),
-        default_ip_version=version,
-        ansible_host_dns_name=bool(opt("ansible_host_dns_name", False)),
-        oob_ip_as_primary_ip=bool(opt("oob_ip_as_primary_ip", False)),
-        dns_name=bool(opt("dns_name", False)),
-        config_context=bool(opt("config_context", False)),
-        flatten_config_context=bool(opt("flatten_config_context", False)),
-        flatten_custom_fields=bool(opt("flatten_custom_fields", False)),
-        flatten_local_context_data=bool(opt("flatten_local_context_data", False)),
-        interfaces=bool(opt("interfaces", False)),
-        services=bool(opt("services", True)),
-        racks=racks,
-        max_uri_length=max_uri_length,
-        extra_fields=tuple(extra),
-        hostname_field=opt("hostname_field", "") or "",
-        virtual_chassis_name=bool(opt("virtual_chassis_name", False)),
-        rename_variables=tuple(renames),
-        cursor_paging=bool(opt("cursor_paging", False)),
-        page_size=page_size,
-        reserved_var_prefix=prefix,
-    )
+    flags = {name: bool(opt(name, default)) for name, default in FLAGS.items()}
+    return Settings(**checked, **flags, hostname_field=opt("hostname_field", "") or "")
 
 
-def unsupported_warnings(config):
+def unsupported_warnings(config: dict | None) -> list[str]:
     """Warnings for nb_inventory options in the inventory file that this plugin does not implement."""
     out = []
     for name, (default, effect) in NB_UNSUPPORTED.items():
@@ -209,7 +249,7 @@ def unsupported_warnings(config):
     return out
 
 
-def client_options(get_option):
+def client_options(get_option: Callable[[str], Any]) -> dict:
     """The plugin-side adapter: option values -> the dict `_connection.build_client` takes.
 
     The inventory caches its whole result through Ansible's inventory cache (one entry), so the
