@@ -28,6 +28,8 @@ class ObjectType:
     label: str = ""                 # human name in messages
     model: str = ""                 # change-log / object-type name, e.g. "ipam.prefix"
     actions: dict = field(default_factory=dict)  # our action name -> sub-path below one object
+    read: tuple = ()                # managed types: `fields=` of the reads a module compares and keeps
+    compare: tuple = ()             # managed types: the fields a module compares and shows in its diff
 
     @property
     def title(self) -> str:
@@ -90,13 +92,17 @@ _TYPES = (
     ObjectType("service", "ipam/services", keys=("name",), kind="dynamic", model="ipam.service"),
     ObjectType("asn", "ipam/asns", keys=("asn",), fields=("id", "asn"), label="ASN", model="ipam.asn"),
     ObjectType("device", "dcim/devices", keys=("name",), fields=("id", "name"), kind="dynamic",
-               model="dcim.device"),
+               model="dcim.device",
+               read=("id", "name", "device_type", "role", "site", "tenant", "location", "rack", "status", "tags",
+                     "custom_fields"),
+               compare=("name", "role", "site", "tenant", "location", "rack", "status")),
     ObjectType("interface", "dcim/interfaces", keys=("name",), fields=("id", "name", "device"), kind="dynamic",
-               model="dcim.interface"),
+               model="dcim.interface", read=("id", "name", "type", "device", "tags", "custom_fields")),
     ObjectType("interface_template", "dcim/interface-templates", keys=("name",),
                fields=("id", "name", "device_type"), label="interface template", model="dcim.interfacetemplate"),
     ObjectType("cable", "dcim/cables", keys=("label",), fields=("id", "label"), kind="dynamic",
-               model="dcim.cable"),
+               model="dcim.cable", read=("id", "a_terminations", "b_terminations", "type", "status", "tags", "custom_fields"),
+               compare=("type", "status")),
     ObjectType("virtual_machine", "virtualization/virtual-machines", keys=("name",), fields=("id", "name"),
                kind="dynamic", label="virtual machine", model="virtualization.virtualmachine"),
     ObjectType("vm_interface", "virtualization/interfaces", keys=("name",),
@@ -105,7 +111,7 @@ _TYPES = (
     ObjectType("contact_assignment", "tenancy/contact-assignments", keys=("id",), kind="dynamic",
                label="contact assignment", model="tenancy.contactassignment"),
     ObjectType("config_context", "extras/config-contexts", kind="dynamic", label="config context",
-               model="extras.configcontext"),
+               model="extras.configcontext", read=("id", "name", "data", "tags")),
     ObjectType("object_change", "core/object-changes", keys=("id",), kind="dynamic", label="change record",
                model="core.objectchange"),
     ObjectType("status", "status", keys=(), fields=(), kind="dynamic", label="NetBox status"),

@@ -19,7 +19,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import P
 from ansible_collections.sot.netbox.plugins.module_utils._records import ObjectType, record
 from ansible_collections.sot.netbox.plugins.module_utils._plan.store import CF_KEY, CF_PLAN
 
-INTERFACE_FIELDS = ("id", "name", "type", "device", "tags", "custom_fields")
+INTERFACE_FIELDS = record("interface").read
 RECORDS = {"devices": record("device"), "interfaces": record("interface"), "cables": record("cable")}
 _ID_CHUNK = 100
 __all__ = ["CF_KEY", "CF_PLAN", "Context", "Journal", "RECORDS", "apply", "read_interfaces", "roll_back"]

@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from ansible_collections.sot.netbox.plugins.module_utils._records import record
+
 if TYPE_CHECKING:  # annotations only: these import nothing at run time
     from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import Desired
 
 KINDS = ("devices", "interfaces", "cables")
-DEVICE_FIELDS = ("name", "role", "site", "tenant", "location", "rack", "status")
-CABLE_FIELDS = ("type", "status")
+DEVICE_FIELDS = record("device").compare   # declared in _records, with the fields read
+CABLE_FIELDS = record("cable").compare
 
 
 @dataclass

@@ -27,9 +27,8 @@ if TYPE_CHECKING:  # annotations only: these import nothing at run time
     from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import Desired
     from ansible_collections.sot.netbox.plugins.module_utils._plan.model import Plan
 
-DEVICE_FIELDS = ("id", "name", "device_type", "role", "site", "tenant", "location", "rack", "status", "tags",
-                 "custom_fields")
-CABLE_FIELDS = ("id", "a_terminations", "b_terminations", "type", "status", "tags", "custom_fields")
+DEVICE_FIELDS = record("device").read      # declared in _records, with what a plan compares
+CABLE_FIELDS = record("cable").read
 _NAME_CHUNK = 50
 # (lookup table, Catalog attribute, refs key, spellings, canonical field): every reference a plan makes.
 _TABLES = (("device_type", "device_types", "device_type", ("model", "slug"), "model"),

@@ -20,7 +20,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._plan.status import rec
 TAG = record("tag")
 CONTEXT = record("config_context")
 CUSTOM_FIELD = record("custom_field")
-RECORD_FIELDS = ("id", "name", "data", "tags")
+RECORD_FIELDS = record("config_context").read
 TAG_COLOR = "607d8b"
 CF_PLAN = "sot_plan"
 CF_KEY = "sot_plan_key"
