@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.sot.netbox.plugins.module_utils._plan.calculate import calculate
 from ansible_collections.sot.netbox.plugins.module_utils._plan.checks import Catalog
+from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import expand
+from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan
 
 LEAF_PORTS = {f"Ethernet{i}": "400gbase-x-osfp" for i in range(1, 65)} | {"Management1": "1000base-t"}
 SPINE_PORTS = {f"Ethernet{i}": "400gbase-x-osfp" for i in range(1, 37)} | {"Management1": "1000base-t"}
@@ -75,3 +78,9 @@ def plan_dict(base=None, **changes):
 
 
 DELETE = object()
+
+
+def desired_of(data):
+    plan, errors = parse_plan(data)
+    assert errors == []
+    return expand(plan, calculate(plan), catalog())

@@ -2,22 +2,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-import copy
 import itertools
 
 import pytest
 
-from ansible_collections.sot.netbox.plugins.module_utils._plan.calculate import calculate
 from ansible_collections.sot.netbox.plugins.module_utils._plan.diff import Current, before_after, diff
-from ansible_collections.sot.netbox.plugins.module_utils._plan.expand import collisions, expand
-from ansible_collections.sot.netbox.plugins.module_utils._plan.model import parse_plan
-from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.plan.helpers import SMALL, catalog, plan_dict
-
-
-def desired_of(data):
-    plan, errors = parse_plan(data)
-    assert errors == []
-    return expand(plan, calculate(plan), catalog())
+from ansible_collections.sot.netbox.tests.unit.plugins.module_utils.plan.helpers import SMALL, catalog, desired_of, plan_dict
 
 
 def as_current(desired):
@@ -43,15 +33,6 @@ def as_current(desired):
 def counts(plan):
     return {kind: tuple(len(getattr(getattr(plan, kind), op)) for op in ("create", "update", "delete", "unchanged"))
             for kind in ("devices", "interfaces", "cables")}
-
-
-def test_keys_and_names_are_stable():
-    desired = desired_of(SMALL)
-    assert sorted(desired.devices) == ["leaf/1", "leaf/2", "spine/1", "srv/1", "srv/2", "srv/3", "srv/4"]
-    assert desired.devices["srv/1"]["name"] == "t-small-srv-01"
-    assert "srv/1:eno1=leaf/1:Ethernet1" in desired.cables
-    assert desired.interfaces["leaf/1:Loopback0"] == {"key": "leaf/1:Loopback0", "device": "leaf/1",
-                                                      "name": "Loopback0", "type": "virtual", "template": False}
 
 
 # (current plan, desired plan, (create, update, delete, unchanged) per kind)
@@ -123,21 +104,3 @@ def test_before_after_shows_names_not_ids():
     added = set(after.splitlines()) - set(before.splitlines())
     assert "device t-small-srv-05" in added
     assert not any(str(i) in line.split() for line in added for i in range(1000, 1010))
-
-
-def test_collisions_name_the_owner():
-    desired = desired_of(SMALL)
-    rows = [{"id": 9, "name": "t-small-srv-02", "site": "lab1", "plan": None},
-            {"id": 10, "name": "t-small-srv-03", "site": "lab1", "plan": "t-small"},
-            {"id": 11, "name": "unrelated", "site": "lab1", "plan": None}]
-    errors = collisions(desired, rows, "t-small")
-    assert len(errors) == 2
-    assert "by hand or another tool" in errors[0] and "id 9" in errors[0]
-    assert "interrupted run" in errors[1]
-
-
-def test_duplicate_generated_names_are_errors():
-    data = copy.deepcopy(SMALL)
-    data["naming"] = {"device": "same-{index}"}
-    desired = desired_of(data)
-    assert any("generated twice" in e for e in desired.errors)

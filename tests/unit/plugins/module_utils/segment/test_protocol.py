@@ -50,3 +50,28 @@ def test_claim_timeout_zero_never_takes_over():
 def test_adoption_step(holder, free, created, waited, step):
     marker = {"created": created}
     assert protocol.adoption_step(holder, "k", free, marker, NOW, 60, waited) == step
+
+
+def test_claim_names_are_unique_per_segment_and_identity():
+    assert protocol.claim_slug(5) == "sot-claim-p5"
+    assert protocol.prefix_id_of_claim("sot-claim-p5") == 5 and protocol.prefix_id_of_claim("prod") is None
+    assert protocol.claim_name("prod", "dc-east", "k") == "sot-claim prod/dc-east/k"
+    long = protocol.claim_name("prod", "dc-east", "k" * 200)
+    assert len(long) <= protocol.TAG_MAX and long != protocol.claim_name("prod", "dc-east", "k" * 199)
+    assert protocol.nonce_of(protocol.claim_description("abc", "k", "10.0.0.0/24")) == "abc"
+
+
+@pytest.mark.parametrize("created, now, timeout, stale", [
+    ("2026-01-01T00:00:00Z", 1767225600 + 901, 900, True),
+    ("2026-01-01T00:00:00.5Z", 1767225600 + 10, 900, False),
+    ("2026-01-01T00:00:00Z", 1767225600 + 10 ** 6, 0, False),
+])
+def test_stale_claims(created, now, timeout, stale):
+    assert protocol.is_stale(created, now, timeout) is stale
+
+
+def test_claim_order_spreads_claimants_but_keeps_every_candidate():
+    rows = [{"id": i} for i in range(10)]
+    starts = {protocol.claim_order(rows, f"k{i}")[0]["id"] for i in range(40)}
+    assert len(starts) > 3
+    assert sorted(r["id"] for r in protocol.claim_order(rows, "k")) == list(range(10))

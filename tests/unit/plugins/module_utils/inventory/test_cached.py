@@ -1,16 +1,16 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The inventory's cache entry (pure) and what load() does with it: an unchanged run serves the cached built
-inventory without building, a clock-dependent grouping is rebuilt, a damaged entry is a full read, an
-unchanged entry is not written again; and the merge of a cached result with a change set, table-driven."""
+"""_inventory/cached.py: the inventory's cache entry (pure); and the merge of a cached result with a change set,
+table-driven.
+"""
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.sot.netbox.plugins.module_utils._inventory import cached, runner
+from ansible_collections.sot.netbox.plugins.module_utils._inventory import cached
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.delta import merge
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import settings_from
-from ansible_collections.sot.netbox.tests.unit.plugins.inventory.test_delta import FakeNetbox, full_read, run
+
 
 BUILT = {"hosts": {"a": {"vars": {"x": [1, "é"]}, "raw": None, "moved": None}},
          "groups": {"g": {"hosts": ["a"], "children": []}}, "warnings": []}
@@ -50,50 +50,6 @@ def test_built_of(built, expected):
 @pytest.mark.parametrize("group_by,reusable", [(["sites"], True), (["sites", "utc_offset"], False), ([], True)])
 def test_reusable_built(group_by, reusable):
     assert cached.reusable_built(settings_from({"group_by": group_by}.get)) is reusable
-
-
-class CountingCache(dict):
-    def __init__(self):
-        super().__init__()
-        self.sets = 0
-
-    def __setitem__(self, key, value):
-        self.sets += 1
-        super().__setitem__(key, value)
-
-
-def test_unchanged_run_builds_nothing_and_writes_nothing(monkeypatch):
-    netbox, cache = FakeNetbox(), CountingCache()
-    netbox.record("dcim.device", netbox.devices[0]["id"])
-    first, _requests = run(netbox, cache)
-    assert cache.sets == 1
-
-    def no_build(*_args, **_kwargs):
-        raise AssertionError("an unchanged run must not build")
-    monkeypatch.setattr(runner, "build", no_build)
-    again, requests = run(netbox, cache)
-    assert again["sync"] == "unchanged" and requests == 1 and cache.sets == 1
-    assert again["inventory"] == first["inventory"]
-
-
-def test_a_clock_dependent_grouping_is_rebuilt_from_the_data():
-    netbox, cache = FakeNetbox(), {}
-    netbox.record("dcim.device", netbox.devices[0]["id"])
-    run(netbox, cache, group_by=["sites", "utc_offset"])
-    assert cache["k"]["built"] is None
-    again, _requests = run(netbox, cache, group_by=["sites", "utc_offset"])
-    assert again["sync"] == "unchanged" and again["inventory"] == full_read(netbox, group_by=["sites", "utc_offset"])
-
-
-@pytest.mark.parametrize("damage", [{"built": "garbage", "data": "garbage"}, {"built": None, "data": "garbage"}])
-def test_a_damaged_entry_is_a_full_read(damage):
-    netbox, cache = FakeNetbox(), {}
-    netbox.record("dcim.device", netbox.devices[0]["id"])
-    run(netbox, cache)
-    cache["k"] = dict(cache["k"], **damage)
-    again, _requests = run(netbox, cache)
-    assert again["sync"] == "full" and again["inventory"] == full_read(netbox)
-    assert cached.built_of(cache["k"]) is not None  # and the entry is good again
 
 
 def dev(oid, name, **kw):
