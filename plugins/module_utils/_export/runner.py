@@ -78,6 +78,8 @@ def export(client: NetboxClient, spec: ExportSpec, check_mode: bool = False, wor
     sync = S.begin(client, spec, plan.columns, plan.kinds)
     result = None
     if sync.path == "unchanged" and S.files_intact(sync.head, F.sha256_file) and os.path.exists(plan.out.manifest):
+        if not check_mode:
+            F.remove_stale_spools(spec.dest)   # what a killed run left, as a full run would sweep it
         result = _unchanged_result(sync, plan, attributes)
     elif sync.path == "unchanged":  # fresh rows, but the files in dest are not the ones they made
         sync = S.with_body(client, sync)
@@ -161,7 +163,7 @@ def _unchanged_result(sync: S.Sync, plan: Plan, attributes: Callable | None) -> 
             if attributes(entry["path"], False):
                 entry["changed"] = entry["attributes_changed"] = changed = True
         changed = attributes(plan.out.manifest, False) or changed
-    totals = dict(cached["totals"], files_changed=sum(1 for f in files.values() if f["changed"]), bytes_written=0)
+    totals = dict(cached["totals"], files_changed=0, bytes_written=0)   # files_changed: rewritten files (none)
     return {"changed": changed, "dest": cached["dest"], "files": files, "totals": totals, "_diff_text": ""}
 
 
