@@ -79,7 +79,9 @@ def test_export_failure_mid_run_leaves_the_previous_export_intact(proxy, tmp_pat
         proxy.down()
     else:  # the VM list fails while the device list succeeded
         proxy.add("status", path="/api/virtualization/virtual-machines/", status=500, times=10)
-    failed = modharness.invoke(netbox_export, export_args(proxy, dest, tmp_path))
+    # A full read (delta_sync off): an unchanged NetBox would otherwise answer from the change log alone
+    # and never ask for the VM list that fails.
+    failed = modharness.invoke(netbox_export, dict(export_args(proxy, dest, tmp_path), delta_sync=False))
     assert failed["failed"] and ("cannot reach NetBox" in failed["msg"] or "HTTP 500" in failed["msg"]), failed
     assert snapshot(dest) == before  # same bytes, same mtimes, no temp files left
     proxy.up()
