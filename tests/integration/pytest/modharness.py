@@ -17,6 +17,17 @@ def invoke(module, args, check_mode=False):
     return dict(result, failed=bool(result.get("failed", False)))
 
 
+def branching_main(monkeypatch, url, token):
+    """The set-up of a branching test: module exits captured, no NETBOX_BRANCH from the caller's
+    environment, and a client of main (skipped without the plugin)."""
+    from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client  # pylint: disable=import-outside-toplevel
+    install(monkeypatch)
+    monkeypatch.delenv("NETBOX_BRANCH", raising=False)
+    main = build_client({"url": url, "token": token, "cache": False})
+    skip_without_branching(main)
+    return main
+
+
 def skip_without_branching(client) -> None:
     """Skip (with the reason) when the test bed's NetBox has no NetBox Branching plugin."""
     import pytest  # pylint: disable=import-outside-toplevel

@@ -18,7 +18,7 @@ import pytest
 from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 from ansible_collections.sot.netbox.plugins.modules import netbox_branch, netbox_segment
-from ansible_collections.sot.netbox.tests.integration.pytest.modharness import install, invoke, skip_without_branching
+from ansible_collections.sot.netbox.tests.integration.pytest.modharness import branching_main, invoke
 
 URL = os.environ.get("NETBOX_URL")
 TOKEN = os.environ.get("NETBOX_TOKEN")
@@ -27,10 +27,7 @@ pytestmark = pytest.mark.skipif(not (URL and TOKEN), reason="needs NETBOX_URL an
 
 @pytest.fixture
 def world(tmp_path, monkeypatch):
-    install(monkeypatch)
-    monkeypatch.delenv("NETBOX_BRANCH", raising=False)
-    main = build_client({"url": URL, "token": TOKEN, "cache": False})
-    skip_without_branching(main)
+    main = branching_main(monkeypatch, URL, TOKEN)
     w = World(main, tmp_path)
     yield w
     w.clean()

@@ -18,7 +18,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._connection import buil
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 from ansible_collections.sot.netbox.plugins.module_utils._segment.runner import execute
 from ansible_collections.sot.netbox.plugins.modules import netbox_branch
-from ansible_collections.sot.netbox.tests.integration.pytest.modharness import install, invoke, skip_without_branching
+from ansible_collections.sot.netbox.tests.integration.pytest.modharness import branching_main, invoke
 from ansible_collections.sot.netbox.tests.integration.pytest.test_segment_parallel import TOKEN, URL, params
 from ansible_collections.sot.netbox.tests.integration.pytest.test_segment_parallel import pytestmark as needs_netbox
 
@@ -42,10 +42,7 @@ def carve(args):
 
 @pytest.fixture
 def branch(monkeypatch, tmp_path):
-    install(monkeypatch)
-    monkeypatch.delenv("NETBOX_BRANCH", raising=False)
-    main = build_client({"url": URL, "token": TOKEN, "cache": False})
-    skip_without_branching(main)
+    main = branching_main(monkeypatch, URL, TOKEN)
     name = f"sotseg-br-{uuid.uuid4().hex[:6]}"
     conn = {"url": URL, "token": TOKEN, "cache_path": str(tmp_path / "branch.sqlite"), "name": name}
     made = invoke(netbox_branch, {**conn, "state": "present"})
