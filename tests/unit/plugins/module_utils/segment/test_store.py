@@ -70,8 +70,8 @@ def test_add_permission_is_netbox_s_name(type_name, permission):
 
 
 def test_scope_params_scope_a_prefix_to_its_site_group():
-    assert store.scope_params({"vrf": 1, "site_group": 3}) == {"vrf_id": 1, "scope_type": "dcim.sitegroup",
-                                                              "scope_id": 3}
+    wanted = {"vrf_id": 1, "scope_type": "dcim.sitegroup", "scope_id": 3}
+    assert store.scope_params({"vrf": 1, "site_group": 3}) == wanted
 
 
 @pytest.mark.parametrize("asked, expected", [("blue-east", 10), ("blue-east-slug", 10), ("10", 10), (11, None)])
