@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.hostvars import (  # noqa: F401 pylint: disable=unused-import
-    Context, _slug, ansible_host, compact, compact_host, group_name, group_values, host_vars, hostname, is_vc_member,
-    split_reserved, utc_offset_name)
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.hostvars import (
+    Context, _slug, group_name, group_values, host_vars, hostname, is_vc_member, split_reserved)
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.settings import SITE_NESTING
 
 

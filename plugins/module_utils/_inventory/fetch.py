@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from ansible_collections.sot.netbox.plugins.module_utils._errors import PermissionDenied
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.build import compact, compact_host
+from ansible_collections.sot.netbox.plugins.module_utils._inventory.hostvars import compact, compact_host
 from ansible_collections.sot.netbox.plugins.module_utils._inventory.plan import (
     EXTRA_PARAMS, EXTRAS, RAW_EXTRAS, URL_OVERHEAD, FetchPlan, HostQuery, id_batches)
 
