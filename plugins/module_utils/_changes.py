@@ -181,3 +181,48 @@ def store_result(cache: ResponseCache | None, key: str, value: object) -> None:
         return
     cache.ttls.setdefault(RESULT_KIND, RESULT_TTL)
     cache.set(key, value, RESULT_KIND)
+
+
+# ---------------------------------------------------------------- cached records + re-read records
+# (the inventory and the export both keep records by id in NetBox's order)
+
+def merge_hosts(records: list, changed_ids: Iterable[int], reread: list) -> tuple[list, str]:
+    """(records now, reason for a full read or ''): re-read records in place of the cached ones.
+
+    `reread` holds what NetBox returned for `changed_ids` with the run's filters: a changed id that is
+    missing was deleted or no longer matches the filters, and is dropped.
+    """
+    changed, fresh = set(changed_ids), {r["id"]: r for r in reread}
+    out, placed = [], set()
+    for record in records:
+        oid = record.get("id")
+        if oid not in changed:
+            out.append(record)
+            continue
+        new = fresh.get(oid)
+        if new is None:
+            continue
+        if new.get("name") != record.get("name"):
+            return records, f"host {oid} was renamed"
+        out.append(new)
+        placed.add(oid)
+    extra = sorted(set(fresh) - placed)
+    if extra:
+        return records, f"host {extra[0]} is new to the result"
+    return out, ""
+
+
+def merge_in_order(records: list, changed_ids: Iterable[int], reread: list, order: list) -> tuple[list, str]:
+    """(records now, reason or ''): like `merge_hosts`, with NetBox's current order of ids (`order`, from a
+    list of only ids with the run's filters) placing new and renamed hosts exactly where a full read would."""
+    changed = set(changed_ids)
+    by_id = {r["id"]: r for r in records if r.get("id") not in changed}
+    by_id.update({r["id"]: r for r in reread})
+    missing = [oid for oid in order if oid not in by_id]
+    if missing:  # NetBox lists a host no change record told us about (yet): read everything
+        return records, f"host {missing[0]} is listed but was neither cached nor re-read"
+    listed = set(order)
+    stale = [oid for oid in by_id if oid not in listed and oid not in changed]
+    if stale:
+        return records, f"host {stale[0]} is cached but no longer listed"
+    return [by_id[oid] for oid in order], ""

@@ -18,10 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ansible_collections.sot.netbox.plugins.module_utils._changes import Change
+from ansible_collections.sot.netbox.plugins.module_utils._changes import Change, merge_hosts, merge_in_order
 
 from ansible_collections.sot.netbox.plugins.module_utils._export.rows import KINDS, KIND_OF_OBJECT_TYPE, OBJECT_TYPES
-from ansible_collections.sot.netbox.plugins.module_utils._inventory.delta import merge_hosts, merge_in_order
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 
 # Payload key of a device or VM -> the record of the object it names (nested: (key, inner key)).
