@@ -125,3 +125,9 @@ class BranchJobFailed(SotNetboxError):
 
 class PlanNotStageable(PlanError):
     """A plan cannot be generated into (or merged from) this branch yet; the message says what to do first."""
+
+
+# ---------------------------------------------------------------- export conditions
+
+class WorkbookTooLarge(DomainError):
+    """A workbook sheet would hold more rows than an Excel sheet can (1,048,575 under its header)."""

@@ -100,9 +100,6 @@ def _plan(client: NetboxClient, spec: ExportSpec) -> Plan:
     fmt = F.csv_format(spec.dialect, spec.delimiter)
     out = P.plan_paths(spec.dest, spec.file_names, spec.outputs(), spec.metrics_path)
     P.check_paths(out)
-    if "xlsx" in spec.formats and not W.HAS_OPENPYXL:
-        raise SotNetboxError("the Python library 'openpyxl' is required for the xlsx format; install it "
-                             "or leave xlsx out of formats")
     object_types = [OBJECT_FILTERS[o][0] for o in OBJECT_FILTERS if spec.filters.get(o)]
     lookups = Lookups(client).load("contact_role", "custom_field", *object_types)
     catalog = Catalog.build(lookups.table("custom_field").rows, lookups.table("contact_role").rows)
