@@ -100,11 +100,11 @@ class LookupFailed(SotNetboxError):
                  result: dict | None = None) -> None:
         self.kind = kind
         self.value = value
-        hint = ""
+        self.known_hint = ""  # "; known: a, b ..." for callers that word the message themselves
         if known:
             sample = ", ".join(sorted(str(k) for k in known)[:10])
-            hint = f"; known: {sample}" + (" ..." if len(known) > 10 else "")
-        super().__init__(f"{kind} {value!r} not found in NetBox{hint}", result)
+            self.known_hint = f"; known: {sample}" + (" ..." if len(known) > 10 else "")
+        super().__init__(f"{kind} {value!r} not found in NetBox{self.known_hint}", result)
 
 
 class ApiError(SotNetboxError):

@@ -41,7 +41,7 @@ options:
     required: true
   formats:
     description:
-      - Which outputs to write. Leave out V(xlsx) for a CSV-only run (no openpyxl needed).
+      - Which outputs to write. Leave out V(xlsx) for a CSV-only run.
       - The other files in O(dest) are left alone.
     type: list
     elements: str
@@ -230,7 +230,6 @@ attributes:
     description: Writes files on the host that runs the module.
 requirements:
   - requests
-  - openpyxl (for the xlsx format)
 notes:
   - The delta sync reads everything when it cannot prove the cached result fresh (no cached result, O(flush_cache),
     O(max_age), a change log it may not read or that was trimmed, over 5,000 change records, a custom field or contact

@@ -225,8 +225,6 @@ def summarize(name: str, changes: RowChanges, limit: int = DIFF_NAMES) -> str:
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- workbook
-
 # ---------------------------------------------------------------- manifest and metrics
 
 def read_manifest(dest: str) -> dict:

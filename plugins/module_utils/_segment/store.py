@@ -103,11 +103,10 @@ class Store:
                 try:
                     ids[field], name = self.lookups.canonical(type_name, value)
                 except LookupFailed as exc:
-                    known = exc.message.split(" not found in NetBox", 1)[-1]
                     keys = ", ".join(record(type_name).keys)
                     hint = (" (site groups are never created by this module: ask a NetBox administrator to create it)"
                             if field == "site_group" else "")
-                    errors.append(FieldError(path, f"{exc.kind} not found in NetBox by {keys} or id{known}{hint}",
+                    errors.append(FieldError(path, f"{exc.kind} not found in NetBox by {keys} or id{exc.known_hint}{hint}",
                                              value))
                     continue
                 if name is not None:
