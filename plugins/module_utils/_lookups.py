@@ -20,6 +20,7 @@ import re
 import unicodedata
 from typing import Any, Callable, Collection, Iterable
 
+from ansible_collections.sot.netbox.plugins.module_utils._digits import ascii_digits
 from ansible_collections.sot.netbox.plugins.module_utils._errors import LookupFailed, SotNetboxError
 from ansible_collections.sot.netbox.plugins.module_utils._records import ObjectType, record
 
@@ -77,7 +78,7 @@ class LookupTable:
                 ids = ", ".join(str(r["id"]) for r in rows)
                 raise SotNetboxError(f"{self.type.title} {value!r} is ambiguous: {len(rows)} objects match "
                                      f"(ids {ids}); name it by another key ({', '.join(self.type.keys)}) or by id")
-        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        if (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and ascii_digits(value)):
             return self.by_id.get(int(value))
         return None
 

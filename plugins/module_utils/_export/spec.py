@@ -11,6 +11,7 @@ import pwd
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.sot.netbox.plugins.module_utils._digits import ascii_digits
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError, InputError, ValidationErrors
 from ansible_collections.sot.netbox.plugins.module_utils._export import files as F
 from ansible_collections.sot.netbox.plugins.module_utils._export import paths as P
@@ -215,15 +216,15 @@ def check_file_args(file_args: dict) -> None:
 
 def _user_exists(name: str) -> bool:
     try:
-        pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
+        pwd.getpwuid(int(name)) if ascii_digits(name) else pwd.getpwnam(name)
         return True
     except (KeyError, ValueError, OverflowError):
-        return name.isdigit()  # a numeric id needs no passwd entry
+        return ascii_digits(name)  # a numeric id needs no passwd entry
 
 
 def _group_exists(name: str) -> bool:
     try:
-        grp.getgrgid(int(name)) if name.isdigit() else grp.getgrnam(name)
+        grp.getgrgid(int(name)) if ascii_digits(name) else grp.getgrnam(name)
         return True
     except (KeyError, ValueError, OverflowError):
-        return name.isdigit()
+        return ascii_digits(name)

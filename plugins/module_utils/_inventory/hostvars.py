@@ -12,6 +12,8 @@ import ipaddress
 import re
 from typing import Any
 
+from ansible_collections.sot.netbox.plugins.module_utils._digits import ascii_digits
+
 try:
     from zoneinfo import ZoneInfo
 except ImportError:  # pragma: no cover - Python < 3.9
@@ -32,7 +34,7 @@ def _ip(obj: Any) -> str | None:
         return None
     address = obj["address"]
     host, _sep, length = address.partition("/")
-    if length.isdigit() and (host.count(".") == 3 or ":" in host):
+    if ascii_digits(length) and (host.count(".") == 3 or ":" in host):
         return host
     try:
         return str(ipaddress.ip_interface(address).ip)

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable
 
+from ansible_collections.sot.netbox.plugins.module_utils._digits import ascii_digits
 from ansible_collections.sot.netbox.plugins.module_utils._errors import FieldError
 from ansible_collections.sot.netbox.plugins.module_utils._plan.limits import Limits
 from ansible_collections.sot.netbox.plugins.module_utils._plan.patterns import pattern_problem
@@ -233,7 +234,7 @@ class _Reader:
             if required:
                 self.fail(key, "required")
             return default
-        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12:
+        if isinstance(value, str) and ascii_digits(value.strip()) and len(value.strip()) <= 12:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(key, f"must be an integer, not {_kind(value)}", value)

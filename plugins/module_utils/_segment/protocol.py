@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from ansible_collections.sot.netbox.plugins.module_utils._digits import ascii_digits
+
 CLAIM_SLUG_PREFIX = "sot-claim-p"
 CLAIM_NAME_PREFIX = "sot-claim "
 TAG_MAX = 100          # NetBox tag name and slug length
@@ -45,7 +47,7 @@ def nonce_of(description: Optional[str]) -> Optional[str]:
 
 
 def prefix_id_of_claim(slug: Optional[str]) -> Optional[int]:
-    if slug and slug.startswith(CLAIM_SLUG_PREFIX) and slug[len(CLAIM_SLUG_PREFIX):].isdigit():
+    if slug and slug.startswith(CLAIM_SLUG_PREFIX) and ascii_digits(slug[len(CLAIM_SLUG_PREFIX):]):
         return int(slug[len(CLAIM_SLUG_PREFIX):])
     return None
 

@@ -35,6 +35,14 @@ def test_id_of(type_name, value, expected):
     assert lk.id_of(type_name, value) == expected
 
 
+@pytest.mark.parametrize("value", ["\u00b2", "\u0662", "\uff12", True])
+def test_digits_that_are_not_ascii_and_booleans_are_names_not_ids(value):
+    # '²'.isdigit() is true but int('²') fails; int('٢') and int('２') are 2: none of them is an id.
+    lk, _session = lookups()
+    with pytest.raises(LookupFailed):
+        lk.id_of("vrf", value, field="vrf")
+
+
 def test_missing_name_lists_what_exists():
     lk, _session = lookups()
     with pytest.raises(LookupFailed) as info:

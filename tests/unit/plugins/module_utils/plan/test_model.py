@@ -49,6 +49,7 @@ CASES = [
     ({"colour": "red"}, "parse", ["unknown key(s) colour"]),
     ({"server_classes__0__quantity": 0}, "parse", ["quantity: must be greater than zero (got 0)"]),
     ({"server_classes__0__quantity": "many"}, "parse", ["quantity: must be an integer"]),
+    ({"server_classes__0__quantity": "\u00b2"}, "parse", ["quantity: must be an integer"]),
     ({"switch_classes__0__redundancy": 0}, "parse", ["redundancy: must be greater than zero"]),
     ({"server_classes__0__connections__0__placement": "zigzag"}, "parse", ["placement: not one of server, rail (got 'zigzag')"]),
     ({"naming": {"device": "{plan}-{klass}{index}"}}, "parse", ["unknown field {klass}"]),
