@@ -41,12 +41,16 @@ class Carver:
                 "ordering": "prefix"}
 
     def pools(self, spec: Spec, ids: dict) -> list:
-        """The pools a carve may use, read once per item in this run (the plan checks them before writes)."""
-        if spec.index not in self._pool_rows:
-            self._pool_rows[spec.index] = [
+        """The pools a carve may use, read fresh once per run and query (the plan checks them before
+        writes): the items of one `segments:` list that share a VRF, scope and pool share one read. A
+        pool deleted or filled meanwhile is skipped by the carve itself (404, no space)."""
+        params = self.pool_params(spec, ids)
+        query = tuple(sorted((k, str(v)) for k, v in params.items()))
+        if query not in self._pool_rows:
+            self._pool_rows[query] = [
                 {"id": r["id"], "prefix": r["prefix"]}
-                for r in self.client.list(PREFIX.path(), self.pool_params(spec, ids), fields=("id", "prefix"))]
-        pools = self._pool_rows[spec.index]
+                for r in self.client.list(PREFIX.path(), params, fields=("id", "prefix"))]
+        pools = self._pool_rows[query]
         if not pools:
             what = f"pool {spec.pool}" if spec.pool else (f"pool prefix (role {self.names.pool_role}, status "
                                                           f"{self.names.pool_status})")

@@ -278,6 +278,25 @@ def test_carve_costs_five_requests_with_a_warm_cache():
     assert [m for m, _path in methods(nb)[before:]] == ["GET", "GET", "POST", "POST", "GET"]
 
 
+def test_the_carves_of_one_list_share_one_fresh_pool_read():
+    nb = FakeNetbox()
+    ids = iter(range(2000, 2100))
+
+    def post_carve(method, path, params, body):
+        row = free_prefix(next(ids), "10.21.0.0/28", cluster=body["custom_fields"]["cluster_name"])
+        nb.prefixes[row["id"]] = row
+        return FakeResponse(201, row)
+    nb.session.routes[("POST", "/api/ipam/prefixes/50/available-prefixes/")] = post_carve
+    items = [{"cluster": f"k{n}"} for n in range(3)]
+    result = execute(nb.client(), params(prefix_length=28, role="web", cluster=None, segments=items))
+    assert [s["action"] for s in result["segments"]] == ["carve"] * 3
+    pool_reads = [c for c in nb.session.calls if c["method"] == "GET" and c["params"].get("role_id") == "4"]
+    assert len(pool_reads) == 1
+    # The next task reads the pools again: a pool retired in NetBox meanwhile is never carved from.
+    execute(nb.client(), params(prefix_length=28, role="web", cluster="k9"))
+    assert len([c for c in nb.session.calls if c["method"] == "GET" and c["params"].get("role_id") == "4"]) == 2
+
+
 def test_release_frees_then_deletes_marker():
     nb = FakeNetbox([free_prefix(1, "10.20.1.0/24")])
     run(nb)
