@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from ansible_collections.sot.netbox.plugins.module_utils._errors import RequestValidationFailed, SotNetboxError
+from ansible_collections.sot.netbox.plugins.module_utils._errors import RequestValidationFailed
 from ansible_collections.sot.netbox.plugins.module_utils._export import delta as D
 from ansible_collections.sot.netbox.plugins.module_utils._export import files as F
 from ansible_collections.sot.netbox.plugins.module_utils._export import outputs as OUT

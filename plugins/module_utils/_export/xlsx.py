@@ -155,7 +155,7 @@ class _SheetStream:
     def append(self, values: Iterable) -> None:
         if self.rows + 2 > MAX_ROWS:
             raise WorkbookTooLarge(f"sheet {self.layout.title!r} would have more than {MAX_ROWS - 1} rows, "
-                            "the most an Excel sheet holds; leave xlsx out of formats or filter the export")
+                                   "the most an Excel sheet holds; leave xlsx out of formats or filter the export")
         self.rows += 1
         self.file.write(row_xml(self.rows + 1, self.letters, values, self.layout.numeric).encode("utf-8"))
 
