@@ -211,11 +211,25 @@ def use_branch(client: NetboxClient, name: str, create: bool = False, timeout: f
             raise BranchNotFound("branch", name, "no such branch in NetBox: create it (netbox_branch, or "
                                  "branch_create: true)" + hint)
         branch = branches.create(name)
-    if branch.status != READY:
-        branch = branches.wait(branch, frozenset({READY}), timeout)
+    _activate(client, branches.wait(branch, frozenset({READY}), timeout) if branch.status != READY else branch)
+
+    def refresh() -> None:
+        """NetBox no longer knows the cached schema id: forget it, and find the branch by name again."""
+        if client.cache is not None:
+            client.cache.invalidate(endpoint_of(record("branch").path()))
+        client.headers.pop(BRANCH_HEADER, None)
+        again = branches.find(name)
+        if again is None:
+            raise BranchNotFound("branch", name, "the branch was deleted in NetBox (its cached schema id "
+                                 f"{branch.schema_id} is unknown there now): create it again, or leave branch out")
+        _activate(client, branches.wait(again, frozenset({READY}), timeout) if again.status != READY else again)
+    client.branch_refresh = refresh
+    return client.branch
+
+
+def _activate(client: NetboxClient, branch: Branch) -> None:
     client.headers[BRANCH_HEADER] = branch.schema_id
     client.branch = branch
-    return branch
 
 
 def check_timeout(value: object, option: str = "branch_timeout") -> float:

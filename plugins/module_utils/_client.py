@@ -27,7 +27,7 @@ from ansible_collections.sot.netbox.plugins.module_utils._client_paging import (
 from ansible_collections.sot.netbox.plugins.module_utils._client_writes import (  # noqa: F401 pylint: disable=unused-import
     DEFAULT_BATCH_SIZE, WritesMixin, endpoint_of, endpoints_written)
 from ansible_collections.sot.netbox.plugins.module_utils._errors import (
-    FeatureUnsupported, InputError, NotFound, error_for_status)
+    BranchIdentifierInvalid, FeatureUnsupported, InputError, NotFound, error_for_status)
 from ansible_collections.sot.netbox.plugins.module_utils._domain_errors import PluginMissing
 from ansible_collections.sot.netbox.plugins.module_utils._features import Feature, feature, parse_version
 from ansible_collections.sot.netbox.plugins.module_utils._http import (  # noqa: F401 pylint: disable=unused-import
@@ -70,6 +70,9 @@ class NetboxClient(PagingMixin, WritesMixin, HttpTransport):
         self._pending = {}  # features required before the version was known: name -> optional
         self.warnings = []
         self.branch = None  # the NetBox branch every request goes to (_branching.use_branch), or None: main
+        # Re-resolves the branch by name when NetBox no longer knows its schema id (set by use_branch).
+        self.branch_refresh: Callable[[], None] | None = None
+        self._branch_lock = threading.RLock()
         if cache is not None and hasattr(cache, "on_warning"):
             cache.on_warning = self.warn
 
@@ -165,6 +168,29 @@ class NetboxClient(PagingMixin, WritesMixin, HttpTransport):
             self.request("GET", record("status").path())  # features were required: know the version before the first write
         url = self.url_for(path)
         data = None if body is None else json.dumps(body).encode()
+        sent = dict(self.headers)
+        try:
+            return self._send_json(method, url, params, data)
+        except BranchIdentifierInvalid:
+            # The branch's schema id came from the cache and the branch was re-created since. NetBox's
+            # middleware refused the request before anything ran, so sending it again is safe: once.
+            if not self._branch_refreshed(sent):
+                raise
+            return self._send_json(method, url, params, data)
+
+    def _branch_refreshed(self, sent: dict) -> bool:
+        """After a refusal of the branch header `sent` carried: True when the branch is found again (by
+        this thread, or already by another one), False when there is nothing more to try."""
+        with self._branch_lock:
+            if self.headers != sent:
+                return True
+            refresh, self.branch_refresh = self.branch_refresh, None
+            if refresh is None:
+                return False
+            refresh()
+            return True
+
+    def _send_json(self, method: str, url: str, params: dict | None, data: bytes | None) -> Any:
         headers = {"Authorization": self._auth, "Accept": "application/json", "User-Agent": USER_AGENT,
                    **self.headers}
         if data is not None:

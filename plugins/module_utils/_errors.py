@@ -150,6 +150,11 @@ class RequestValidationFailed(ApiError):
         super().__init__(message, **kw)
 
 
+class BranchIdentifierInvalid(RequestValidationFailed):
+    """400 from NetBox Branching's middleware: the X-NetBox-Branch header names a schema id it does not
+    know (the branch was deleted, or deleted and re-created, since the id was read). Nothing was done."""
+
+
 class Conflict(ApiError):
     """409: a uniqueness or state conflict (for example two allocations racing)."""
 
@@ -240,6 +245,10 @@ def _join(value: Any) -> str:
     return str(value)
 
 
+# netbox_branching's middleware answers this plain-text 400 before any view runs (middleware.py).
+_BRANCH_INVALID = "Invalid branch identifier"
+
+
 def error_for_status(status: int, method: str, url: str, text: str | None,
                      service: str = "NetBox") -> ApiError | None:
     """Map one HTTP response to the exception to raise, or None when it is a success.
@@ -262,6 +271,9 @@ def error_for_status(status: int, method: str, url: str, text: str | None,
         return PermissionDenied(f"permission denied (HTTP 403) on {where}: {detail}", **kw)
     if status == 404:
         return NotFound(f"not found (HTTP 404): {where}", **kw)
+    if status == 400 and isinstance(body, str) and body.strip() == _BRANCH_INVALID:
+        return BranchIdentifierInvalid(f"{service} does not know the branch this request named (HTTP 400 "
+                                       f"{_BRANCH_INVALID!r}) on {where}: it was deleted or re-created meanwhile", **kw)
     if status == 400:
         fields = body if isinstance(body, (dict, list)) else {}
         return RequestValidationFailed(f"{service} rejected the request (HTTP 400) on {where}: {detail}",

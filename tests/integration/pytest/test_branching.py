@@ -15,6 +15,7 @@ import uuid
 
 import pytest
 
+from ansible_collections.sot.netbox.plugins.module_utils._branching import READY, Branches
 from ansible_collections.sot.netbox.plugins.module_utils._connection import build_client
 from ansible_collections.sot.netbox.plugins.module_utils._records import record
 from ansible_collections.sot.netbox.plugins.modules import netbox_branch, netbox_segment
@@ -88,6 +89,23 @@ def test_review_workflow_create_write_diff_merge_revert(world):
     assert reverted["changed"] and reverted["branch"]["status"] == "ready", reverted
     assert world.prefixes() == []
     assert not world.branch_task("reverted")["changed"]
+
+
+def test_a_branch_re_created_outside_the_collection_is_found_again(world):
+    """The schema id a task cached is unknown once the branch is deleted and re-created under the same
+    name (in NetBox's UI, say): NetBox answers 400 "Invalid branch identifier", and the next task finds
+    the branch again by name instead of failing for the cache's lifetime."""
+    assert world.branch_task("present")["changed"]
+    assert world.segment_task()["changed"]                       # the branch's schema id is now cached
+    branches = Branches(world.main)
+    old = branches.find(world.branch)
+    branches.delete(old)
+    new = branches.wait(branches.create(world.branch), frozenset({READY}), 300)
+    assert new.schema_id != old.schema_id
+    again = world.segment_task(description="after re-create")
+    assert again["changed"] and not again["failed"], again
+    assert [p["description"] for p in world.prefixes(world.branch)] == ["after re-create"]
+    assert world.prefixes() == []
 
 
 def test_a_change_made_in_main_meanwhile_is_reported_at_merge(world):

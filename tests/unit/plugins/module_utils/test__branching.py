@@ -57,6 +57,49 @@ def test_the_name_is_resolved_once_through_the_client_s_cache():
     assert [c["path"] for c in session.calls] == []  # the second task asked NetBox nothing
 
 
+def invalid_branch():
+    """netbox_branching's middleware refusing an unknown schema id: a plain-text 400."""
+    response = FakeResponse(400, None, HEADERS)
+    response.content = b"Invalid branch identifier"
+    return response
+
+
+def test_a_branch_re_created_since_its_id_was_cached_is_found_again_once():
+    cache = ResponseCache(MemoryBackend(), "http://nb.test", TOKEN)
+    client, _session, _sleeps = make({("GET", BRANCHES): [listing(branch_obj(schema="old00000"))]}, cache=cache)
+    use_branch(client, "review")                                  # caches schema id old00000
+    # The branch is deleted and re-created in NetBox's UI under the same name: a new schema id.
+    client, session, _sleeps = make({("GET", BRANCHES): [listing(branch_obj(bid=8, schema="new00000"))],
+                                     ("GET", "/api/dcim/sites/"): [invalid_branch(), listing()]}, cache=cache)
+    assert use_branch(client, "review").schema_id == "old00000"   # from the cache, no request
+    assert client.list("dcim/sites") == []
+    assert [c["headers"].get(BRANCH_HEADER) for c in session.calls if c["path"] == "/api/dcim/sites/"] == \
+        ["old00000", "new00000"]
+    assert client.branch.schema_id == "new00000" and client.headers[BRANCH_HEADER] == "new00000"
+    # The next task finds the new id: the stale cache entry was dropped.
+    client, session, _sleeps = make({("GET", BRANCHES): [listing(branch_obj(bid=8, schema="new00000"))]}, cache=cache)
+    assert use_branch(client, "review").schema_id == "new00000"
+
+
+def test_a_branch_deleted_since_its_id_was_cached_is_a_clear_error():
+    cache = ResponseCache(MemoryBackend(), "http://nb.test", TOKEN)
+    client, _session, _sleeps = make({("GET", BRANCHES): [listing(branch_obj(schema="old00000"))]}, cache=cache)
+    use_branch(client, "review")
+    client, _session, _sleeps = make({("GET", BRANCHES): [listing()],
+                                      ("GET", "/api/dcim/sites/"): [invalid_branch()]}, cache=cache)
+    use_branch(client, "review")
+    with pytest.raises(domain_errors.BranchNotFound, match="the branch was deleted in NetBox") as info:
+        client.list("dcim/sites")
+    assert info.value.field == "branch" and info.value.value == "review"
+
+
+def test_a_refusal_without_a_branch_to_find_again_is_its_own_error():
+    client, _session, _sleeps = make({("GET", "/api/dcim/sites/"): [invalid_branch()]})
+    client.headers[BRANCH_HEADER] = "set-by-hand"
+    with pytest.raises(errors.BranchIdentifierInvalid, match="does not know the branch this request named"):
+        client.list("dcim/sites")
+
+
 def test_a_missing_branch_names_the_option_and_the_value():
     client, _session, _sleeps = make({("GET", BRANCHES): [listing()]})
     with pytest.raises(domain_errors.BranchNotFound) as info:
