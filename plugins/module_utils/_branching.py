@@ -211,7 +211,7 @@ def use_branch(client: NetboxClient, name: str, create: bool = False, timeout: f
             raise BranchNotFound("branch", name, "no such branch in NetBox: create it (netbox_branch, or "
                                  "branch_create: true)" + hint)
         branch = branches.create(name)
-    _activate(client, branches.wait(branch, frozenset({READY}), timeout) if branch.status != READY else branch)
+    _activate(client, branches.wait(branch, frozenset({READY}), timeout))  # a ready branch: no request
 
     def refresh() -> None:
         """NetBox no longer knows the cached schema id: forget it, and find the branch by name again."""
@@ -222,7 +222,7 @@ def use_branch(client: NetboxClient, name: str, create: bool = False, timeout: f
         if again is None:
             raise BranchNotFound("branch", name, "the branch was deleted in NetBox (its cached schema id "
                                  f"{branch.schema_id} is unknown there now): create it again, or leave branch out")
-        _activate(client, branches.wait(again, frozenset({READY}), timeout) if again.status != READY else again)
+        _activate(client, branches.wait(again, frozenset({READY}), timeout))
     client.branch_refresh = refresh
     return client.branch
 

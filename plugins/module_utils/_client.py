@@ -168,7 +168,7 @@ class NetboxClient(PagingMixin, WritesMixin, HttpTransport):
             self.request("GET", record("status").path())  # features were required: know the version before the first write
         url = self.url_for(path)
         data = None if body is None else json.dumps(body).encode()
-        sent = dict(self.headers)
+        sent = self.branch
         try:
             return self._send_json(method, url, params, data)
         except BranchIdentifierInvalid:
@@ -178,11 +178,11 @@ class NetboxClient(PagingMixin, WritesMixin, HttpTransport):
                 raise
             return self._send_json(method, url, params, data)
 
-    def _branch_refreshed(self, sent: dict) -> bool:
-        """After a refusal of the branch header `sent` carried: True when the branch is found again (by
-        this thread, or already by another one), False when there is nothing more to try."""
+    def _branch_refreshed(self, sent: Any) -> bool:
+        """After NetBox refused the branch the request went to (`sent`): True when the branch is found
+        again (by this thread, or already by another one), False when there is nothing more to try."""
         with self._branch_lock:
-            if self.headers != sent:
+            if self.branch is not sent:
                 return True
             refresh, self.branch_refresh = self.branch_refresh, None
             if refresh is None:

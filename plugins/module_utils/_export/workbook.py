@@ -46,10 +46,6 @@ class WorkbookWriter:
         self._writer = X.XlsxWriter([X.SheetLayout(sheet.title, list(sheet.header), list(sheet.numeric),
                                                    column_widths(sheet.header, sheet.widths)) for sheet in sheets])
 
-    @property
-    def rows(self) -> dict:
-        return {key: self._writer.rows(i) for key, i in self._index.items()}
-
     def append(self, key: str, row: list) -> None:
         self._writer.append(self._index[key], row)
 

@@ -41,8 +41,10 @@ _HEADER_STYLE = 1                  # cellXfs index of the header row's style
 
 # XML 1.0 cannot hold most ASCII control characters, lone surrogates or U+FFFE/U+FFFF; NetBox text
 # can. The CSV files keep them; the workbook drops them instead of writing a file Excel rejects.
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_NEEDS_WORK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\r]|_x", re.UNICODE)
+_ILLEGAL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_ILLEGAL = re.compile(f"[{_ILLEGAL_CHARS}]")
+# What makes a text need more than wrapping: an illegal character, XML markup, a CR, a possible "_xHHHH_".
+_NEEDS_WORK = re.compile(f"[{_ILLEGAL_CHARS}&<>\r]|_x")
 # Excel reads "_xHHHH_" in a string as an escaped character; a literal one is escaped itself.
 _EXCEL_ESCAPE = re.compile("(_x[0-9A-Fa-f]{4}_)")
 
